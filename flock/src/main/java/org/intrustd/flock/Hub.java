@@ -1,0 +1,45 @@
+package org.intrustd.flock;
+
+import java.security.SecureRandom;
+import java.time.InstantSource;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.intrustd.core.signal.SignalMessage.IceServer;
+
+/** What all connections of one flock share. Thread-safe. */
+record Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeeper, SecureRandom random,
+    AtomicLong connections) {
+
+  Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeeper) {
+    this(config, registry, housekeeper, new SecureRandom(), new AtomicLong());
+  }
+
+  Limits limits() {
+    return config.limits();
+  }
+
+  InstantSource clock() {
+    return config.clock();
+  }
+
+  List<IceServer> iceServers() {
+    return config.iceServers();
+  }
+
+  /** A short id for log lines, {@code a…} for appliances and {@code c…} for clients. */
+  String nextConnectionId(char kind) {
+    return kind + Long.toString(connections.incrementAndGet(), 36);
+  }
+
+  byte[] randomBytes(int n) {
+    byte[] b = new byte[n];
+    random.nextBytes(b);
+    return b;
+  }
+
+  /** A flock-side session id: 128 random bits, so that no one can guess another's session. */
+  String newSessionId() {
+    return Base64.getUrlEncoder().withoutPadding().encodeToString(randomBytes(16));
+  }
+}

@@ -1,0 +1,16 @@
+package org.intrustd.link;
+
+/**
+ * Events of one link. Called on the engine's threads: return quickly and never block, except
+ * where a method says otherwise.
+ */
+public interface LinkListener {
+  void onLocalCandidate(IceCandidate candidate);
+
+  /**
+   * The peer opened a channel. Set its handler before returning; messages are held until then.
+   */
+  void onChannel(Channel channel);
+
+  void onStateChange(LinkState state);
+}

@@ -1,0 +1,203 @@
+package org.intrustd.link.webrtc;
+
+import dev.onvoid.webrtc.RTCDataChannel;
+import dev.onvoid.webrtc.RTCDataChannelBuffer;
+import dev.onvoid.webrtc.RTCDataChannelObserver;
+import dev.onvoid.webrtc.RTCDataChannelState;
+import java.nio.ByteBuffer;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.intrustd.link.Channel;
+import org.intrustd.link.LinkException;
+
+/**
+ * A data channel with back-pressure on send. libwebrtc reports queue changes through
+ * onBufferedAmountChange; senders wait on a condition and re-check the amount.
+ *
+ * <p>Threading: engine callbacks never take locks, and handlers must not call {@link #send}
+ * from a callback; our own threads' native calls hold {@code nativeLock}.
+ */
+final class WebRtcChannel implements Channel {
+  private final RTCDataChannel dc;
+  private final Executor janitor;
+  private final String label;
+  private final String protocol;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition drained = lock.newCondition();
+  // Native calls hold the read lock; disposal takes the write lock, so no call can reach a
+  // freed native channel (which would crash the JVM, not throw).
+  private final ReentrantReadWriteLock nativeLock = new ReentrantReadWriteLock();
+  private boolean disposed;
+  // Updated only in the engine's state callback, so that readers need no native call.
+  private volatile RTCDataChannelState state;
+  private volatile Handler handler;
+  private volatile Runnable onFinished = () -> {};
+  private boolean openSignalled;
+  private boolean closeSignalled;
+
+  WebRtcChannel(RTCDataChannel dc, Executor janitor) {
+    this.dc = dc;
+    this.janitor = janitor;
+    this.label = dc.getLabel();
+    this.protocol = dc.getProtocol();
+    this.state = dc.getState();
+    dc.registerObserver(new RTCDataChannelObserver() {
+      @Override
+      public void onBufferedAmountChange(long previous) {
+        signalDrained(); // senders re-check the amount themselves; callbacks take no locks
+      }
+
+      @Override
+      public void onStateChange() {
+        state = dc.getState();
+        stateChanged();
+      }
+
+      @Override
+      public void onMessage(RTCDataChannelBuffer buffer) {
+        Handler h = handler;
+        if (h != null) {
+          h.onMessage(buffer.data, buffer.binary);
+        }
+      }
+    });
+  }
+
+  void onFinished(Runnable r) {
+    this.onFinished = r;
+  }
+
+  @Override
+  public String label() {
+    return label;
+  }
+
+  @Override
+  public String protocol() {
+    return protocol;
+  }
+
+  @Override
+  public void setHandler(Handler handler) {
+    this.handler = handler;
+    stateChanged(); // the channel may already be open (the peer opened it)
+  }
+
+  private void stateChanged() {
+    Handler h = handler;
+    if (h == null) {
+      return;
+    }
+    RTCDataChannelState s = state;
+    boolean fireOpen;
+    boolean fireClose;
+    synchronized (this) {
+      fireOpen = s == RTCDataChannelState.OPEN && !openSignalled;
+      openSignalled |= fireOpen;
+      fireClose = s == RTCDataChannelState.CLOSED && !closeSignalled;
+      closeSignalled |= fireClose;
+    }
+    if (fireOpen) {
+      h.onOpen();
+    }
+    if (fireClose) {
+      signalDrained();
+      h.onClose();
+      onFinished.run();
+      try {
+        janitor.execute(this::dispose);
+      } catch (RejectedExecutionException e) {
+        // the factory is shutting down; it frees everything with the engine
+      }
+    }
+  }
+
+  private void signalDrained() {
+    lock.lock();
+    try {
+      drained.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private void dispose() {
+    nativeLock.writeLock().lock();
+    try {
+      disposed = true;
+      dc.unregisterObserver();
+      dc.dispose();
+    } finally {
+      nativeLock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public void send(ByteBuffer message) throws InterruptedException {
+    lock.lock();
+    try {
+      while (isOpen() && bufferedAmount() > HIGH_WATER) {
+        // A timed wait: a lost buffered-amount event must not stall a transfer forever.
+        drained.await(50, TimeUnit.MILLISECONDS);
+      }
+    } finally {
+      lock.unlock();
+    }
+    // The binding sends a heap buffer's whole backing array and a direct buffer from its
+    // start, so hand it exactly the bytes to send.
+    ByteBuffer exact;
+    if (message.isDirect()) {
+      exact = message.slice();
+    } else {
+      byte[] copy = new byte[message.remaining()];
+      message.get(copy);
+      exact = ByteBuffer.wrap(copy);
+    }
+    nativeLock.readLock().lock();
+    try {
+      if (disposed || dc.getState() != RTCDataChannelState.OPEN) {
+        throw new LinkException("channel " + label + " is closed");
+      }
+      dc.send(new RTCDataChannelBuffer(exact, true));
+    } catch (LinkException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new LinkException("cannot send on channel " + label + ": " + e.getMessage(), e);
+    } finally {
+      nativeLock.readLock().unlock();
+    }
+  }
+
+  private long bufferedAmount() {
+    nativeLock.readLock().lock();
+    try {
+      return disposed ? 0 : dc.getBufferedAmount();
+    } finally {
+      nativeLock.readLock().unlock();
+    }
+  }
+
+  @Override
+  public boolean isOpen() {
+    return state == RTCDataChannelState.OPEN;
+  }
+
+  @Override
+  public void close() {
+    nativeLock.readLock().lock();
+    try {
+      if (!disposed) {
+        RTCDataChannelState s = dc.getState();
+        if (s == RTCDataChannelState.OPEN || s == RTCDataChannelState.CONNECTING) {
+          dc.close();
+        }
+      }
+    } finally {
+      nativeLock.readLock().unlock();
+    }
+  }
+}

@@ -1,0 +1,167 @@
+package org.intrustd.link.webrtc;
+
+import dev.onvoid.webrtc.PeerConnectionObserver;
+import dev.onvoid.webrtc.RTCDataChannel;
+import dev.onvoid.webrtc.RTCDataChannelInit;
+import dev.onvoid.webrtc.RTCIceCandidate;
+import dev.onvoid.webrtc.RTCPeerConnection;
+import dev.onvoid.webrtc.RTCPeerConnectionState;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Consumer;
+import org.intrustd.link.Channel;
+import org.intrustd.link.ChannelSpec;
+import org.intrustd.link.IceCandidate;
+import org.intrustd.link.Link;
+import org.intrustd.link.LinkException;
+import org.intrustd.link.LinkListener;
+import org.intrustd.link.LinkState;
+
+/** One peer connection. Remote candidates that arrive before the remote description wait. */
+final class WebRtcLink implements Link {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final String id;
+  private final LinkListener listener;
+  private final Consumer<WebRtcLink> onClosed;
+  private final Executor janitor;
+  private final Set<WebRtcChannel> channels = ConcurrentHashMap.newKeySet();
+  private final List<IceCandidate> early = new ArrayList<>();
+  private RTCPeerConnection pc;
+  private boolean remoteSet;
+  private volatile LinkState state = LinkState.NEW;
+  private volatile boolean closed;
+
+  WebRtcLink(LinkListener listener, Consumer<WebRtcLink> onClosed, Executor janitor) {
+    this.janitor = janitor;
+    byte[] b = new byte[8];
+    RANDOM.nextBytes(b);
+    this.id = HexFormat.of().formatHex(b);
+    this.listener = listener;
+    this.onClosed = onClosed;
+  }
+
+  void attach(RTCPeerConnection pc) {
+    this.pc = pc;
+  }
+
+  RTCPeerConnection pc() {
+    return pc;
+  }
+
+  PeerConnectionObserver observer() {
+    return new PeerConnectionObserver() {
+      @Override
+      public void onIceCandidate(RTCIceCandidate c) {
+        listener.onLocalCandidate(new IceCandidate(c.sdp, Optional.ofNullable(c.sdpMid), c.sdpMLineIndex));
+      }
+
+      @Override
+      public void onDataChannel(RTCDataChannel dc) {
+        WebRtcChannel channel = track(new WebRtcChannel(dc, janitor));
+        listener.onChannel(channel);
+      }
+
+      @Override
+      public void onConnectionChange(RTCPeerConnectionState s) {
+        LinkState next = switch (s) {
+          case NEW -> LinkState.NEW;
+          case CONNECTING -> LinkState.CONNECTING;
+          case CONNECTED -> LinkState.CONNECTED;
+          case DISCONNECTED -> LinkState.DISCONNECTED;
+          case FAILED -> LinkState.FAILED;
+          case CLOSED -> LinkState.CLOSED;
+        };
+        if (!state.isFinal()) {
+          state = next;
+          listener.onStateChange(next);
+        }
+      }
+    };
+  }
+
+  private WebRtcChannel track(WebRtcChannel channel) {
+    channels.add(channel);
+    channel.onFinished(() -> channels.remove(channel));
+    return channel;
+  }
+
+  void remoteDescriptionSet() {
+    List<IceCandidate> pending;
+    synchronized (early) {
+      remoteSet = true;
+      pending = List.copyOf(early);
+      early.clear();
+    }
+    pending.forEach(this::addRemoteCandidate);
+  }
+
+  @Override
+  public String id() {
+    return id;
+  }
+
+  @Override
+  public void addRemoteCandidate(IceCandidate c) {
+    synchronized (early) {
+      if (!remoteSet) {
+        early.add(c);
+        return;
+      }
+    }
+    if (c.candidate().isEmpty() || closed) {
+      return; // end of candidates: libwebrtc needs no signal for it
+    }
+    pc.addIceCandidate(new RTCIceCandidate(c.sdpMid().orElse(null), c.sdpMLineIndex(), c.candidate()));
+  }
+
+  @Override
+  public Channel openChannel(ChannelSpec spec) {
+    if (closed) {
+      throw new LinkException("link " + id + " is closed");
+    }
+    RTCDataChannelInit init = new RTCDataChannelInit();
+    init.ordered = true;
+    init.protocol = spec.protocol();
+    return track(new WebRtcChannel(pc.createDataChannel(spec.label(), init), janitor));
+  }
+
+  @Override
+  public LinkState state() {
+    return state;
+  }
+
+  @Override
+  public void close() {
+    synchronized (this) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+    }
+    for (WebRtcChannel c : channels) {
+      c.close();
+    }
+    // libwebrtc must not be re-entered from its own callback threads; close on the janitor.
+    try {
+      janitor.execute(this::closeNative);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      onClosed.accept(this); // the factory is shutting down and frees the engine itself
+    }
+  }
+
+  private void closeNative() {
+    pc.close();
+    if (!state.isFinal()) {
+      state = LinkState.CLOSED;
+      listener.onStateChange(LinkState.CLOSED);
+    }
+    onClosed.accept(this);
+  }
+}

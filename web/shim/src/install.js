@@ -1,0 +1,166 @@
+// install(): one shared link per page, and the patched fetch, XMLHttpRequest and WebSocket.
+import { Link, DEFAULT_CONNECT_TIMEOUT_MS } from './link.js';
+import { parseApplianceId } from './id.js';
+import { normaliseApps } from './routes.js';
+import { createFetch } from './fetch.js';
+import { createXHRClass } from './xhr.js';
+import { createWebSocketClass } from './websocket.js';
+
+const BACKOFF_START_MS = 250;
+const BACKOFF_MAX_MS = 2000;
+
+/**
+ * Keeps one link up on demand: `get()` returns the current link once it is up, or starts a
+ * new one (after a short back-off when set-ups keep failing). Dispatches `status` events
+ * with `detail = {state: 'connecting'|'up'|'down', info, error}`.
+ */
+export class LinkManager extends EventTarget {
+  constructor(options) {
+    super();
+    this.options = options;
+    this.link = null;
+    this.failures = 0;
+    this.lastFailure = 0;
+    this.closed = false;
+  }
+
+  /** @returns {import('./link.js').LinkInfo|null} */
+  get status() {
+    return this.link && this.link.state === 'up' ? this.link.info : null;
+  }
+
+  /** @returns {Promise<Link>} a link that is up */
+  async get() {
+    if (this.closed) throw new TypeError('the shim was uninstalled');
+    const current = this.link;
+    if (current && current.state === 'up') return current;
+    if (current && current.state === 'connecting') {
+      await current.ready;
+      return current;
+    }
+    if (!this._starting) {
+      this._starting = this._start().finally(() => { this._starting = null; });
+    }
+    const link = await this._starting;
+    await link.ready;
+    return link;
+  }
+
+  async _start() {
+    if (this.failures > 0) {
+      const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** (this.failures - 1));
+      const wait = this.lastFailure + delay - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+    if (this.closed) throw new TypeError('the shim was uninstalled');
+    const link = new Link(this.options);
+    this.link = link;
+    let wasUp = false;
+    link.addEventListener('statechange', () => {
+      if (link.state === 'up') {
+        wasUp = true;
+        this.failures = 0;
+      } else if (link.state === 'down') {
+        if (!wasUp) {
+          this.failures++;
+          this.lastFailure = Date.now();
+        }
+      }
+      this._emit(link);
+    });
+    this._emit(link);
+    return link;
+  }
+
+  _emit(link) {
+    if (link !== this.link) return;
+    const detail = { state: link.state, info: link.state === 'up' ? link.info : null, error: link.error };
+    const ev = typeof CustomEvent === 'function' ? new CustomEvent('status', { detail }) : Object.assign(new Event('status'), { detail });
+    this.dispatchEvent(ev);
+  }
+
+  close() {
+    this.closed = true;
+    if (this.link) this.link.close('uninstalled');
+  }
+}
+
+/**
+ * @typedef {{
+ *   flock: string,
+ *   appliance: string,
+ *   apps?: Record<string, string>,
+ *   iceServers?: RTCIceServer[],
+ *   connectTimeoutMs?: number,
+ * }} InstallOptions
+ */
+
+/**
+ * Route app URLs (`intrustd+app://<app>/...` and configured same-origin prefixes) through a
+ * verified link to an appliance, by replacing `fetch`, `XMLHttpRequest` and `WebSocket` on
+ * `globalThis`. Other URLs go to the original implementations.
+ * @param {InstallOptions} options
+ * @returns {IntrustdHandle}
+ */
+export function install(options) {
+  if (!options || typeof options.flock !== 'string') throw new TypeError('install: options.flock (the flock URL) is required');
+  const appliance = parseApplianceId(options.appliance);
+  const apps = normaliseApps(options.apps);
+  const g = globalThis;
+  const originals = { fetch: g.fetch, XMLHttpRequest: g.XMLHttpRequest, WebSocket: g.WebSocket };
+  const manager = new LinkManager({
+    flock: options.flock,
+    appliance,
+    iceServers: options.iceServers,
+    connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    WebSocket: originals.WebSocket,
+    RTCPeerConnection: g.RTCPeerConnection,
+  });
+  const getLink = () => manager.get();
+  const patched = {};
+  if (originals.fetch) {
+    patched.fetch = createFetch({ getLink, apps, originalFetch: originals.fetch.bind(g) });
+  }
+  if (originals.XMLHttpRequest) patched.XMLHttpRequest = createXHRClass({ getLink, apps, NativeXHR: originals.XMLHttpRequest });
+  patched.WebSocket = createWebSocketClass({ getLink, apps, NativeWebSocket: originals.WebSocket });
+  Object.assign(g, patched);
+
+  return new IntrustdHandle(manager, () => {
+    for (const [name, value] of Object.entries(patched)) {
+      if (g[name] === value) g[name] = originals[name];
+    }
+    manager.close();
+  });
+}
+
+/** What install() returns. Events: `status` (CustomEvent, detail {state, info, error}). */
+export class IntrustdHandle extends EventTarget {
+  constructor(manager, uninstall) {
+    super();
+    this._manager = manager;
+    this._uninstall = uninstall;
+    manager.addEventListener('status', (ev) => {
+      const copy = typeof CustomEvent === 'function' ? new CustomEvent('status', { detail: ev.detail }) : Object.assign(new Event('status'), { detail: ev.detail });
+      this.dispatchEvent(copy);
+    });
+  }
+
+  /** The current LinkInfo, or null while no link is up. */
+  get status() {
+    return this._manager.status;
+  }
+
+  /**
+   * Bring the link up (or use the one that is up).
+   * @returns {Promise<import('./link.js').LinkInfo>}
+   */
+  async link() {
+    const link = await this._manager.get();
+    return link.info;
+  }
+
+  /** Restore the original globals and close the link. */
+  uninstall() {
+    this._uninstall();
+  }
+}

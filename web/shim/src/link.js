@@ -1,0 +1,344 @@
+// A link: one verified WebRTC peer connection to an appliance, set up through a flock.
+import { FlockClient } from './flock-client.js';
+import { verifyAnswer } from './signing.js';
+import { parseApplianceId } from './id.js';
+import { Stream } from './stream.js';
+import { IntrustdLinkError, IntrustdVerificationError } from './errors.js';
+import { toB64url, randomBytes } from './bytes.js';
+import { APP_ID } from './routes.js';
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10000;
+const DISCONNECTED_GRACE_MS = 5000;
+const KEEPALIVE_LABEL = 'intrustd/keepalive';
+
+/**
+ * @typedef {{
+ *   applianceId: string,
+ *   publicKey: string,
+ *   verified: true,
+ *   path: 'direct-lan'|'direct-nat'|'relay'|'unknown',
+ *   connectedAt: number,
+ *   setupMs: number,
+ * }} LinkInfo
+ */
+
+function isLocalAddress(addr) {
+  if (!addr) return false;
+  addr = String(addr).toLowerCase();
+  if (addr.endsWith('.local')) return true; // mDNS host name
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(addr);
+  if (m) {
+    const [a, b] = [Number(m[1]), Number(m[2])];
+    return a === 10 || a === 127 || (a === 172 && b >= 16 && b < 32) || (a === 192 && b === 168) ||
+      (a === 169 && b === 254) || (a === 100 && b >= 64 && b < 128) || (a === 198 && (b === 18 || b === 19));
+  }
+  return addr === '::1' || /^f[cd]/.test(addr) || /^fe[89ab]/.test(addr);
+}
+
+/**
+ * Classify the selected candidate pair: relay if either end is a TURN relay; direct-lan when
+ * both are host candidates (or the browser, which often gathers no host candidate of its own,
+ * reached the appliance's host candidate on a private address and is seen as peer-reflexive);
+ * direct-nat for server- or peer-reflexive candidates; otherwise unknown.
+ */
+export function classifyPath(localType, remoteType, remoteAddress) {
+  if (!localType || !remoteType) return 'unknown';
+  if (localType === 'relay' || remoteType === 'relay') return 'relay';
+  if (localType === 'host' && remoteType === 'host') return 'direct-lan';
+  if (remoteType === 'host' && localType === 'prflx' && isLocalAddress(remoteAddress)) return 'direct-lan';
+  const reflexive = ['srflx', 'prflx'];
+  if (reflexive.includes(localType) || reflexive.includes(remoteType)) return 'direct-nat';
+  return 'unknown';
+}
+
+/** Path of a peer connection from its stats. */
+export async function selectedPath(pc) {
+  let stats;
+  try {
+    stats = await pc.getStats();
+  } catch {
+    return 'unknown';
+  }
+  let pair = null;
+  stats.forEach((r) => {
+    if (r.type === 'transport' && r.selectedCandidatePairId && !pair) pair = stats.get(r.selectedCandidatePairId) || null;
+  });
+  if (!pair) {
+    stats.forEach((r) => {
+      if (r.type === 'candidate-pair' && (r.selected || (r.nominated && r.state === 'succeeded')) && !pair) pair = r;
+    });
+  }
+  if (!pair) return 'unknown';
+  const local = stats.get(pair.localCandidateId);
+  const remote = stats.get(pair.remoteCandidateId);
+  return classifyPath(local && local.candidateType, remote && remote.candidateType, remote && (remote.address || remote.ip));
+}
+
+/**
+ * @typedef {{
+ *   flock: string,
+ *   appliance: string,
+ *   iceServers?: RTCIceServer[],
+ *   connectTimeoutMs?: number,
+ *   WebSocket?: typeof WebSocket,
+ *   RTCPeerConnection?: typeof RTCPeerConnection,
+ * }} ConnectOptions
+ */
+
+/**
+ * A link to one appliance. Created by `connect()`; `ready` resolves with the LinkInfo once the
+ * answer is verified and the peer connection's SCTP transport is up.
+ * Events: `statechange` (state: connecting → up → down).
+ */
+export class Link extends EventTarget {
+  /** @param {ConnectOptions} options */
+  constructor(options) {
+    super();
+    if (!options || !options.flock) throw new TypeError('connect: the flock option is required');
+    this.applianceId = parseApplianceId(options.appliance);
+    this.options = options;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    /** @type {'connecting'|'up'|'down'} */
+    this.state = 'connecting';
+    /** @type {LinkInfo|null} */
+    this.info = null;
+    /** @type {Error|null} why the link is down */
+    this.error = null;
+    this.session = toB64url(randomBytes(12));
+    this._streams = new Set();
+    this._flock = null;
+    this._pc = null;
+    this._disconnectTimer = null;
+    this.ready = this._setup();
+    this.ready.catch(() => {});
+  }
+
+  async _setup() {
+    const started = performance.now();
+    let timer;
+    const timeout = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new IntrustdLinkError(`no link to ${this.applianceId} within ${this.connectTimeoutMs} ms`, 'timeout')), this.connectTimeoutMs);
+    });
+    try {
+      const info = await Promise.race([this._negotiate(started), timeout, this._downPromise()]);
+      clearTimeout(timer);
+      if (this.state !== 'connecting') throw this.error || new IntrustdLinkError('link closed', 'closed');
+      this.info = info;
+      this._setState('up');
+      return info;
+    } catch (e) {
+      clearTimeout(timer);
+      this._down(e);
+      throw this.error;
+    }
+  }
+
+  _downPromise() {
+    return new Promise((_, reject) => { this._rejectSetup = reject; });
+  }
+
+  async _negotiate(started) {
+    const WS = this.options.WebSocket || globalThis.WebSocket;
+    const PC = this.options.RTCPeerConnection || globalThis.RTCPeerConnection;
+    if (!PC) throw new IntrustdLinkError('this browser has no WebRTC (RTCPeerConnection)', 'unsupported');
+
+    const flock = new FlockClient(this.options.flock, { WebSocket: WS });
+    this._flock = flock;
+    flock.onclose = (err) => this._down(err);
+    const flockIce = await flock.connect();
+    if (this.state !== 'connecting') throw this.error;
+
+    const pc = new PC({ iceServers: this.options.iceServers ?? flockIce });
+    this._pc = pc;
+    // A negotiated channel puts an m=application section in the offer without a DCEP open the
+    // appliance would have to refuse; its `open` event tells that SCTP is up.
+    const keepalive = pc.createDataChannel(KEEPALIVE_LABEL, { negotiated: true, id: 0, ordered: true });
+    const sctpUp = new Promise((resolve, reject) => {
+      keepalive.onopen = resolve;
+      keepalive.onclose = () => reject(new IntrustdLinkError('peer connection closed during set-up', 'peer-closed'));
+    });
+    sctpUp.catch(() => {});
+
+    let introduced = false;
+    const localCandidates = [];
+    const sendCandidate = (c) => {
+      flock.send({
+        type: 'candidate', session: this.session,
+        candidate: c ? c.candidate : '',
+        sdpMid: c ? (c.sdpMid ?? null) : null,
+        sdpMLineIndex: c && typeof c.sdpMLineIndex === 'number' ? c.sdpMLineIndex : 0,
+      });
+    };
+    pc.onicecandidate = (ev) => {
+      if (this.state === 'down') return;
+      if (introduced) sendCandidate(ev.candidate);
+      else localCandidates.push(ev.candidate);
+    };
+
+    let remoteSet = false;
+    const remoteCandidates = [];
+    const addRemote = (m) => {
+      const init = m.candidate
+        ? { candidate: m.candidate, sdpMid: m.sdpMid ?? null, sdpMLineIndex: m.sdpMLineIndex ?? 0 }
+        : undefined; // end of candidates
+      Promise.resolve(init ? pc.addIceCandidate(init) : pc.addIceCandidate()).catch(() => {});
+    };
+
+    const answered = new Promise((resolve, reject) => {
+      flock.sessions.set(this.session, {
+        answer: (m) => resolve(m),
+        candidate: (m) => {
+          if (typeof m.candidate !== 'string') return;
+          if (remoteSet) addRemote(m);
+          else remoteCandidates.push(m);
+        },
+        bye: (m) => {
+          const err = new IntrustdLinkError(`appliance ${this.applianceId} ended the session: ${m.reason}`, String(m.reason || 'bye'));
+          reject(err);
+          this._down(err);
+        },
+        error: (m) => {
+          const err = new IntrustdLinkError(`flock error ${m.code}: ${m.message}`, String(m.code || 'flock-error'));
+          reject(err);
+          this._down(err);
+        },
+      });
+    });
+    answered.catch(() => {});
+
+    const offer = await pc.createOffer();
+    const offerSdp = offer.sdp;
+    await pc.setLocalDescription({ type: 'offer', sdp: offerSdp });
+    if (this.state !== 'connecting') throw this.error;
+    flock.send({ type: 'introduce', session: this.session, appliance: this.applianceId, sdp: offerSdp });
+    introduced = true;
+    for (const c of localCandidates.splice(0)) sendCandidate(c);
+
+    const answer = await answered;
+    if (this.state !== 'connecting') throw this.error;
+    // Verify before the answer is used at all.
+    if (typeof answer.sdp !== 'string' || typeof answer.publicKey !== 'string' || typeof answer.signature !== 'string') {
+      throw new IntrustdVerificationError('answer without sdp, publicKey or signature');
+    }
+    let answeredId = null;
+    try { answeredId = parseApplianceId(answer.appliance); } catch { /* below */ }
+    if (answeredId !== this.applianceId) {
+      throw new IntrustdVerificationError(`the flock answered for ${answer.appliance}, not ${this.applianceId}`);
+    }
+    const publicKey = await verifyAnswer({
+      expectedId: this.applianceId,
+      publicKey: answer.publicKey,
+      signature: answer.signature,
+      offerSdp,
+      answerSdp: answer.sdp,
+    });
+    if (this.state !== 'connecting') throw this.error;
+    await pc.setRemoteDescription({ type: 'answer', sdp: answer.sdp });
+    remoteSet = true;
+    for (const m of remoteCandidates.splice(0)) addRemote(m);
+
+    pc.onconnectionstatechange = () => this._onConnectionState();
+    await sctpUp;
+    keepalive.onclose = () => this._down(new IntrustdLinkError('peer connection closed', 'peer-closed'));
+    const path = await selectedPath(pc);
+    return {
+      applianceId: this.applianceId,
+      publicKey: toB64url(publicKey),
+      verified: true,
+      path,
+      connectedAt: Date.now(),
+      setupMs: Math.round(performance.now() - started),
+    };
+  }
+
+  _onConnectionState() {
+    const s = this._pc && this._pc.connectionState;
+    if (s === 'failed' || s === 'closed') {
+      this._down(new IntrustdLinkError(`peer connection ${s}`, 'peer-' + s));
+    } else if (s === 'disconnected') {
+      if (!this._disconnectTimer) {
+        this._disconnectTimer = setTimeout(() => {
+          this._disconnectTimer = null;
+          if (this._pc && this._pc.connectionState === 'disconnected') {
+            this._down(new IntrustdLinkError('peer connection disconnected', 'peer-disconnected'));
+          }
+        }, DISCONNECTED_GRACE_MS);
+      }
+    } else if (this._disconnectTimer) {
+      clearTimeout(this._disconnectTimer);
+      this._disconnectTimer = null;
+    }
+  }
+
+  _setState(state) {
+    this.state = state;
+    this.dispatchEvent(new Event('statechange'));
+  }
+
+  _down(err) {
+    if (this.state === 'down') return;
+    this.error = err || new IntrustdLinkError('link closed', 'closed');
+    this.state = 'down';
+    if (this._rejectSetup) this._rejectSetup(this.error);
+    if (this._disconnectTimer) clearTimeout(this._disconnectTimer);
+    const lost = this.error instanceof IntrustdLinkError || this.error instanceof IntrustdVerificationError
+      ? this.error
+      : new IntrustdLinkError(String(this.error && this.error.message), 'link-failed', { cause: this.error });
+    for (const s of [...this._streams]) s.fail(new IntrustdLinkError(`link lost: ${lost.message}`, lost.code || 'link-lost', { cause: lost }), false);
+    this._streams.clear();
+    if (this._pc) {
+      this._pc.onconnectionstatechange = null;
+      this._pc.onicecandidate = null;
+      try { this._pc.close(); } catch { /* ignore */ }
+    }
+    if (this._flock) {
+      this._flock.onclose = null;
+      this._flock.send({ type: 'bye', session: this.session, reason: 'client-closed' });
+      this._flock.close();
+    }
+    this.dispatchEvent(new Event('statechange'));
+  }
+
+  /**
+   * Open a fresh stream (data channel `http/<app-id>`, protocol `intrustd/1`).
+   * @param {string} appId
+   * @returns {Promise<Stream>} once the channel is open
+   */
+  async openStream(appId) {
+    if (!APP_ID.test(appId)) throw new TypeError(`invalid app id ${JSON.stringify(appId)}`);
+    if (this.state === 'connecting') await this.ready;
+    if (this.state !== 'up') throw this.error || new IntrustdLinkError('link is down', 'down');
+    let channel;
+    try {
+      channel = this._pc.createDataChannel(`http/${appId}`, { ordered: true, protocol: 'intrustd/1' });
+    } catch (e) {
+      const err = new IntrustdLinkError('cannot open a data channel', 'channel-failed', { cause: e });
+      this._down(err);
+      throw err;
+    }
+    const stream = new Stream(channel, { openTimeoutMs: this.connectTimeoutMs, onClose: (s) => this._streams.delete(s) });
+    this._streams.add(stream);
+    await stream.opened;
+    return stream;
+  }
+
+  /** Refresh `info.path` from the current stats. */
+  async refreshPath() {
+    if (this.state === 'up' && this.info) this.info = { ...this.info, path: await selectedPath(this._pc) };
+    return this.info;
+  }
+
+  /** Close the link; open streams fail. */
+  close(reason = 'closed by the page') {
+    this._down(new IntrustdLinkError(reason, 'closed'));
+  }
+}
+
+/**
+ * Start a link to an appliance. Await `link.ready` for its LinkInfo.
+ * @param {ConnectOptions} options
+ * @returns {Link}
+ */
+export function connect(options) {
+  return new Link(options);
+}

@@ -1,0 +1,86 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { install, IntrustdVerificationError, IntrustdLinkError } from '../src/index.js';
+import { makeIdentity, makeWorld, echoApp } from './fakes.js';
+
+const identity = await makeIdentity();
+const other = await makeIdentity();
+
+function withWorld(world, fn) {
+  return async () => {
+    const saved = { fetch: globalThis.fetch, WebSocket: globalThis.WebSocket, RTCPeerConnection: globalThis.RTCPeerConnection };
+    globalThis.WebSocket = world.WebSocket;
+    globalThis.RTCPeerConnection = world.RTCPeerConnection;
+    try {
+      await fn();
+    } finally {
+      Object.assign(globalThis, saved);
+    }
+  };
+}
+
+const world1 = makeWorld(identity, { hello: echoApp, hang: () => {} });
+test('install: app URLs over one shared link, status events, reconnect after the link drops, uninstall', withWorld(world1, async () => {
+  const originalFetch = globalThis.fetch;
+  const handle = install({ flock: 'ws://flock.test', appliance: identity.id, connectTimeoutMs: 2000 });
+  assert.notEqual(globalThis.fetch, originalFetch);
+  const states = [];
+  handle.addEventListener('status', (ev) => states.push(ev.detail.state));
+  assert.equal(handle.status, null);
+
+  const info = await handle.link();
+  assert.equal(info.applianceId, identity.id);
+  assert.equal(info.verified, true);
+  assert.deepEqual(handle.status, info);
+  const r = await fetch('intrustd+app://hello/echo', { method: 'POST', body: 'hi' });
+  assert.equal(await r.text(), 'hi');
+  const r2 = await fetch('intrustd+app://hello/echo?msg=again');
+  assert.equal(await r2.text(), 'again');
+  assert.equal(world1.peers.length, 1, 'one shared link');
+  assert.deepEqual(states, ['connecting', 'up']);
+
+  // the appliance goes away: the in-flight request fails at once
+  const inflight = fetch('intrustd+app://hang/');
+  await new Promise((r) => setTimeout(r, 20));
+  world1.flockSockets[0].bye('appliance-offline');
+  await assert.rejects(inflight, (e) => e instanceof TypeError && e.cause instanceof IntrustdLinkError && e.cause.code === 'appliance-offline');
+  assert.equal(handle.status, null);
+  assert.equal(states.at(-1), 'down');
+
+  // the next request reconnects (flock and peer connection)
+  const r3 = await fetch('intrustd+app://hello/echo?msg=back');
+  assert.equal(await r3.text(), 'back');
+  assert.equal(world1.peers.length, 2);
+  assert.equal(world1.flockSockets.length, 2);
+  assert.deepEqual(states.slice(-2), ['connecting', 'up']);
+
+  handle.uninstall();
+  assert.equal(globalThis.fetch, originalFetch);
+  assert.equal(globalThis.WebSocket, world1.WebSocket);
+}));
+
+const world2 = makeWorld(identity, { hello: echoApp }, { otherIdentity: other });
+test('install: a forged answer makes fetch fail with the verification error as cause', withWorld(world2, async () => {
+  world2.behaviour = 'wrong-key';
+  const handle = install({ flock: 'ws://flock.test', appliance: identity.id });
+  try {
+    await assert.rejects(fetch('intrustd+app://hello/echo'), (e) => e instanceof TypeError && e.message === 'Failed to fetch' && e.cause instanceof IntrustdVerificationError);
+    await assert.rejects(handle.link(), IntrustdVerificationError);
+    assert.equal(world2.remoteDescriptionsSet, 0);
+    // once the appliance answers honestly, the next request works (after a short back-off)
+    world2.behaviour = 'ok';
+    const t0 = Date.now();
+    const r = await fetch('intrustd+app://hello/echo?msg=ok');
+    assert.equal(await r.text(), 'ok');
+    assert.ok(Date.now() - t0 < 3000);
+  } finally {
+    handle.uninstall();
+  }
+}));
+
+test('install: options are checked', () => {
+  assert.throws(() => install({ appliance: identity.id }), TypeError);
+  assert.throws(() => install({ flock: 'ws://x', appliance: 'nope' }), /appliance ID/);
+  assert.throws(() => install({ flock: 'ws://x', appliance: identity.id, apps: { 'hello/': 'hello' } }), TypeError);
+  assert.throws(() => install({ flock: 'ws://x', appliance: identity.id, apps: { '/hello/': 'Hello!' } }), TypeError);
+});

@@ -1,0 +1,103 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, classifyPath } from '../src/link.js';
+import { IntrustdVerificationError, IntrustdLinkError } from '../src/errors.js';
+import { clientUrl } from '../src/flock-client.js';
+import { makeIdentity, makeWorld, echoApp } from './fakes.js';
+
+const identity = await makeIdentity();
+const other = await makeIdentity();
+
+function linkIn(world, extra = {}) {
+  return connect({ flock: 'ws://flock.test:8080', appliance: identity.id.toLowerCase(), WebSocket: world.WebSocket, RTCPeerConnection: world.RTCPeerConnection, ...extra });
+}
+
+test('flock URL: /client is appended', () => {
+  assert.equal(clientUrl('ws://h:1'), 'ws://h:1/client');
+  assert.equal(clientUrl('wss://h/base/'), 'wss://h/base/client');
+  assert.equal(clientUrl('http://h:2'), 'ws://h:2/client');
+  assert.throws(() => clientUrl('ftp://h'), TypeError);
+});
+
+test('a verified answer brings the link up; candidates are trickled both ways', async () => {
+  const world = makeWorld(identity, { hello: echoApp });
+  const link = linkIn(world);
+  const info = await link.ready;
+  assert.equal(info.applianceId, identity.id);
+  assert.equal(info.publicKey, identity.publicKey);
+  assert.equal(info.verified, true);
+  assert.equal(info.path, 'direct-lan');
+  assert.ok(info.setupMs >= 0 && info.connectedAt > 0);
+  assert.equal(world.flockSockets[0].url, 'ws://flock.test:8080/client');
+  const intro = world.introduces[0];
+  assert.equal(intro.appliance, identity.id);
+  assert.equal(intro.sdp, world.peers[0].localDescription.sdp, 'the exact local offer is sent');
+  assert.match(intro.session, /^[A-Za-z0-9_-]{1,64}$/);
+  assert.ok(world.candidatesFromClient.some((c) => c.candidate.includes('typ host')));
+  assert.ok(world.candidatesFromClient.some((c) => c.candidate === ''), 'end of candidates');
+  // a stream works
+  const stream = await link.openStream('hello');
+  assert.equal(stream.label, 'http/hello');
+  assert.equal(stream.channel.protocol, 'intrustd/1');
+  link.close();
+  assert.equal(link.state, 'down');
+});
+
+for (const [behaviour, why] of [['bad-signature', 'signature over another offer'], ['wrong-key', 'key of another appliance']]) {
+  test(`verification failure (${why}) refuses the link before the answer is used`, async () => {
+    const world = makeWorld(identity, {}, { otherIdentity: other });
+    world.behaviour = behaviour;
+    const link = linkIn(world);
+    await assert.rejects(link.ready, IntrustdVerificationError);
+    assert.equal(world.remoteDescriptionsSet, 0, 'setRemoteDescription never called');
+    assert.equal(link.state, 'down');
+    assert.equal(world.peers[0].connectionState, 'closed');
+    await assert.rejects(link.openStream('hello'), IntrustdVerificationError);
+  });
+}
+
+test('flock errors and timeouts', async () => {
+  let world = makeWorld(identity, {});
+  world.behaviour = 'offline';
+  await assert.rejects(linkIn(world).ready, (e) => e instanceof IntrustdLinkError && e.code === 'appliance-offline');
+
+  world = makeWorld(identity, {});
+  world.behaviour = 'silent';
+  const t0 = Date.now();
+  await assert.rejects(linkIn(world, { connectTimeoutMs: 100 }).ready, (e) => e instanceof IntrustdLinkError && e.code === 'timeout');
+  assert.ok(Date.now() - t0 < 1000);
+
+  world = makeWorld(identity, {});
+  world.flockDown = true;
+  await assert.rejects(linkIn(world).ready, (e) => e instanceof IntrustdLinkError && e.code === 'flock-unreachable');
+
+  assert.throws(() => connect({ flock: 'ws://x', appliance: 'nonsense' }), /appliance ID/);
+});
+
+test('bye, a failed peer connection or a lost flock connection take the link down and fail streams', async () => {
+  for (const how of ['bye', 'pc-failed', 'flock-closed']) {
+    const world = makeWorld(identity, { hang: () => {} });
+    const link = linkIn(world);
+    await link.ready;
+    const stream = await link.openStream('hang');
+    const failed = new Promise((resolve) => stream.setSink({ data() {}, end() {}, error: resolve }));
+    if (how === 'bye') world.flockSockets[0].bye('appliance-offline');
+    if (how === 'pc-failed') world.peers[0].fail();
+    if (how === 'flock-closed') world.flockSockets[0].close(1006);
+    const err = await failed;
+    assert.ok(err instanceof IntrustdLinkError, how);
+    assert.equal(link.state, 'down', how);
+    if (how === 'bye') assert.equal(link.error.code, 'appliance-offline');
+  }
+});
+
+test('path classification', () => {
+  assert.equal(classifyPath('host', 'host', '192.168.1.2'), 'direct-lan');
+  assert.equal(classifyPath('prflx', 'host', '198.18.0.2'), 'direct-lan');
+  assert.equal(classifyPath('prflx', 'host', '203.0.113.9'), 'direct-nat');
+  assert.equal(classifyPath('srflx', 'srflx', '203.0.113.9'), 'direct-nat');
+  assert.equal(classifyPath('host', 'prflx', '203.0.113.9'), 'direct-nat');
+  assert.equal(classifyPath('relay', 'host', '10.0.0.1'), 'relay');
+  assert.equal(classifyPath('host', 'relay', '203.0.113.9'), 'relay');
+  assert.equal(classifyPath(undefined, 'host'), 'unknown');
+});
