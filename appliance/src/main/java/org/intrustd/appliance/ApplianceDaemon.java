@@ -1,0 +1,94 @@
+package org.intrustd.appliance;
+
+import java.lang.System.Logger.Level;
+import java.time.InstantSource;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.intrustd.appliance.apps.AppLauncher;
+import org.intrustd.appliance.apps.AppRegistry;
+import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.flock.FlockConnection;
+import org.intrustd.appliance.links.LinkSessions;
+import org.intrustd.appliance.proxy.ChannelProxy;
+import org.intrustd.core.id.ApplianceId;
+import org.intrustd.core.identity.Identity;
+import org.intrustd.core.identity.IdentityStore;
+import org.intrustd.link.LinkFactory;
+
+/**
+ * The appliance daemon, wired by hand: identity → apps → proxy → links → flock connection.
+ * {@link #start} returns once everything runs (registration with the flock continues in the
+ * background); {@link #close} stops it all in reverse order.
+ */
+public final class ApplianceDaemon implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("intrustd.appliance");
+
+  private final Identity identity;
+  private final AppSupervisor apps;
+  private final LinkFactory linkFactory;
+  private final ChannelProxy proxy;
+  private final LinkSessions sessions;
+  private final FlockConnection flock;
+  private final ScheduledExecutorService housekeeping;
+
+  private ApplianceDaemon(Identity identity, AppSupervisor apps, LinkFactory linkFactory, ChannelProxy proxy,
+      LinkSessions sessions, FlockConnection flock, ScheduledExecutorService housekeeping) {
+    this.identity = identity;
+    this.apps = apps;
+    this.linkFactory = linkFactory;
+    this.proxy = proxy;
+    this.sessions = sessions;
+    this.flock = flock;
+    this.housekeeping = housekeeping;
+  }
+
+  /** Starts a daemon; {@code launcher} decides how apps run and {@code linkFactory} is owned by it. */
+  public static ApplianceDaemon start(ApplianceConfig config, AppLauncher launcher, LinkFactory linkFactory) {
+    Identity identity = IdentityStore.loadOrCreate(config.stateDir());
+    AppRegistry registry = AppRegistry.scan(config.appDirs());
+    AppSupervisor apps = new AppSupervisor(registry, launcher, config.stateDir().resolve("run"),
+        config.appStartTimeout(), config.appIdleTimeout(), InstantSource.system());
+    ChannelProxy proxy = new ChannelProxy(apps, identity.id());
+    LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy);
+    FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), sessions);
+    sessions.attach(flock);
+    ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().name("housekeeping").daemon().factory());
+    housekeeping.scheduleWithFixedDelay(apps::stopIdle, 30, 30, TimeUnit.SECONDS);
+    flock.start();
+    LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
+        registry.all().stream().map(a -> a.id()).toList());
+    return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping);
+  }
+
+  public ApplianceId id() {
+    return identity.id();
+  }
+
+  public boolean isRegistered() {
+    return flock.isRegistered();
+  }
+
+  /** Waits until the flock has accepted the registration; false on timeout. */
+  public boolean awaitRegistered(long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMillis);
+    while (!flock.isRegistered()) {
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      Thread.sleep(20);
+    }
+    return true;
+  }
+
+  @Override
+  public void close() {
+    flock.close();
+    housekeeping.shutdownNow();
+    sessions.close();
+    proxy.close();
+    apps.close();
+    linkFactory.close();
+  }
+}

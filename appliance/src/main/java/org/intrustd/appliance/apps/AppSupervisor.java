@@ -1,0 +1,194 @@
+package org.intrustd.appliance.apps;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Keeps apps running while they are used: starts an app on its first request (concurrent
+ * requests wait for the same start), waits until its socket answers its health check, restarts
+ * it if it died, and stops it after it has been idle for a while. Thread-safe.
+ */
+public final class AppSupervisor implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("intrustd.apps");
+  private static final Duration POLL = Duration.ofMillis(25);
+
+  private final AppRegistry registry;
+  private final AppLauncher launcher;
+  private final Path runDir;
+  private final Duration startTimeout;
+  private final Duration idleTimeout;
+  private final InstantSource clock;
+  private final Map<String, Instance> instances = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /** One app's running process and when it was last used. */
+  private static final class Instance {
+    AppLauncher.RunningApp running;
+    Path socket;
+    volatile long lastUsedMillis;
+    int activeExchanges;
+  }
+
+  public AppSupervisor(AppRegistry registry, AppLauncher launcher, Path runDir, Duration startTimeout,
+      Duration idleTimeout, InstantSource clock) {
+    this.registry = registry;
+    this.launcher = launcher;
+    this.runDir = runDir;
+    this.startTimeout = startTimeout;
+    this.idleTimeout = idleTimeout;
+    this.clock = clock;
+  }
+
+  /** Whether an app of that id is installed. */
+  public boolean isInstalled(String appId) {
+    return registry.find(appId).isPresent();
+  }
+
+  /**
+   * The socket of a running app, starting it if needed; the caller must call
+   * {@link #release} when its exchange ends, so that a busy app is never stopped as idle.
+   */
+  public Path acquire(String appId) {
+    InstalledApp app = registry.find(appId).orElseThrow(() -> new AppException("no app named '" + appId + "'"));
+    Instance instance = instances.computeIfAbsent(appId, id -> new Instance());
+    synchronized (instance) {
+      if (closed) {
+        throw new AppException("the appliance is shutting down");
+      }
+      if (instance.running == null || !instance.running.isAlive()) {
+        start(app, instance);
+      }
+      instance.activeExchanges++;
+      instance.lastUsedMillis = clock.millis();
+      return instance.socket;
+    }
+  }
+
+  public void release(String appId) {
+    Instance instance = instances.get(appId);
+    if (instance != null) {
+      synchronized (instance) {
+        instance.activeExchanges--;
+        instance.lastUsedMillis = clock.millis();
+      }
+    }
+  }
+
+  private void start(InstalledApp app, Instance instance) {
+    Path appRun = runDir.resolve("apps").resolve(app.id());
+    Path socket = appRun.resolve("app.sock");
+    try {
+      Files.createDirectories(appRun);
+      Files.deleteIfExists(socket);
+    } catch (IOException e) {
+      throw new AppException("cannot prepare " + appRun + ": " + e.getMessage(), e);
+    }
+    if (instance.running != null) {
+      LOG.log(Level.WARNING, "app {0} had stopped; restarting it", instance.running.describe());
+    }
+    long t0 = System.nanoTime();
+    AppLauncher.RunningApp running = launcher.launch(app, socket, appRun.resolve("data"), appRun.resolve("app.log"));
+    try {
+      awaitHealthy(app, running, socket);
+    } catch (AppException e) {
+      running.stop();
+      throw e;
+    }
+    instance.running = running;
+    instance.socket = socket;
+    LOG.log(Level.INFO, "app {0} started in {1} ms", running.describe(), (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private void awaitHealthy(InstalledApp app, AppLauncher.RunningApp running, Path socket) {
+    long deadline = System.nanoTime() + startTimeout.toNanos();
+    String path = app.manifest().healthCheck().orElse(null);
+    while (System.nanoTime() < deadline) {
+      if (!running.isAlive()) {
+        throw new AppException("app '" + app.id() + "' exited while starting; see its log");
+      }
+      if (Files.exists(socket) && (path == null ? connects(socket) : healthy(socket, app.id(), path))) {
+        return;
+      }
+      try {
+        Thread.sleep(POLL);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AppException("interrupted while starting app '" + app.id() + "'");
+      }
+    }
+    throw new AppException("app '" + app.id() + "' did not become healthy within " + startTimeout.toSeconds() + " s");
+  }
+
+  private static boolean connects(Path socket) {
+    try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** One GET of the health-check path; healthy means a 2xx status line. */
+  static boolean healthy(Path socket, String appId, String path) {
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.connect(UnixDomainSocketAddress.of(socket));
+      String req = "GET " + path + " HTTP/1.1\r\nHost: " + appId + "\r\nConnection: close\r\n\r\n";
+      ch.write(ByteBuffer.wrap(req.getBytes(StandardCharsets.US_ASCII)));
+      ByteBuffer buf = ByteBuffer.allocate(32);
+      while (buf.hasRemaining() && ch.read(buf) >= 0) {
+        if (buf.position() >= 12) {
+          break;
+        }
+      }
+      String status = new String(buf.array(), 0, buf.position(), StandardCharsets.US_ASCII);
+      return status.startsWith("HTTP/1.1 2") || status.startsWith("HTTP/1.0 2");
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** Stops apps that have been idle for longer than the idle timeout; call periodically. */
+  public void stopIdle() {
+    long now = clock.millis();
+    instances.forEach((id, instance) -> {
+      synchronized (instance) {
+        if (instance.running != null && instance.activeExchanges == 0
+            && now - instance.lastUsedMillis >= idleTimeout.toMillis()) {
+          LOG.log(Level.INFO, "app {0} idle for {1} s; stopping it", instance.running.describe(), idleTimeout.toSeconds());
+          instance.running.stop();
+          instance.running = null;
+        }
+      }
+    });
+  }
+
+  /** Ids of the apps running now. */
+  public java.util.List<String> running() {
+    return instances.entrySet().stream()
+        .filter(e -> e.getValue().running != null && e.getValue().running.isAlive())
+        .map(Map.Entry::getKey).sorted().toList();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    instances.values().forEach(instance -> {
+      synchronized (instance) {
+        if (instance.running != null) {
+          instance.running.stop();
+          instance.running = null;
+        }
+      }
+    });
+  }
+}

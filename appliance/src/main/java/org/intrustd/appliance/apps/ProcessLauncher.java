@@ -1,0 +1,66 @@
+package org.intrustd.appliance.apps;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs an app as a plain child process of the daemon (no sandbox yet), in its own directory,
+ * with its socket path, data directory and id in the environment, and its output appended to
+ * a log file.
+ */
+public final class ProcessLauncher implements AppLauncher {
+  private static final long GRACE_SECONDS = 5;
+  private final String java;
+
+  public ProcessLauncher() {
+    this.java = ProcessHandle.current().info().command().orElse("java");
+  }
+
+  @Override
+  public RunningApp launch(InstalledApp app, Path socket, Path dataDir, Path logFile) {
+    List<String> command = app.manifest().command().stream().map(part -> part.replace("${java}", java)).toList();
+    ProcessBuilder pb = new ProcessBuilder(command).directory(app.directory().toFile())
+        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+    pb.environment().put("INTRUSTD_APP_SOCKET", socket.toString());
+    pb.environment().put("INTRUSTD_APP_DATA", dataDir.toString());
+    pb.environment().put("INTRUSTD_APP_ID", app.id());
+    try {
+      Files.createDirectories(dataDir);
+      Process p = pb.start();
+      return new ChildProcess(p, app.id());
+    } catch (IOException e) {
+      throw new AppException("cannot start app '" + app.id() + "': " + e.getMessage(), e);
+    }
+  }
+
+  private record ChildProcess(Process process, String appId) implements RunningApp {
+    @Override
+    public boolean isAlive() {
+      return process.isAlive();
+    }
+
+    @Override
+    public void stop() {
+      process.descendants().forEach(ProcessHandle::destroy);
+      process.destroy();
+      try {
+        if (!process.waitFor(GRACE_SECONDS, TimeUnit.SECONDS)) {
+          process.descendants().forEach(ProcessHandle::destroyForcibly);
+          process.destroyForcibly().waitFor(GRACE_SECONDS, TimeUnit.SECONDS);
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        process.destroyForcibly();
+      }
+    }
+
+    @Override
+    public String describe() {
+      return appId + " (pid " + process.pid() + ")";
+    }
+  }
+}

@@ -1,0 +1,172 @@
+package org.intrustd.appliance.links;
+
+import java.lang.System.Logger.Level;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.intrustd.appliance.flock.FlockConnection;
+import org.intrustd.appliance.proxy.ChannelProxy;
+import org.intrustd.core.identity.Identity;
+import org.intrustd.core.signal.SignalMessage.ApplianceAnswer;
+import org.intrustd.core.signal.SignalMessage.ApplianceMessage;
+import org.intrustd.core.signal.SignalMessage.Bye;
+import org.intrustd.core.signal.SignalMessage.Candidate;
+import org.intrustd.core.signal.SignalMessage.Challenge;
+import org.intrustd.core.signal.SignalMessage.Error;
+import org.intrustd.core.signal.SignalMessage.IceServer;
+import org.intrustd.core.signal.SignalMessage.Offer;
+import org.intrustd.core.signal.SignalMessage.Ping;
+import org.intrustd.core.signal.SignalMessage.Pong;
+import org.intrustd.core.signal.SignalMessage.Register;
+import org.intrustd.core.signal.SignalMessage.Registered;
+import org.intrustd.link.Channel;
+import org.intrustd.link.IceCandidate;
+import org.intrustd.link.Link;
+import org.intrustd.link.LinkConfig;
+import org.intrustd.link.LinkException;
+import org.intrustd.link.LinkFactory;
+import org.intrustd.link.LinkListener;
+import org.intrustd.link.LinkState;
+
+/**
+ * Turns the flock's offers into peer links: answers each offer with a signed answer
+ * (docs/spec/identity.md, {@code intrustd/answer/v1}), trickles candidates both ways, and
+ * gives the channels the client opens to the {@link ChannelProxy}. Links outlive the flock
+ * connection: once connected, a link needs no signalling. Thread-safe.
+ */
+public final class LinkSessions implements FlockConnection.Handler, AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("intrustd.links");
+  public static final int MAX_LINKS = 64;
+
+  private final Identity identity;
+  private final LinkFactory links;
+  private final ChannelProxy proxy;
+  // Sessions still signalling, by the flock's session id; a link leaves this map on bye but
+  // stays in `live` (and working) until it closes.
+  private final Map<String, Link> bySession = new ConcurrentHashMap<>();
+  private final java.util.Set<Link> live = ConcurrentHashMap.newKeySet();
+  private volatile FlockConnection flock;
+  private volatile List<LinkConfig.IceServer> iceServers = List.of();
+
+  public LinkSessions(Identity identity, LinkFactory links, ChannelProxy proxy) {
+    this.identity = identity;
+    this.links = links;
+    this.proxy = proxy;
+  }
+
+  /** Where answers and candidates go; set once before the connection starts. */
+  public void attach(FlockConnection flock) {
+    this.flock = flock;
+  }
+
+  /** Links open now. */
+  public int size() {
+    return live.size();
+  }
+
+  @Override
+  public void onRegistered(String canonicalId, List<IceServer> servers) {
+    iceServers = servers.stream().map(s -> new LinkConfig.IceServer(s.urls(), s.username(), s.credential())).toList();
+  }
+
+  @Override
+  public void onDisconnected() {
+    // Connected links keep working without the flock; links still being set up will fail
+    // ICE on their own and be cleaned up by their state change.
+  }
+
+  @Override
+  public void onMessage(ApplianceMessage message) {
+    switch (message) {
+      case Offer o -> answer(o);
+      case Candidate c -> Optional.ofNullable(bySession.get(c.session()))
+          .ifPresent(link -> link.addRemoteCandidate(new IceCandidate(c.candidate(), c.sdpMid(), c.sdpMLineIndex())));
+      case Bye b -> Optional.ofNullable(bySession.remove(b.session())).ifPresent(link -> {
+        LOG.log(Level.DEBUG, "[{0}] bye from the flock: {1}", link.id(), b.reason());
+        // A connected link lives on: the client's flock connection may just have dropped.
+        if (link.state() != LinkState.CONNECTED && live.remove(link)) {
+          link.close();
+        }
+      });
+      case Error e -> LOG.log(Level.WARNING, "flock error {0}: {1}", e.code(), e.message());
+      case Challenge c -> { }
+      case Register r -> { }
+      case Registered r -> { }
+      case ApplianceAnswer a -> { }
+      case Ping p -> { }
+      case Pong p -> { }
+    }
+  }
+
+  private void answer(Offer offer) {
+    if (live.size() >= MAX_LINKS) {
+      flock.send(new Bye(offer.session(), "too-many-links"));
+      return;
+    }
+    String session = offer.session();
+    java.util.concurrent.atomic.AtomicReference<Link> self = new java.util.concurrent.atomic.AtomicReference<>();
+    LinkListener listener = new LinkListener() {
+      @Override
+      public void onLocalCandidate(IceCandidate c) {
+        flock.send(new Candidate(session, c.candidate(), c.sdpMid(), c.sdpMLineIndex()));
+      }
+
+      @Override
+      public void onChannel(Channel channel) {
+        Link link = self.get();
+        if (link != null && live.contains(link)) {
+          proxy.accept(link, channel);
+        } else {
+          channel.close();
+        }
+      }
+
+      @Override
+      public void onStateChange(LinkState state) {
+        Link link = self.get();
+        if (link == null) {
+          return;
+        }
+        if (state.isFinal()) {
+          bySession.remove(session, link);
+          if (live.remove(link)) {
+            LOG.log(Level.INFO, "[{0}] link {1}", link.id(), state.name().toLowerCase(java.util.Locale.ROOT));
+            link.close();
+          }
+        } else if (state == LinkState.CONNECTED) {
+          LOG.log(Level.INFO, "[{0}] link connected", link.id());
+        }
+      }
+    };
+    LinkFactory.PendingAnswer pending;
+    try {
+      pending = links.answer(offer.sdp(), new LinkConfig(iceServers), listener);
+    } catch (LinkException e) {
+      LOG.log(Level.INFO, "refused an offer: {0}", e.getMessage());
+      flock.send(new Bye(session, "bad-offer"));
+      return;
+    }
+    self.set(pending.link());
+    live.add(pending.link());
+    bySession.put(session, pending.link());
+    byte[] signature = identity.signAnswer(offer.sdp(), pending.sdp());
+    // The answer goes out before it is applied, so that no candidate overtakes it.
+    flock.send(new ApplianceAnswer(session, pending.sdp(), signature));
+    try {
+      pending.apply();
+    } catch (LinkException e) {
+      bySession.remove(session);
+      live.remove(pending.link());
+      pending.link().close();
+      flock.send(new Bye(session, "answer-failed"));
+    }
+  }
+
+  @Override
+  public void close() {
+    live.forEach(Link::close);
+    live.clear();
+    bySession.clear();
+  }
+}

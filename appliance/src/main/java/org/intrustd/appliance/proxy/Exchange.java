@@ -1,0 +1,379 @@
+package org.intrustd.appliance.proxy;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.intrustd.appliance.apps.AppException;
+import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.proxy.RequestHead.BodyFraming;
+import org.intrustd.link.Channel;
+import org.intrustd.link.LinkException;
+import org.intrustd.link.frame.StreamFrame;
+
+/**
+ * One HTTP/1.1 exchange between a channel and an app's Unix socket (docs/spec/channels.md).
+ *
+ * <p>Two threads: the engine's callback thread turns channel messages into {@link Event}s on a
+ * bounded queue (a full queue blocks it, which pushes back on the client through SCTP), and
+ * {@link #run} on a virtual thread parses the head, starts the app, writes the request and
+ * exactly its body to the socket, while a second virtual thread pumps the app's response back
+ * as DATA frames. Memory per exchange is bounded by the queue and one 64 KiB buffer.
+ */
+final class Exchange implements Channel.Handler {
+  private static final System.Logger LOG = System.getLogger("intrustd.proxy");
+  private static final int QUEUE_MESSAGES = 64;
+  private static final long LINGER_SECONDS = 30;
+
+  /** What the channel delivered, in order. */
+  private sealed interface Event {
+    record Bytes(ByteBuffer data) implements Event {}
+
+    record End() implements Event {}
+
+    record Reset(String reason) implements Event {}
+
+    record Invalid(String reason) implements Event {}
+
+    record Closed() implements Event {}
+  }
+
+  /** Ends the exchange early; {@code reset} says whether to tell the client with RESET. */
+  private static final class Abort extends Exception {
+    final boolean reset;
+
+    Abort(String reason, boolean reset) {
+      super(reason, null, false, false);
+      this.reset = reset;
+    }
+  }
+
+  private final String linkId;
+  private final String appId;
+  private final Channel channel;
+  private final AppSupervisor apps;
+  private final Map<String, String> trusted;
+  private final BlockingQueue<Event> inbound = new ArrayBlockingQueue<>(QUEUE_MESSAGES);
+  private volatile boolean channelClosed;
+  private volatile boolean finished;
+
+  Exchange(String linkId, String appId, Channel channel, AppSupervisor apps, Map<String, String> trusted) {
+    this.linkId = linkId;
+    this.appId = appId;
+    this.channel = channel;
+    this.apps = apps;
+    this.trusted = trusted;
+  }
+
+  /** Refuses a channel that is not ours: RESET with a reason, then close. */
+  static void refuse(Channel channel, String reason) {
+    channel.setHandler(new Channel.Handler() {
+      @Override
+      public void onOpen() {
+        Thread.ofVirtual().start(() -> {
+          try {
+            channel.send(StreamFrame.encode(new StreamFrame.Reset(reason)));
+          } catch (InterruptedException | LinkException e) {
+            // the client left already
+          }
+          channel.close();
+        });
+      }
+
+      @Override
+      public void onMessage(ByteBuffer data, boolean binary) {}
+
+      @Override
+      public void onClose() {}
+    });
+  }
+
+  // ------------------------------------------------------------ engine callbacks
+
+  @Override
+  public void onOpen() {}
+
+  @Override
+  public void onMessage(ByteBuffer data, boolean binary) {
+    if (finished) {
+      return;
+    }
+    Event event;
+    if (!binary) {
+      event = new Event.Invalid("text message on a stream channel");
+    } else {
+      event = switch (StreamFrame.decode(data)) {
+        case StreamFrame.Decoded.Invalid bad -> new Event.Invalid(bad.reason());
+        case StreamFrame.Decoded.Ok ok -> switch (ok.frame()) {
+          case StreamFrame.Data d -> new Event.Bytes(copy(d.payload()));
+          case StreamFrame.End e -> new Event.End();
+          case StreamFrame.Reset r -> new Event.Reset(r.reason());
+        };
+      };
+    }
+    try {
+      while (!finished && !inbound.offer(event, 100, TimeUnit.MILLISECONDS)) {
+        // full: the app reads slower than the client sends; holding here slows the client
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  @Override
+  public void onClose() {
+    channelClosed = true;
+    inbound.offer(new Event.Closed()); // if full, next() notices channelClosed
+  }
+
+  private static ByteBuffer copy(ByteBuffer b) {
+    ByteBuffer c = ByteBuffer.allocate(b.remaining());
+    c.put(b.duplicate()).flip();
+    return c;
+  }
+
+  private Event next() throws Abort {
+    try {
+      while (true) {
+        Event e = inbound.poll(250, TimeUnit.MILLISECONDS);
+        if (e != null) {
+          return e;
+        }
+        if (channelClosed) {
+          return new Event.Closed();
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Abort("the appliance is shutting down", true);
+    }
+  }
+
+  // ------------------------------------------------------------ the exchange
+
+  void run() {
+    try {
+      RequestHeadParser parser = new RequestHeadParser();
+      ByteBuffer rest = null;
+      RequestHead head = null;
+      while (head == null) {
+        switch (next()) {
+          case Event.Bytes b -> {
+            switch (parser.feed(b.data())) {
+              case RequestHeadParser.Result.NeedMore more -> { }
+              case RequestHeadParser.Result.Done done -> {
+                head = done.head();
+                rest = b.data();
+              }
+              case RequestHeadParser.Result.Failed failed -> {
+                respond(new Problem(failed.status(), failed.reason()));
+                return;
+              }
+            }
+          }
+          case Event.End e -> throw new Abort("the request ended before its head did", true);
+          case Event.Reset r -> throw new Abort("client reset: " + r.reason(), false);
+          case Event.Invalid i -> throw new Abort(i.reason(), true);
+          case Event.Closed c -> throw new Abort("channel closed", false);
+        }
+      }
+      if (!apps.isInstalled(appId)) {
+        respond(new Problem(404, "no app named '" + appId + "' on this appliance"));
+        return;
+      }
+      proxy(head, rest);
+    } catch (Abort a) {
+      LOG.log(Level.DEBUG, "[{0}] {1}: {2}", linkId, appId, a.getMessage());
+      if (a.reset) {
+        reset(a.getMessage());
+      }
+      finish();
+    }
+  }
+
+  private void proxy(RequestHead head, ByteBuffer rest) throws Abort {
+    Path socket;
+    try {
+      socket = apps.acquire(appId);
+    } catch (AppException e) {
+      respond(new Problem(503, e.getMessage()));
+      return;
+    }
+    try (SocketChannel app = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      try {
+        app.connect(UnixDomainSocketAddress.of(socket));
+      } catch (IOException e) {
+        respond(new Problem(502, "app '" + appId + "' does not accept connections"));
+        return;
+      }
+      Thread pump = Thread.ofVirtual().name("response-" + appId).start(() -> pumpResponse(app));
+      try {
+        writeAll(app, ByteBuffer.wrap(RequestRewriter.rewrite(head, appId, trusted)));
+        forwardBody(head.framing(), rest, app);
+        pump.join();
+      } catch (Abort a) {
+        closeQuietly(app); // ends the pump too
+        pump.join();
+        throw a;
+      }
+      lingerForClientEnd();
+    } catch (IOException e) {
+      throw new Abort("app socket: " + e.getMessage(), true);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Abort("the appliance is shutting down", true);
+    } finally {
+      apps.release(appId);
+    }
+    finish();
+  }
+
+  /** Forwards exactly the framed body (or, after an upgrade, everything until END). */
+  private void forwardBody(BodyFraming framing, ByteBuffer rest, SocketChannel app) throws Abort {
+    BodyFramer framer = switch (framing) {
+      case BodyFraming.None n -> BodyFramer.forLength(0);
+      case BodyFraming.Length l -> BodyFramer.forLength(l.bytes());
+      case BodyFraming.Chunked c -> BodyFramer.chunked();
+      case BodyFraming.Upgrade u -> null;
+    };
+    ByteBuffer pending = rest;
+    while (true) {
+      if (pending != null && pending.hasRemaining()) {
+        if (framer == null) {
+          writeAll(app, pending);
+        } else {
+          if (framer.isDone()) {
+            throw new Abort("data after the end of the request (one request per channel)", true);
+          }
+          int n = framer.scan(pending);
+          if (framer.isFailed()) {
+            throw new Abort("malformed request body: " + framer.failure(), true);
+          }
+          writeAll(app, pending.slice(pending.position(), n));
+          pending.position(pending.position() + n);
+          if (pending.hasRemaining()) {
+            throw new Abort("data after the end of the request (one request per channel)", true);
+          }
+        }
+      }
+      switch (next()) {
+        case Event.Bytes b -> pending = b.data();
+        case Event.End e -> {
+          if (framer != null && !framer.isDone()) {
+            throw new Abort("the request body ended early", true);
+          }
+          shutdownOutput(app);
+          return;
+        }
+        case Event.Reset r -> throw new Abort("client reset: " + r.reason(), false);
+        case Event.Invalid i -> throw new Abort(i.reason(), true);
+        case Event.Closed c -> throw new Abort("channel closed", false);
+      }
+    }
+  }
+
+  private void pumpResponse(SocketChannel app) {
+    ByteBuffer buf = ByteBuffer.allocateDirect(StreamFrame.MAX_MESSAGE);
+    try {
+      while (true) {
+        buf.clear();
+        buf.put(StreamFrame.DATA);
+        int n = app.read(buf);
+        if (n < 0) {
+          break;
+        }
+        if (n == 0) {
+          continue;
+        }
+        buf.flip();
+        channel.send(buf);
+      }
+      channel.send(StreamFrame.encode(new StreamFrame.End()));
+    } catch (IOException e) {
+      if (app.isOpen()) {
+        reset("the app's connection failed: " + e.getMessage());
+      }
+    } catch (LinkException e) {
+      closeQuietly(app); // the client went away: stop the app's side too
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      closeQuietly(app);
+    }
+  }
+
+  /** Waits briefly for the client's END or close, so nothing of the response is cut off. */
+  private void lingerForClientEnd() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LINGER_SECONDS);
+    while (!channelClosed && System.nanoTime() < deadline) {
+      Event e = inbound.poll(250, TimeUnit.MILLISECONDS);
+      if (e instanceof Event.End || e instanceof Event.Closed || e instanceof Event.Reset) {
+        return;
+      }
+    }
+  }
+
+  private void respond(Problem problem) {
+    LOG.log(Level.DEBUG, "[{0}] {1}: {2} {3}", linkId, appId, problem.status(), problem.detail());
+    try {
+      byte[] response = problem.toResponse();
+      for (int off = 0; off < response.length; off += StreamFrame.MAX_PAYLOAD) {
+        int n = Math.min(StreamFrame.MAX_PAYLOAD, response.length - off);
+        channel.send(StreamFrame.encode(new StreamFrame.Data(ByteBuffer.wrap(response, off, n))));
+      }
+      channel.send(StreamFrame.encode(new StreamFrame.End()));
+      lingerForClientEnd();
+    } catch (LinkException e) {
+      // the client left; nothing to tell
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    finish();
+  }
+
+  private void reset(String reason) {
+    try {
+      channel.send(StreamFrame.encode(new StreamFrame.Reset(reason)));
+    } catch (LinkException | InterruptedException e) {
+      // the client left already
+    }
+  }
+
+  private void finish() {
+    finished = true;
+    inbound.clear();
+    channel.close();
+  }
+
+  private static void writeAll(SocketChannel app, ByteBuffer data) throws Abort {
+    try {
+      while (data.hasRemaining()) {
+        app.write(data);
+      }
+    } catch (IOException e) {
+      throw new Abort("the app stopped reading the request: " + e.getMessage(), true);
+    }
+  }
+
+  private static void shutdownOutput(SocketChannel app) {
+    try {
+      app.shutdownOutput();
+    } catch (IOException e) {
+      // the app closed first; its response (or its absence) tells the rest
+    }
+  }
+
+  private static void closeQuietly(SocketChannel app) {
+    try {
+      app.close();
+    } catch (IOException e) {
+      // closing is best effort
+    }
+  }
+}

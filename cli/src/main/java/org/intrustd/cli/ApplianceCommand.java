@@ -1,0 +1,35 @@
+package org.intrustd.cli;
+
+import java.net.URI;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.intrustd.appliance.ApplianceConfig;
+import org.intrustd.appliance.ApplianceDaemon;
+import org.intrustd.appliance.apps.ProcessLauncher;
+import org.intrustd.link.webrtc.WebRtcLinkFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "appliance", mixinStandardHelpOptions = true,
+    description = "Run the appliance daemon: register with a flock and serve the installed apps peer to peer.")
+final class ApplianceCommand implements Callable<Integer> {
+  @Mixin
+  ApplianceOptions options = new ApplianceOptions();
+
+  @Option(names = "--flock", required = true, description = "The flock's URL, e.g. ws://127.0.0.1:8480")
+  URI flock;
+
+  @Override
+  public Integer call() throws Exception {
+    ApplianceConfig config = ApplianceConfig.of(options.state, flock, options.name, options.apps);
+    ApplianceDaemon daemon = ApplianceDaemon.start(config, new ProcessLauncher(), WebRtcLinkFactory.create());
+    System.out.println("appliance " + daemon.id() + " registering with " + flock);
+    if (!daemon.awaitRegistered(30_000)) {
+      System.out.println("still waiting for the flock at " + flock + "; retrying in the background");
+    }
+    Ready.announce(Map.of("applianceId", daemon.id().toString(), "flock", flock.toString()));
+    Ready.runUntilStopped(daemon::close);
+    return 0;
+  }
+}

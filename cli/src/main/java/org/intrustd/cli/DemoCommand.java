@@ -1,0 +1,72 @@
+package org.intrustd.cli;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.intrustd.appliance.ApplianceConfig;
+import org.intrustd.appliance.ApplianceDaemon;
+import org.intrustd.appliance.apps.ProcessLauncher;
+import org.intrustd.flock.Flock;
+import org.intrustd.flock.FlockConfig;
+import org.intrustd.link.webrtc.WebRtcLinkFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
+
+@Command(name = "demo", mixinStandardHelpOptions = true,
+    description = "Run a local flock and an appliance with the hello app, and print the demo page's URL.")
+final class DemoCommand implements Callable<Integer> {
+  @Mixin
+  FlockOptions flockOptions = new FlockOptions();
+
+  @Mixin
+  ApplianceOptions applianceOptions = new ApplianceOptions();
+
+  @Option(names = "--web", paramLabel = "DIR", required = true,
+      description = "The web folder holding shim/dist and demo (the launcher passes it).")
+  Path web;
+
+  @Spec
+  CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    for (Path dir : new Path[] {web.resolve("shim/dist"), web.resolve("demo")}) {
+      if (!Files.isDirectory(dir)) {
+        throw new ParameterException(spec.commandLine(), dir + " is missing (build the shim: npm run build)");
+      }
+    }
+    FlockConfig flockConfig = flockOptions.toConfig(spec.commandLine())
+        .withStatic("/shim", web.resolve("shim/dist")).withStatic("/demo", web.resolve("demo"));
+    Flock flock = Flock.start(flockConfig);
+    URI flockUri = URI.create("ws://" + flock.uri().getHost() + ":" + flock.port());
+    ApplianceDaemon daemon;
+    try {
+      ApplianceConfig config = ApplianceConfig.of(applianceOptions.state, flockUri, applianceOptions.name,
+          applianceOptions.apps);
+      daemon = ApplianceDaemon.start(config, new ProcessLauncher(), WebRtcLinkFactory.create());
+    } catch (RuntimeException e) {
+      flock.close();
+      throw e;
+    }
+    daemon.awaitRegistered(10_000);
+    String url = "http://" + flock.uri().getHost() + ":" + flock.port() + "/demo/?appliance=" + daemon.id();
+    System.out.println();
+    System.out.println("  Intrustd is running: a local flock and your appliance.");
+    System.out.println("  Appliance ID: " + daemon.id());
+    System.out.println("  Open in a browser: " + url);
+    System.out.println("  Stop with Ctrl-C.");
+    System.out.println();
+    Ready.announce(Map.of("applianceId", daemon.id().toString(), "flock", flockUri.toString(), "url", url));
+    Ready.runUntilStopped(() -> {
+      daemon.close();
+      flock.close();
+    });
+    return 0;
+  }
+}

@@ -1,0 +1,20 @@
+package org.intrustd.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code intrustd} command. Each subcommand wires its subsystems by hand. */
+@Command(name = "intrustd", mixinStandardHelpOptions = true, version = "intrustd 0.1.0",
+    description = "Self-host your data on your own box; reach it from any browser, peer to peer.",
+    subcommands = {DemoCommand.class, FlockCommand.class, ApplianceCommand.class, IdCommand.class})
+public final class Main {
+  public static void main(String[] args) {
+    CommandLine cli = new CommandLine(new Main());
+    // Bad input is a clear message and a non-zero exit, never a stack trace.
+    cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+      cmd.getErr().println("intrustd: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+      return 1;
+    });
+    System.exit(cli.execute(args));
+  }
+}
