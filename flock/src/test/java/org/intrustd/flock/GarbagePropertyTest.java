@@ -2,14 +2,7 @@ package org.intrustd.flock;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.lifecycle.BeforeProperty;
+import java.util.List;
 import org.intrustd.core.crypto.Ed25519;
 import org.intrustd.core.identity.Identity;
 import org.intrustd.core.signal.Decoded;
@@ -18,6 +11,11 @@ import org.intrustd.core.signal.SignalMessage.Bye;
 import org.intrustd.core.signal.SignalMessage.Challenge;
 import org.intrustd.core.signal.SignalMessage.Introduce;
 import org.intrustd.core.signal.SignalMessage.Offer;
+import org.intrustd.testing.Gen;
+import org.intrustd.testing.Property;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
 
 /** Whatever text a peer sends, the flock keeps serving everyone else. */
 class GarbagePropertyTest {
@@ -30,20 +28,24 @@ class GarbagePropertyTest {
   private Identity identity;
   private WsPeer appliance;
 
-  @BeforeProperty
+  @BeforeEach
   void start() {
     harness = new Harness();
     identity = new Identity(Ed25519.generate());
     appliance = harness.appliance(identity);
   }
 
-  @AfterProperty
+  @AfterEach
   void stop() {
     harness.close();
   }
 
-  @Property(tries = 150)
-  void randomTextNeverBreaksTheFlock(@ForAll("garbage") String text, @ForAll boolean toApplianceEndpoint) {
+  @Test
+  void randomTextNeverBreaksTheFlock() {
+    Property.forAll(150, garbage(), Gen.of(true, false), this::sendGarbageThenCheckTheFlockStillWorks);
+  }
+
+  private void sendGarbageThenCheckTheFlockStillWorks(String text, boolean toApplianceEndpoint) {
     WsPeer victim = toApplianceEndpoint ? harness.applianceSocket() : harness.client();
     if (toApplianceEndpoint) {
       victim.nextAppliance(Challenge.class);
@@ -65,20 +67,22 @@ class GarbagePropertyTest {
     client.abort();
   }
 
-  @Provide
-  Arbitrary<String> garbage() {
-    Arbitrary<String> any = Arbitraries.strings().all().ofMaxLength(300)
-        .filter(s -> s.codePoints().noneMatch(c -> c >= Character.MIN_SURROGATE && c <= Character.MAX_SURROGATE));
-    Arbitrary<String> member = Arbitraries.of(TYPES_AND_MEMBERS.split(" "));
-    Arbitrary<String> value = Arbitraries.oneOf(
-        Arbitraries.of(TYPES.split(" ")).map(t -> "\"" + t + "\""),
-        Arbitraries.strings().alpha().numeric().withChars("-_=").ofMaxLength(90).map(s -> "\"" + s + "\""),
-        Arbitraries.integers().map(String::valueOf),
-        Arbitraries.of("null", "true", "[]", "{}", "[\"stun:x\"]", "[{\"urls\":[\"turn:y\"]}]", "1e999", "-0"));
-    Arbitrary<String> pair = Combinators.combine(member, value).as((m, v) -> "\"" + m + "\":" + v);
-    Arbitrary<String> object = pair.list().ofMaxSize(7).map(pairs -> "{" + String.join(",", pairs) + "}");
-    Arbitrary<String> typed = Combinators.combine(Arbitraries.of(TYPES.split(" ")), pair.list().ofMaxSize(6))
-        .as((t, pairs) -> "{\"type\":\"" + t + "\"" + pairs.stream().map(p -> "," + p).reduce("", String::concat) + "}");
-    return Arbitraries.oneOf(any, object, typed);
+  private static Gen<String> garbage() {
+    Gen<String> any = Gen.strings(300).map(s -> s.codePoints()
+        .filter(c -> c < Character.MIN_SURROGATE || c > Character.MAX_SURROGATE)
+        .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append).toString());
+    Gen<String> member = Gen.of(TYPES_AND_MEMBERS.split(" "));
+    Gen<String> value = Gen.oneOf(
+        Gen.of(TYPES.split(" ")).map(t -> "\"" + t + "\""),
+        Gen.stringsOf("abcXYZ0189-_=", 0, 90).map(s -> "\"" + s + "\""),
+        Gen.ints(Integer.MIN_VALUE, Integer.MAX_VALUE).map(String::valueOf),
+        Gen.of("null", "true", "[]", "{}", "[\"stun:x\"]", "[{\"urls\":[\"turn:y\"]}]", "1e999", "-0"));
+    Gen<String> pair = r -> "\"" + member.next(r) + "\":" + value.next(r);
+    Gen<String> object = pair.list(7).map(pairs -> "{" + String.join(",", pairs) + "}");
+    Gen<String> typed = r -> {
+      List<String> pairs = pair.list(6).next(r);
+      return "{\"type\":\"" + Gen.of(TYPES.split(" ")).next(r) + "\"" + pairs.stream().map(p -> "," + p).reduce("", String::concat) + "}";
+    };
+    return Gen.oneOf(any, object, typed);
   }
 }

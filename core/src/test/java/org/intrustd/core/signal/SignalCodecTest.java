@@ -7,11 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
 import java.util.Optional;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
 import org.intrustd.core.signal.SignalMessage.ApplianceMessage;
 import org.intrustd.core.signal.SignalMessage.Candidate;
 import org.intrustd.core.signal.SignalMessage.ClientMessage;
@@ -19,6 +14,8 @@ import org.intrustd.core.signal.SignalMessage.IceServer;
 import org.intrustd.core.signal.SignalMessage.Introduce;
 import org.intrustd.core.signal.SignalMessage.Registered;
 import org.intrustd.core.spec.SpecVectors;
+import org.intrustd.testing.Gen;
+import org.intrustd.testing.Property;
 import org.junit.jupiter.api.Test;
 
 class SignalCodecTest {
@@ -57,48 +54,38 @@ class SignalCodecTest {
     assertThat(ok(SignalCodec.decodeClient(text), text)).isEqualTo(new Introduce("s-1", "ID", sdp));
   }
 
-  @Property
-  void candidatesRoundTrip(@ForAll("sessions") String session, @ForAll("printable") String candidate,
-      @ForAll("optionalMid") Optional<String> mid) {
-    Candidate c = new Candidate(session, candidate, mid, 3);
-    assertThat(SignalCodec.decodeClient(SignalCodec.encode((ClientMessage) c))).isEqualTo(new Decoded.Ok<>(c));
-    assertThat(SignalCodec.decodeAppliance(SignalCodec.encode((ApplianceMessage) c))).isEqualTo(new Decoded.Ok<>(c));
+  private static final Gen<String> SESSIONS = Gen.stringsOf("abcXYZ019_-", 1, 64);
+  private static final Gen<Optional<String>> MIDS = Gen.strings(10).optional();
+
+  @Test
+  void candidatesRoundTrip() {
+    Gen<Candidate> candidates = r -> new Candidate(SESSIONS.next(r), Gen.strings(200).next(r), MIDS.next(r),
+        Gen.ints(0, 65_535).next(r));
+    Property.forAll(500, candidates, c -> {
+      assertThat(SignalCodec.decodeClient(SignalCodec.encode((ClientMessage) c))).isEqualTo(new Decoded.Ok<>(c));
+      assertThat(SignalCodec.decodeAppliance(SignalCodec.encode((ApplianceMessage) c))).isEqualTo(new Decoded.Ok<>(c));
+    });
   }
 
-  @Property
-  void iceServersRoundTrip(@ForAll("printable") String url, @ForAll("optionalMid") Optional<String> user) {
-    Registered r = new Registered("X", List.of(new IceServer(List.of(url), user, user)));
-    assertThat(SignalCodec.decodeAppliance(SignalCodec.encode(r))).isEqualTo(new Decoded.Ok<>(r));
+  @Test
+  void iceServersRoundTrip() {
+    Property.forAll(500, Gen.strings(200), MIDS, (url, user) -> {
+      Registered r = new Registered("X", List.of(new IceServer(List.of(url), user, user)));
+      assertThat(SignalCodec.decodeAppliance(SignalCodec.encode(r))).isEqualTo(new Decoded.Ok<>(r));
+    });
   }
 
-  @Property(tries = 2000)
-  void arbitraryTextIsAValueNeverAnException(@ForAll("jsonish") String text) {
-    assertThat(SignalCodec.decodeClient(text)).isNotNull();
-    assertThat(SignalCodec.decodeAppliance(text)).isNotNull();
-  }
-
-  @Provide
-  Arbitrary<String> sessions() {
-    return Arbitraries.strings().withChars("abcXYZ019_-").ofMinLength(1).ofMaxLength(64);
-  }
-
-  @Provide
-  Arbitrary<String> printable() {
-    return Arbitraries.strings().ofMaxLength(200);
-  }
-
-  @Provide
-  Arbitrary<Optional<String>> optionalMid() {
-    return Arbitraries.strings().ofMaxLength(10).optional();
-  }
-
-  /** Mostly almost-valid messages: real members and types, mutated. */
-  @Provide
-  Arbitrary<String> jsonish() {
-    Arbitrary<String> token = Arbitraries.of("{", "}", "[", "]", ",", ":", "\"type\"", "\"introduce\"", "\"candidate\"",
+  /** Mostly almost-valid messages: real members and types, shuffled and mutated. */
+  @Test
+  void arbitraryTextIsAValueNeverAnException() {
+    Gen<String> token = Gen.of("{", "}", "[", "]", ",", ":", "\"type\"", "\"introduce\"", "\"candidate\"",
         "\"session\"", "\"s\"", "\"sdp\"", "\"appliance\"", "null", "1", "-1", "1e99", "\"\\u0000\"", "true", "\"",
         "\"register\"", "\"publicKey\"", "\"AAAA\"", "\"sdpMLineIndex\"", "\"iceServers\"", "\"urls\"");
-    return Arbitraries.oneOf(token.list().ofMaxSize(30).map(l -> String.join("", l)), Arbitraries.strings().ofMaxLength(100));
+    Gen<String> jsonish = Gen.oneOf(token.list(30).map(l -> String.join("", l)), Gen.strings(100));
+    Property.forAll(3000, jsonish, text -> {
+      assertThat(SignalCodec.decodeClient(text)).isNotNull();
+      assertThat(SignalCodec.decodeAppliance(text)).isNotNull();
+    });
   }
 
   private static <T> T ok(Decoded<T> decoded, String text) {
