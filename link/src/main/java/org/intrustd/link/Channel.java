@@ -10,8 +10,10 @@ import java.nio.ByteBuffer;
 public interface Channel {
   int HIGH_WATER = 1 << 20;
 
+  /** The label; never null ("" when the peer gave none). */
   String label();
 
+  /** The sub-protocol; never null ("" when the peer gave none). */
   String protocol();
 
   /**

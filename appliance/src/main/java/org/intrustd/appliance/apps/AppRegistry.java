@@ -18,7 +18,8 @@ public final class AppRegistry {
   private final Map<String, InstalledApp> apps;
 
   private AppRegistry(Map<String, InstalledApp> apps) {
-    this.apps = Map.copyOf(apps);
+    // Sorted by id, so that all() lists apps in a stable order (Map.copyOf would not keep it).
+    this.apps = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(apps));
   }
 
   public static AppRegistry scan(List<Path> roots) {

@@ -33,10 +33,12 @@ public final class ChannelProxy implements AutoCloseable {
 
   /** Takes over a channel the peer opened on {@code link}; call from the link's onChannel. */
   public void accept(Link link, Channel channel) {
-    Matcher m = LABEL.matcher(channel.label());
-    if (!m.matches() || !PROTOCOL.equals(channel.protocol())) {
+    String label = channel.label();
+    String protocol = channel.protocol();
+    Matcher m = LABEL.matcher(label);
+    if (!m.matches() || !PROTOCOL.equals(protocol)) {
       LOG.log(Level.INFO, "[{0}] refused channel labelled ''{1}'' (protocol ''{2}'')", link.id(),
-          printable(channel.label()), printable(channel.protocol()));
+          printable(label), printable(protocol));
       Exchange.refuse(channel, "unknown channel: label must be http/<app-id> and protocol " + PROTOCOL);
       return;
     }

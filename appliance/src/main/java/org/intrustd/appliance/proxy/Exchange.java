@@ -10,7 +10,10 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.proxy.RequestHead.BodyFraming;
@@ -31,6 +34,7 @@ final class Exchange implements Channel.Handler {
   private static final System.Logger LOG = System.getLogger("intrustd.proxy");
   private static final int QUEUE_MESSAGES = 64;
   private static final long LINGER_SECONDS = 30;
+  private static final byte[] SWITCHING = "HTTP/1.1 101 ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /** What the channel delivered, in order. */
   private sealed interface Event {
@@ -213,10 +217,11 @@ final class Exchange implements Channel.Handler {
         respond(new Problem(502, "app '" + appId + "' does not accept connections"));
         return;
       }
-      Thread pump = Thread.ofVirtual().name("response-" + appId).start(() -> pumpResponse(app));
+      CompletableFuture<Boolean> switched = new CompletableFuture<>();
+      Thread pump = Thread.ofVirtual().name("response-" + appId).start(() -> pumpResponse(app, switched));
       try {
         writeAll(app, ByteBuffer.wrap(RequestRewriter.rewrite(head, appId, trusted)));
-        forwardBody(head.framing(), rest, app);
+        forwardBody(head.framing(), rest, app, switched);
         pump.join();
       } catch (Abort a) {
         closeQuietly(app); // ends the pump too
@@ -235,8 +240,14 @@ final class Exchange implements Channel.Handler {
     finish();
   }
 
-  /** Forwards exactly the framed body (or, after an upgrade, everything until END). */
-  private void forwardBody(BodyFraming framing, ByteBuffer rest, SocketChannel app) throws Abort {
+  /**
+   * Forwards exactly the framed body (or, after an upgrade, everything until END, but only once
+   * the app has switched protocols: an app that answers an upgrade request with anything but
+   * 101 keeps reading HTTP, and would take the bytes after the head for a request the daemon
+   * never rewrote).
+   */
+  private void forwardBody(BodyFraming framing, ByteBuffer rest, SocketChannel app, CompletableFuture<Boolean> switched)
+      throws Abort {
     BodyFramer framer = switch (framing) {
       case BodyFraming.None n -> BodyFramer.forLength(0);
       case BodyFraming.Length l -> BodyFramer.forLength(l.bytes());
@@ -247,6 +258,9 @@ final class Exchange implements Channel.Handler {
     while (true) {
       if (pending != null && pending.hasRemaining()) {
         if (framer == null) {
+          if (!awaitSwitched(switched)) {
+            throw new Abort("data after the end of the request (the app did not switch protocols)", true);
+          }
           writeAll(app, pending);
         } else {
           if (framer.isDone()) {
@@ -279,8 +293,31 @@ final class Exchange implements Channel.Handler {
     }
   }
 
-  private void pumpResponse(SocketChannel app) {
+  /** Whether the app answered 101; waits for its status line while the client is still there. */
+  private boolean awaitSwitched(CompletableFuture<Boolean> switched) throws Abort {
+    try {
+      while (true) {
+        try {
+          return switched.get(250, TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+          if (channelClosed) {
+            throw new Abort("channel closed", false);
+          }
+        }
+      }
+    } catch (ExecutionException e) {
+      return false;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new Abort("the appliance is shutting down", true);
+    }
+  }
+
+  /** Sends the app's response as DATA frames; completes {@code switched} once its status line shows whether it is 101. */
+  private void pumpResponse(SocketChannel app, CompletableFuture<Boolean> switched) {
     ByteBuffer buf = ByteBuffer.allocateDirect(StreamFrame.MAX_MESSAGE);
+    byte[] status = new byte[SWITCHING.length];
+    int statusLength = 0;
     try {
       while (true) {
         buf.clear();
@@ -293,6 +330,14 @@ final class Exchange implements Channel.Handler {
           continue;
         }
         buf.flip();
+        int take = Math.min(n, status.length - statusLength);
+        if (take > 0) {
+          buf.get(1, status, statusLength, take);
+          statusLength += take;
+          if (statusLength == status.length) {
+            switched.complete(java.util.Arrays.equals(status, SWITCHING));
+          }
+        }
         channel.send(buf);
       }
       channel.send(StreamFrame.encode(new StreamFrame.End()));
@@ -305,6 +350,8 @@ final class Exchange implements Channel.Handler {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       closeQuietly(app);
+    } finally {
+      switched.complete(false);
     }
   }
 

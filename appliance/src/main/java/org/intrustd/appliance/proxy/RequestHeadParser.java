@@ -99,7 +99,7 @@ public final class RequestHeadParser {
       if (!isToken(name)) {
         return fail(400, "the field name '" + printable(name) + "' is not a token (no folding, no space before ':')");
       }
-      String value = line.substring(colon + 1).strip();
+      String value = trimOws(line.substring(colon + 1));
       if (!isFieldValue(value)) {
         return fail(400, "the value of '" + name + "' has control characters");
       }
@@ -144,6 +144,23 @@ public final class RequestHeadParser {
     state = State.DONE;
     result = new Result.Done(new RequestHead(method, target, fields, framing));
     return result;
+  }
+
+  /**
+   * Removes optional whitespace around a value: SP and HTAB only (RFC 9110 §5.6.3).
+   * {@code String.strip()} would also remove VT, FF and 0x1C-0x1F, letting control characters
+   * at either end of a value pass unnoticed.
+   */
+  private static String trimOws(String s) {
+    int from = 0;
+    int to = s.length();
+    while (from < to && (s.charAt(from) == ' ' || s.charAt(from) == '\t')) {
+      from++;
+    }
+    while (to > from && (s.charAt(to - 1) == ' ' || s.charAt(to - 1) == '\t')) {
+      to--;
+    }
+    return s.substring(from, to);
   }
 
   private static boolean isToken(String s) {

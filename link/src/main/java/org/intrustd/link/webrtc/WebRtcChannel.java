@@ -42,8 +42,9 @@ final class WebRtcChannel implements Channel {
   WebRtcChannel(RTCDataChannel dc, Executor janitor) {
     this.dc = dc;
     this.janitor = janitor;
-    this.label = dc.getLabel();
-    this.protocol = dc.getProtocol();
+    // The binding reports an empty label or protocol as null; callers get "".
+    this.label = java.util.Objects.requireNonNullElse(dc.getLabel(), "");
+    this.protocol = java.util.Objects.requireNonNullElse(dc.getProtocol(), "");
     this.state = dc.getState();
     dc.registerObserver(new RTCDataChannelObserver() {
       @Override
@@ -54,14 +55,14 @@ final class WebRtcChannel implements Channel {
       @Override
       public void onStateChange() {
         state = dc.getState();
-        stateChanged();
+        Guard.run("channel state", WebRtcChannel.this::stateChanged);
       }
 
       @Override
       public void onMessage(RTCDataChannelBuffer buffer) {
         Handler h = handler;
         if (h != null) {
-          h.onMessage(buffer.data, buffer.binary);
+          Guard.run("channel message", () -> h.onMessage(buffer.data, buffer.binary));
         }
       }
     });

@@ -59,13 +59,14 @@ final class WebRtcLink implements Link {
     return new PeerConnectionObserver() {
       @Override
       public void onIceCandidate(RTCIceCandidate c) {
-        listener.onLocalCandidate(new IceCandidate(c.sdp, Optional.ofNullable(c.sdpMid), c.sdpMLineIndex));
+        Guard.run("local candidate",
+            () -> listener.onLocalCandidate(new IceCandidate(c.sdp, Optional.ofNullable(c.sdpMid), c.sdpMLineIndex)));
       }
 
       @Override
       public void onDataChannel(RTCDataChannel dc) {
         WebRtcChannel channel = track(new WebRtcChannel(dc, janitor));
-        listener.onChannel(channel);
+        Guard.run("new channel", () -> listener.onChannel(channel));
       }
 
       @Override
@@ -80,7 +81,7 @@ final class WebRtcLink implements Link {
         };
         if (!state.isFinal()) {
           state = next;
-          listener.onStateChange(next);
+          Guard.run("link state", () -> listener.onStateChange(next));
         }
       }
     };

@@ -1,0 +1,95 @@
+package org.intrustd.appliance.apps;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+class AppManifestTest {
+  @TempDir
+  Path dir;
+
+  private Path write(String json) throws IOException {
+    return Files.writeString(dir.resolve("manifest.json"), json);
+  }
+
+  @Test
+  void aFullManifestIsReadAsWritten() throws IOException {
+    AppManifest m = AppManifest.read(write("""
+        {"id": "hello", "name": "Hello", "version": "0.1.0", "description": "Test app",
+         "run": {"command": ["${java}", "-cp", "lib/*", "org.intrustd.hello.HelloApp"]},
+         "healthCheck": "/health", "futureMember": {"ignored": true}}
+        """));
+    assertThat(m).isEqualTo(new AppManifest("hello", "Hello", "0.1.0", "Test app",
+        List.of("${java}", "-cp", "lib/*", "org.intrustd.hello.HelloApp"), Optional.of("/health")));
+  }
+
+  @Test
+  void optionalMembersHaveDefaults() throws IOException {
+    AppManifest m = AppManifest.read(write("{\"id\": \"a-1\", \"run\": {\"command\": [\"/bin/true\"]}, \"healthCheck\": null}"));
+    assertThat(m.name()).isEqualTo("a-1");
+    assertThat(m.version()).isEqualTo("0");
+    assertThat(m.description()).isEmpty();
+    assertThat(m.healthCheck()).isEmpty();
+  }
+
+  @Test
+  void theLongestAppIdIsAccepted() throws IOException {
+    String id = "a" + "-".repeat(62);
+    assertThat(AppManifest.read(write("{\"id\": \"" + id + "\", \"run\": {\"command\": [\"x\"]}}")).id()).isEqualTo(id);
+  }
+
+  static Stream<Arguments> malformed() {
+    String run = "\"run\": {\"command\": [\"x\"]}";
+    return Stream.of(
+        Arguments.of("not JSON", "{\"id\": ", "cannot read"),
+        Arguments.of("an empty file", "", "is not a JSON object"),
+        Arguments.of("an array", "[{\"id\": \"x\"}]", "is not a JSON object"),
+        Arguments.of("a string", "\"hello\"", "is not a JSON object"),
+        Arguments.of("no id", "{" + run + "}", "'id' must be a non-empty string"),
+        Arguments.of("an id that is a number", "{\"id\": 7, " + run + "}", "'id' must be a non-empty string"),
+        Arguments.of("an empty id", "{\"id\": \"\", " + run + "}", "'id' must be a non-empty string"),
+        Arguments.of("an upper-case id", "{\"id\": \"Hello\", " + run + "}", "app id 'Hello' must match"),
+        Arguments.of("an id with a slash", "{\"id\": \"../etc\", " + run + "}", "app id '../etc' must match"),
+        Arguments.of("an id starting with '-'", "{\"id\": \"-x\", " + run + "}", "app id '-x' must match"),
+        Arguments.of("an id of 64 characters", "{\"id\": \"" + "a".repeat(64) + "\", " + run + "}", "must match"),
+        Arguments.of("no run", "{\"id\": \"x\"}", "run.command must be a non-empty array of strings"),
+        Arguments.of("run without command", "{\"id\": \"x\", \"run\": {}}", "run.command must be a non-empty array"),
+        Arguments.of("a command string", "{\"id\": \"x\", \"run\": {\"command\": \"x y\"}}", "run.command must be"),
+        Arguments.of("an empty command", "{\"id\": \"x\", \"run\": {\"command\": []}}", "run.command must be"),
+        Arguments.of("a command with a number", "{\"id\": \"x\", \"run\": {\"command\": [\"x\", 1]}}", "run.command must be"),
+        Arguments.of("a command with null", "{\"id\": \"x\", \"run\": {\"command\": [null]}}", "run.command must be"),
+        Arguments.of("a numeric health check", "{\"id\": \"x\", " + run + ", \"healthCheck\": 200}",
+            "'healthCheck' must be a non-empty string"),
+        Arguments.of("an empty health check", "{\"id\": \"x\", " + run + ", \"healthCheck\": \"\"}",
+            "'healthCheck' must be a non-empty string"),
+        Arguments.of("a relative health check", "{\"id\": \"x\", " + run + ", \"healthCheck\": \"health\"}",
+            "healthCheck must be a path starting with '/'"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("malformed")
+  void aMalformedManifestIsAnAppExceptionNamingTheFileAndTheProblem(String what, String json, String message)
+      throws IOException {
+    Path file = write(json);
+    assertThatThrownBy(() -> AppManifest.read(file)).isInstanceOf(AppException.class)
+        .hasMessageContaining(file.toString()).hasMessageContaining(message);
+  }
+
+  @Test
+  void aMissingFileIsAnAppException() {
+    Path file = dir.resolve("absent.json");
+    assertThatThrownBy(() -> AppManifest.read(file)).isInstanceOf(AppException.class)
+        .hasMessageContaining("cannot read " + file);
+  }
+}
