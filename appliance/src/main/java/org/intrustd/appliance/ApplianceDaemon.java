@@ -84,10 +84,12 @@ public final class ApplianceDaemon implements AutoCloseable {
 
   @Override
   public void close() {
+    // Order matters: exchanges still use their channels' native objects, so they end first,
+    // then the links, and only then the engine that owns them all.
     flock.close();
     housekeeping.shutdownNow();
-    sessions.close();
     proxy.close();
+    sessions.close();
     apps.close();
     linkFactory.close();
   }

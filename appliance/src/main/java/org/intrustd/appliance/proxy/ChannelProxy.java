@@ -54,8 +54,16 @@ public final class ChannelProxy implements AutoCloseable {
     return cut.replaceAll("[^\\x20-\\x7e]", "?");
   }
 
+  /** Ends every exchange (each resets its channel) and waits briefly for them to finish. */
   @Override
   public void close() {
     exchanges.shutdownNow();
+    try {
+      if (!exchanges.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS)) {
+        LOG.log(Level.WARNING, "some exchanges did not end within 5 s of shutdown");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

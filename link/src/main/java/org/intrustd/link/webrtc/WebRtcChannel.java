@@ -126,9 +126,27 @@ final class WebRtcChannel implements Channel {
     }
   }
 
+  /**
+   * Makes every later call on this channel a no-op, without freeing it: called before the
+   * engine is freed, which frees the native channel underneath us.
+   */
+  void retire() {
+    nativeLock.writeLock().lock();
+    try {
+      disposed = true;
+      state = RTCDataChannelState.CLOSED;
+    } finally {
+      nativeLock.writeLock().unlock();
+    }
+    signalDrained();
+  }
+
   private void dispose() {
     nativeLock.writeLock().lock();
     try {
+      if (disposed) {
+        return;
+      }
       disposed = true;
       dc.unregisterObserver();
       dc.dispose();

@@ -31,6 +31,7 @@ final class WebRtcLink implements Link {
   private final LinkListener listener;
   private final Consumer<WebRtcLink> onClosed;
   private final Executor janitor;
+  private final Set<WebRtcChannel> engineChannels;
   private final Set<WebRtcChannel> channels = ConcurrentHashMap.newKeySet();
   private final List<IceCandidate> early = new ArrayList<>();
   private RTCPeerConnection pc;
@@ -38,7 +39,8 @@ final class WebRtcLink implements Link {
   private volatile LinkState state = LinkState.NEW;
   private volatile boolean closed;
 
-  WebRtcLink(LinkListener listener, Consumer<WebRtcLink> onClosed, Executor janitor) {
+  WebRtcLink(LinkListener listener, Consumer<WebRtcLink> onClosed, Executor janitor, Set<WebRtcChannel> engineChannels) {
+    this.engineChannels = engineChannels;
     this.janitor = janitor;
     byte[] b = new byte[8];
     RANDOM.nextBytes(b);
@@ -89,7 +91,11 @@ final class WebRtcLink implements Link {
 
   private WebRtcChannel track(WebRtcChannel channel) {
     channels.add(channel);
-    channel.onFinished(() -> channels.remove(channel));
+    engineChannels.add(channel);
+    channel.onFinished(() -> {
+      channels.remove(channel);
+      engineChannels.remove(channel);
+    });
     return channel;
   }
 

@@ -31,6 +31,9 @@ import org.intrustd.link.LinkListener;
 public final class WebRtcLinkFactory implements LinkFactory {
   private final PeerConnectionFactory factory;
   private final Set<WebRtcLink> links = ConcurrentHashMap.newKeySet();
+  // Every channel not yet freed, of open and closed links alike: their owners may still call
+  // them, so they are retired before the engine (which frees them natively) goes.
+  private final Set<WebRtcChannel> channels = ConcurrentHashMap.newKeySet();
   // Closing and freeing native objects happens here, in order, never on libwebrtc's own
   // callback threads; close() drains it before freeing the factory, which would otherwise
   // crash the JVM under a still-running pc.close().
@@ -128,7 +131,7 @@ public final class WebRtcLinkFactory implements LinkFactory {
       s.credential().ifPresent(c -> server.password = c);
       rtc.iceServers.add(server);
     }
-    WebRtcLink link = new WebRtcLink(listener, links::remove, janitor);
+    WebRtcLink link = new WebRtcLink(listener, links::remove, janitor, channels);
     RTCPeerConnection pc = factory.createPeerConnection(rtc, link.observer());
     if (pc == null) {
       throw new LinkException("libwebrtc refused to create a peer connection");
@@ -156,6 +159,7 @@ public final class WebRtcLinkFactory implements LinkFactory {
       Thread.currentThread().interrupt();
       return;
     }
+    channels.forEach(WebRtcChannel::retire);
     factory.dispose();
   }
 }

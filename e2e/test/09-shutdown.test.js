@@ -1,0 +1,68 @@
+// The appliance daemon stops cleanly on SIGTERM while exchanges are in flight: exit status 143
+// (or 0), no JVM crash. A crash here (libwebrtc used after its channels were disposed) kills the
+// daemon without its shutdown work and leaves hs_err_pid*.log files behind.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fixture, startAppliance, removeTempDir, cleanExit } from '../lib/harness.js';
+
+const ROUNDS = 3;
+const fx = fixture({ withAppliance: false });
+before(() => fx.setup());
+after(() => fx.teardown());
+
+test(`SIGTERM with three stalled downloads and a WebSocket in flight, ${ROUNDS} times: clean exits`, async () => {
+  const results = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const t0 = Date.now();
+    const app = await startAppliance({ flock: fx.flock.url, name: `shutdown-${round}` });
+    try {
+      const page = await fx.browser.openTestPage(fx.flock);
+      await page.evaluate(({ flock, appliance }) => e2e.install({ flock, appliance }), { flock: fx.flock.url, appliance: app.id });
+      const linked = await page.evaluate(() => e2e.link());
+      assert.ok(linked.ok, JSON.stringify(linked.error));
+      await page.evaluate(() => {
+        window.flowing = 0;
+        window.resume = new Promise((r) => { window.doResume = r; });
+        window.done = Promise.all([0, 1, 2].map(async () => {
+          try {
+            const res = await fetch('intrustd+app://hello/stream?bytes=1073741824');
+            const reader = res.body.getReader();
+            // Read a little, then stop reading until the appliance was told to stop: its
+            // sender is then waiting on back-pressure (or the shim's buffer is full).
+            let total = 0;
+            let counted = false;
+            for (;;) {
+              if (!counted && total > 1 << 20) {
+                counted = true;
+                window.flowing++;
+                await window.resume;
+              }
+              const { done, value } = await reader.read();
+              if (done) return 'complete';
+              total += value.length;
+            }
+          } catch (e) {
+            return e.name;
+          }
+        }));
+        const ws = new WebSocket('intrustd+app://hello/ws');
+        ws.onopen = () => { const t = setInterval(() => { try { ws.send('tick'); } catch { clearInterval(t); } }, 5); };
+      });
+      await page.waitForFunction(() => window.flowing === 3, null, { timeout: 15000 });
+      const stopping = app.stop({ signal: 'SIGTERM', graceMs: 10000 });
+      await new Promise((r) => setTimeout(r, 50));
+      await page.evaluate(() => window.doResume());
+      const r = await stopping;
+      const outcomes = await page.evaluate(() => Promise.race([window.done, new Promise((r) => setTimeout(() => r('still reading 15 s later'), 15000))]));
+      results.push({ round, ...r, crashed: app.proc.crashed, outcomes, roundMs: Date.now() - t0 });
+      await page.close();
+    } finally {
+      await app.stop({ signal: 'SIGKILL' });
+      removeTempDir(app.stateDir);
+    }
+  }
+  console.log(JSON.stringify(results));
+  const bad = results.filter((r) => r.crashed || !cleanExit(r));
+  assert.deepEqual(bad, [], `${bad.length} of ${ROUNDS} SIGTERMs did not end in a clean exit (logs in e2e/artifacts/logs, crash reports in e2e/artifacts)`);
+  for (const r of results) assert.deepEqual(r.outcomes, ['TypeError', 'TypeError', 'TypeError']);
+});
