@@ -1,5 +1,17 @@
 // fetch() for app URLs: one HTTP/1.1 exchange per data channel, streaming in both directions.
 import { writeRequestHead, encodeChunk, LAST_CHUNK, ResponseParser, isToken } from './http1.js';
+import { MAX_PAYLOAD } from './frames.js';
+
+// Body bytes are cut so that each piece, with its chunked-coding framing ("ffef\r\n" ...
+// "\r\n", 8 bytes), fills exactly one DATA frame: one data-channel send per piece, not two.
+const CHUNKED_PIECE = MAX_PAYLOAD - 8;
+
+/** Re-cuts a body's chunks into non-empty pieces of at most `size` bytes. */
+async function* pieces(chunks, size) {
+  for await (const chunk of chunks) {
+    for (let off = 0; off < chunk.length; off += size) yield chunk.subarray(off, Math.min(off + size, chunk.length));
+  }
+}
 import { toRequestBody } from './body.js';
 import { route as routeUrl, resolveRedirect } from './routes.js';
 
@@ -166,9 +178,8 @@ export async function exchange(getLink, { appId, method, target, headers, body, 
       const total = body.length;
       let sent = 0;
       let first = head;
-      for await (const chunk of body.chunks()) {
+      for await (const chunk of pieces(body.chunks(), total === null ? CHUNKED_PIECE : MAX_PAYLOAD)) {
         if (finished) return;
-        if (chunk.length === 0) continue;
         const framed = total === null ? encodeChunk(chunk) : chunk;
         if (first) {
           // head and first body bytes together when small
