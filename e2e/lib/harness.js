@@ -314,8 +314,7 @@ function isJava(pid) {
 // ---------------------------------------------------------------------------------------------
 // Flock
 
-// Prefixes without the trailing slash: FlockConfig accepts '/' or '/name' only (the CLI's help
-// says /PREFIX/=DIR, but passes the prefix through unchanged).
+// Prefixes as the CLI takes them: '/name', without a trailing slash.
 export const DEFAULT_STATIC = {
   '/shim': path.join(ROOT, 'web', 'shim', 'dist'),
   '/demo': path.join(ROOT, 'web', 'demo'),

@@ -9,12 +9,16 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, FlockCommand.class, ApplianceCommand.class, IdCommand.class})
 public final class Main {
   public static void main(String[] args) {
+    System.exit(commandLine().execute(args));
+  }
+
+  /** The configured command line: bad input is a clear message and a non-zero exit, never a stack trace. */
+  static CommandLine commandLine() {
     CommandLine cli = new CommandLine(new Main());
-    // Bad input is a clear message and a non-zero exit, never a stack trace.
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("intrustd: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 1;
     });
-    System.exit(cli.execute(args));
+    return cli;
   }
 }

@@ -32,7 +32,8 @@ public final class RequestHeadParser {
     record Failed(int status, String reason) implements Result {}
   }
 
-  private final byte[] head = new byte[MAX_HEAD_BYTES];
+  // Grows on demand up to MAX_HEAD_BYTES: most heads are well under a kilobyte.
+  private byte[] head = new byte[1024];
   private int length;
   private State state = State.READING;
   private Result result = new Result.NeedMore();
@@ -48,6 +49,9 @@ public final class RequestHeadParser {
     while (in.hasRemaining()) {
       if (length == MAX_HEAD_BYTES) {
         return fail(431, "the request head is longer than " + MAX_HEAD_BYTES + " bytes");
+      }
+      if (length == head.length) {
+        head = java.util.Arrays.copyOf(head, Math.min(head.length * 4, MAX_HEAD_BYTES));
       }
       byte b = in.get();
       head[length++] = b;
