@@ -140,7 +140,7 @@ public final class FlockConnection implements AutoCloseable {
     registered = false;
     socket.set(null);
     ws.abort();
-    if (wasRegistered) {
+    if (wasRegistered && !closed) {
       LOG.log(Level.WARNING, "lost the flock {0}; reconnecting", endpoint);
       handler.onDisconnected();
     }

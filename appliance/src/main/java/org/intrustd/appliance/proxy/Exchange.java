@@ -228,14 +228,18 @@ final class Exchange implements Channel.Handler {
         pump.join();
         throw a;
       }
-      lingerForClientEnd();
     } catch (IOException e) {
       throw new Abort("app socket: " + e.getMessage(), true);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new Abort("the appliance is shutting down", true);
     } finally {
-      apps.release(appId);
+      apps.release(appId); // before lingering: the app is done, and may be stopped as idle
+    }
+    try {
+      lingerForClientEnd();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     finish();
   }
