@@ -112,8 +112,8 @@ export class Stream {
       return;
     }
     if (frame.type === 'DATA') {
-      // copy: the payload is a view of the message buffer
-      this._deliver('data', frame.payload.slice());
+      // No copy: each message arrives in an ArrayBuffer of its own, so a view of it stays valid.
+      this._deliver('data', frame.payload);
     } else if (frame.type === 'END') {
       this._receivedEnd = true;
       this._deliver('end');
