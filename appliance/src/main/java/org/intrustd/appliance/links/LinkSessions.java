@@ -37,7 +37,7 @@ import org.intrustd.link.LinkState;
  */
 public final class LinkSessions implements FlockConnection.Handler, AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.links");
-  public static final int MAX_LINKS = 64;
+  static final int MAX_LINKS = 64;
 
   private final Identity identity;
   private final LinkFactory links;
@@ -58,11 +58,6 @@ public final class LinkSessions implements FlockConnection.Handler, AutoCloseabl
   /** Where answers and candidates go; set once before the connection starts. */
   public void attach(FlockConnection flock) {
     this.flock = flock;
-  }
-
-  /** Links open now. */
-  public int size() {
-    return live.size();
   }
 
   @Override
