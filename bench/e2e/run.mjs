@@ -63,6 +63,7 @@ for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => { cleanup(); pr
 
 function tempDir(prefix) {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o711); // sandboxed apps run as their own uids and must pass through
   temps.add(d);
   return d;
 }

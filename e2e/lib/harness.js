@@ -14,6 +14,8 @@ export const ARTIFACTS = path.join(E2E_DIR, 'artifacts');
 // build step of ./intrustd, whose npm ci cannot work inside the network namespace).
 export const LAUNCHER = process.env.INTRUSTD_E2E_LAUNCHER || path.join(ROOT, 'intrustd');
 export const HELLO_APPS = path.join(ROOT, 'apps', 'hello', 'target');
+/** Debian's `python3 -m http.server`, unmodified, reached over TCP inside its sandbox. */
+export const PYSERVE_APP = path.join(ROOT, 'apps', 'pyserve');
 const SHIM_DIST = path.join(ROOT, 'web', 'shim', 'dist', 'intrustd-shim.js');
 
 const READY_TIMEOUT_MS = Number(process.env.INTRUSTD_E2E_READY_TIMEOUT_MS || 30000);
@@ -48,6 +50,8 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
 /** A fresh temporary directory, removed at teardown (or at process exit at the latest). */
 export function tempDir(prefix = 'intrustd-e2e-') {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  // Sandboxed apps run as their own uids and must be able to pass through to their files.
+  fs.chmodSync(dir, 0o711);
   tempDirs.add(dir);
   return dir;
 }
@@ -348,7 +352,8 @@ export async function startFlock({ staticMounts = DEFAULT_STATIC, env = {} } = {
 // Appliance
 
 /**
- * Start an appliance daemon with the hello app, registered with `flock` (ws URL).
+ * Start an appliance daemon with the hello app (or the app directories in `apps`, one or an
+ * array), registered with `flock` (ws URL).
  * `stateDir` defaults to a fresh temporary directory (reuse it to restart with the same ID).
  * @returns {Promise<Appliance>}
  */
@@ -358,7 +363,8 @@ export async function startAppliance({ flock, stateDir, name = 'e2e', javaOpts, 
   const extraEnv = { ...env };
   if (javaOpts) extraEnv.INTRUSTD_JAVA_OPTS = javaOpts;
   const proc = new Proc(`appliance-${name}`, LAUNCHER,
-    ['appliance', '--state', state, '--flock', flock, '--apps', apps, '--name', name], { env: extraEnv });
+    ['appliance', '--state', state, '--flock', flock, ...[].concat(apps).flatMap((a) => ['--apps', a]), '--name', name],
+    { env: extraEnv });
   let ready;
   try {
     ready = await proc.waitReady();

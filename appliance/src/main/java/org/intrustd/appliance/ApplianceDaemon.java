@@ -47,7 +47,7 @@ public final class ApplianceDaemon implements AutoCloseable {
   public static ApplianceDaemon start(ApplianceConfig config, AppLauncher launcher, LinkFactory linkFactory) {
     Identity identity = IdentityStore.loadOrCreate(config.stateDir());
     AppRegistry registry = AppRegistry.scan(config.appDirs());
-    AppSupervisor apps = new AppSupervisor(registry, launcher, config.stateDir().resolve("run"),
+    AppSupervisor apps = new AppSupervisor(registry, launcher, config.stateDir(),
         config.appStartTimeout(), config.appIdleTimeout(), InstantSource.system());
     ChannelProxy proxy = new ChannelProxy(apps, identity.id());
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy);

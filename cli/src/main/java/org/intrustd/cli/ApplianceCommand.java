@@ -5,7 +5,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.intrustd.appliance.ApplianceConfig;
 import org.intrustd.appliance.ApplianceDaemon;
-import org.intrustd.appliance.apps.ProcessLauncher;
 import org.intrustd.link.webrtc.WebRtcLinkFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,8 +21,8 @@ final class ApplianceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ApplianceConfig config = ApplianceConfig.of(options.state, flock, options.name, options.apps);
-    ApplianceDaemon daemon = ApplianceDaemon.start(config, new ProcessLauncher(), WebRtcLinkFactory.create());
+    ApplianceConfig config = ApplianceConfig.of(options.state(), flock, options.name, options.apps);
+    ApplianceDaemon daemon = ApplianceDaemon.start(config, options.launcher(), WebRtcLinkFactory.create());
     System.out.println("appliance " + daemon.id() + " registering with " + flock);
     if (!daemon.awaitRegistered(30_000)) {
       System.out.println("still waiting for the flock at " + flock + "; retrying in the background");

@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.intrustd.appliance.ApplianceConfig;
 import org.intrustd.appliance.ApplianceDaemon;
-import org.intrustd.appliance.apps.ProcessLauncher;
 import org.intrustd.flock.Flock;
 import org.intrustd.flock.FlockConfig;
 import org.intrustd.link.webrtc.WebRtcLinkFactory;
@@ -47,9 +46,9 @@ final class DemoCommand implements Callable<Integer> {
     URI flockUri = URI.create("ws://" + flock.uri().getHost() + ":" + flock.port());
     ApplianceDaemon daemon;
     try {
-      ApplianceConfig config = ApplianceConfig.of(applianceOptions.state, flockUri, applianceOptions.name,
+      ApplianceConfig config = ApplianceConfig.of(applianceOptions.state(), flockUri, applianceOptions.name,
           applianceOptions.apps);
-      daemon = ApplianceDaemon.start(config, new ProcessLauncher(), WebRtcLinkFactory.create());
+      daemon = ApplianceDaemon.start(config, applianceOptions.launcher(), WebRtcLinkFactory.create());
     } catch (RuntimeException e) {
       flock.close();
       throw e;

@@ -14,10 +14,10 @@ final class IdCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    boolean existed = Files.exists(options.state.resolve("identity.key"));
-    System.out.println(IdentityStore.loadOrCreate(options.state).id());
+    boolean existed = Files.exists(options.state().resolve("identity.key"));
+    System.out.println(IdentityStore.loadOrCreate(options.state()).id());
     if (!existed) {
-      System.err.println("created a new identity in " + options.state);
+      System.err.println("created a new identity in " + options.state());
     }
     return 0;
   }

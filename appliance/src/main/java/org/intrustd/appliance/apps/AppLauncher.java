@@ -1,14 +1,12 @@
 package org.intrustd.appliance.apps;
 
-import java.nio.file.Path;
-
 /**
  * Starts an app so that it listens on a Unix socket. The one place where "how an app runs"
- * lives: a plain child process today, a bubblewrap sandbox later.
+ * lives: a bubblewrap sandbox, or a plain child process for development.
  */
 public interface AppLauncher {
   /** Starts the app; returns once the process exists (not necessarily listening yet). */
-  RunningApp launch(InstalledApp app, Path socket, Path dataDir, Path logFile);
+  RunningApp launch(InstalledApp app, AppPaths paths);
 
   /** A started app. */
   interface RunningApp {
@@ -19,5 +17,8 @@ public interface AppLauncher {
 
     /** For log lines. */
     String describe();
+
+    /** Why it is no longer running (exit status, killed for memory), or "running". */
+    String exitReason();
   }
 }

@@ -11,6 +11,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -25,7 +26,7 @@ public final class AppSupervisor implements AutoCloseable {
 
   private final AppRegistry registry;
   private final AppLauncher launcher;
-  private final Path runDir;
+  private final Path stateDir;
   private final Duration startTimeout;
   private final Duration idleTimeout;
   private final InstantSource clock;
@@ -40,11 +41,15 @@ public final class AppSupervisor implements AutoCloseable {
     int activeExchanges;
   }
 
-  public AppSupervisor(AppRegistry registry, AppLauncher launcher, Path runDir, Duration startTimeout,
+  /**
+   * Apps keep their data in {@code data/<id>} and their log in {@code logs/<id>.log} under
+   * {@code stateDir}; sockets and generated files live in {@code run/apps/<id>}.
+   */
+  public AppSupervisor(AppRegistry registry, AppLauncher launcher, Path stateDir, Duration startTimeout,
       Duration idleTimeout, InstantSource clock) {
     this.registry = registry;
     this.launcher = launcher;
-    this.runDir = runDir;
+    this.stateDir = stateDir.toAbsolutePath();
     this.startTimeout = startTimeout;
     this.idleTimeout = idleTimeout;
     this.clock = clock;
@@ -86,21 +91,25 @@ public final class AppSupervisor implements AutoCloseable {
   }
 
   private void start(InstalledApp app, Instance instance) {
-    Path appRun = runDir.resolve("apps").resolve(app.id());
-    Path socket = appRun.resolve("app.sock");
+    Path appRun = stateDir.resolve("run").resolve("apps").resolve(app.id());
+    AppPaths paths = new AppPaths(appRun.resolve("socket").resolve("app.sock"), stateDir.resolve("data").resolve(app.id()),
+        stateDir.resolve("logs").resolve(app.id() + ".log"), appRun);
+    Path socket = paths.socket();
     try {
-      Files.createDirectories(appRun);
+      Files.createDirectories(paths.socketDir());
+      Files.createDirectories(paths.logFile().getParent());
       Files.deleteIfExists(socket);
     } catch (IOException e) {
       throw new AppException("cannot prepare " + appRun + ": " + e.getMessage(), e);
     }
     if (instance.running != null) {
-      LOG.log(Level.WARNING, "app {0} had stopped; restarting it", instance.running.describe());
+      LOG.log(Level.WARNING, "app {0} had stopped ({1}); restarting it", instance.running.describe(),
+          instance.running.exitReason());
     }
     long t0 = System.nanoTime();
-    AppLauncher.RunningApp running = launcher.launch(app, socket, appRun.resolve("data"), appRun.resolve("app.log"));
+    AppLauncher.RunningApp running = launcher.launch(app, paths);
     try {
-      awaitHealthy(app, running, socket);
+      awaitHealthy(app, running, socket, paths.logFile());
     } catch (AppException e) {
       running.stop();
       throw e;
@@ -110,12 +119,13 @@ public final class AppSupervisor implements AutoCloseable {
     LOG.log(Level.INFO, "app {0} started in {1} ms", running.describe(), (System.nanoTime() - t0) / 1_000_000);
   }
 
-  private void awaitHealthy(InstalledApp app, AppLauncher.RunningApp running, Path socket) {
+  private void awaitHealthy(InstalledApp app, AppLauncher.RunningApp running, Path socket, Path log) {
     long deadline = System.nanoTime() + startTimeout.toNanos();
     String path = app.manifest().healthCheck().orElse(null);
     while (System.nanoTime() < deadline) {
       if (!running.isAlive()) {
-        throw new AppException("app '" + app.id() + "' exited while starting; see its log");
+        throw new AppException("app '" + app.id() + "' " + running.exitReason() + " while starting; the end of "
+            + log + ":\n" + tail(log, 8));
       }
       if (Files.exists(socket) && (path == null ? connects(socket) : healthy(socket, app.id(), path))) {
         return;
@@ -128,6 +138,15 @@ public final class AppSupervisor implements AutoCloseable {
       }
     }
     throw new AppException("app '" + app.id() + "' did not become healthy within " + startTimeout.toSeconds() + " s");
+  }
+
+  private static String tail(Path log, int lines) {
+    try {
+      List<String> all = Files.readAllLines(log, StandardCharsets.UTF_8);
+      return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    } catch (IOException | java.io.UncheckedIOException e) {
+      return "(unreadable: " + e.getMessage() + ")";
+    }
   }
 
   private static boolean connects(Path socket) {
@@ -173,10 +192,21 @@ public final class AppSupervisor implements AutoCloseable {
   }
 
   /** Ids of the apps running now. */
-  public java.util.List<String> running() {
+  public List<String> running() {
     return instances.entrySet().stream()
         .filter(e -> e.getValue().running != null && e.getValue().running.isAlive())
         .map(Map.Entry::getKey).sorted().toList();
+  }
+
+  /** Why an app last stopped ("running" while it runs), for logs and the owner. */
+  public String exitReason(String appId) {
+    Instance instance = instances.get(appId);
+    if (instance == null) {
+      return "not started";
+    }
+    synchronized (instance) {
+      return instance.running == null ? "stopped" : instance.running.exitReason();
+    }
   }
 
   @Override

@@ -7,7 +7,8 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Runs an app as a plain child process of the daemon (no sandbox yet), in its own directory,
+ * Runs an app as a plain child process of the daemon, with no isolation at all (for
+ * development and for comparing against the sandbox), in its own directory,
  * with its socket path, data directory and id in the environment, and its output appended to
  * a log file.
  */
@@ -20,8 +21,15 @@ public final class ProcessLauncher implements AppLauncher {
   }
 
   @Override
-  public RunningApp launch(InstalledApp app, Path socket, Path dataDir, Path logFile) {
-    List<String> command = app.manifest().command().stream().map(part -> part.replace("${java}", java)).toList();
+  public RunningApp launch(InstalledApp app, AppPaths paths) {
+    if (app.manifest().listen() instanceof AppManifest.Listen.TcpPort) {
+      throw new AppException("app '" + app.id() + "' listens on TCP, which needs the sandbox's own network");
+    }
+    Path socket = paths.socket();
+    Path dataDir = paths.dataDir();
+    Path logFile = paths.logFile();
+    List<String> command = app.manifest().command().stream()
+        .map(part -> part.replace("${java}", java).replace("${data}", dataDir.toString())).toList();
     ProcessBuilder pb = new ProcessBuilder(command).directory(app.directory().toFile())
         .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
@@ -61,6 +69,11 @@ public final class ProcessLauncher implements AppLauncher {
     @Override
     public String describe() {
       return appId + " (pid " + process.pid() + ")";
+    }
+
+    @Override
+    public String exitReason() {
+      return process.isAlive() ? "running" : "exited with status " + process.exitValue();
     }
   }
 }

@@ -44,6 +44,20 @@ class AppManifestTest {
   }
 
   @Test
+  void listeningModeRuntimeAndLimitsAreRead() throws IOException {
+    AppManifest m = AppManifest.read(write("""
+        {"id": "web", "run": {"command": ["/usr/bin/python3", "-m", "http.server"], "runtime": "system",
+         "listen": {"tcp": 8000}}, "healthCheck": "/", "limits": {"memoryMiB": 64, "processes": 16}}
+        """));
+    assertThat(m.listen()).isEqualTo(new AppManifest.Listen.TcpPort(8000));
+    assertThat(m.limits()).isEqualTo(new AppManifest.Limits(64, 16, AppManifest.Limits.DEFAULT.cpuWeight()));
+    assertThat(m.limits().memoryBytes()).isEqualTo(64L << 20);
+    AppManifest plain = AppManifest.read(write("{\"id\": \"a\", \"run\": {\"command\": [\"x\"], \"listen\": \"unix\"}}"));
+    assertThat(plain.listen()).isEqualTo(new AppManifest.Listen.UnixSocket());
+    assertThat(plain.limits()).isEqualTo(AppManifest.Limits.DEFAULT);
+  }
+
+  @Test
   void theLongestAppIdIsAccepted() throws IOException {
     String id = "a" + "-".repeat(62);
     assertThat(AppManifest.read(write("{\"id\": \"" + id + "\", \"run\": {\"command\": [\"x\"]}}")).id()).isEqualTo(id);
@@ -73,6 +87,22 @@ class AppManifestTest {
             "'healthCheck' must be a non-empty string"),
         Arguments.of("an empty health check", "{\"id\": \"x\", " + run + ", \"healthCheck\": \"\"}",
             "'healthCheck' must be a non-empty string"),
+        Arguments.of("an unknown runtime", "{\"id\": \"x\", \"run\": {\"command\": [\"x\"], \"runtime\": \"nix\"}}",
+            "run.runtime must be \"system\""),
+        Arguments.of("a listen mode that is a number", "{\"id\": \"x\", \"run\": {\"command\": [\"x\"], \"listen\": 80}}",
+            "run.listen must be \"unix\" or {\"tcp\": <port 1-65535>}"),
+        Arguments.of("a TCP port out of range",
+            "{\"id\": \"x\", \"run\": {\"command\": [\"x\"], \"listen\": {\"tcp\": 70000}}, \"healthCheck\": \"/\"}",
+            "run.listen must be"),
+        Arguments.of("a TCP app without a health check",
+            "{\"id\": \"x\", \"run\": {\"command\": [\"x\"], \"listen\": {\"tcp\": 8000}}}",
+            "healthCheck is required for an app reached over TCP"),
+        Arguments.of("limits that are not an object", "{\"id\": \"x\", " + run + ", \"limits\": 5}",
+            "limits must be an object"),
+        Arguments.of("a memory limit too small", "{\"id\": \"x\", " + run + ", \"limits\": {\"memoryMiB\": 1}}",
+            "limits.memoryMiB must be an integer from 16 to"),
+        Arguments.of("a process limit as a string", "{\"id\": \"x\", " + run + ", \"limits\": {\"processes\": \"9\"}}",
+            "limits.processes must be an integer"),
         Arguments.of("a relative health check", "{\"id\": \"x\", " + run + ", \"healthCheck\": \"health\"}",
             "healthCheck must be a path starting with '/'"));
   }

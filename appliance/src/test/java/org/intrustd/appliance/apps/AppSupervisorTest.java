@@ -41,10 +41,10 @@ class AppSupervisorTest {
     final Set<Long> pids = ConcurrentHashMap.newKeySet();
 
     @Override
-    public RunningApp launch(InstalledApp app, Path socket, Path dataDir, Path logFile) {
+    public RunningApp launch(InstalledApp app, AppPaths paths) {
       launches.incrementAndGet();
       long before = System.nanoTime();
-      RunningApp running = real.launch(app, socket, dataDir, logFile);
+      RunningApp running = real.launch(app, paths);
       ProcessHandle.current().children().filter(p -> p.info().startInstant().isPresent())
           .forEach(p -> pids.add(p.pid()));
       assertThat(System.nanoTime() - before).as("launch returns without waiting for the app").isLessThan(2_000_000_000L);
@@ -53,7 +53,7 @@ class AppSupervisorTest {
   }
 
   private AppSupervisor supervisor(Duration startTimeout, Path... apps) {
-    AppSupervisor s = new AppSupervisor(AppRegistry.scan(List.of(apps)), launcher, tmp.resolve("run"), startTimeout,
+    AppSupervisor s = new AppSupervisor(AppRegistry.scan(List.of(apps)), launcher, tmp, startTimeout,
         IDLE, clock);
     supervisors.add(s);
     return s;
@@ -85,7 +85,7 @@ class AppSupervisorTest {
     assertThat(apps.isInstalled("hello")).isTrue();
     assertThat(apps.running()).isEmpty();
     Path socket = apps.acquire("hello");
-    assertThat(socket).isEqualTo(tmp.resolve("run/apps/hello/app.sock"));
+    assertThat(socket).isEqualTo(tmp.resolve("run/apps/hello/socket/app.sock"));
     assertThat(AppSupervisor.healthy(socket, "hello", "/health")).isTrue(); // no waiting: it is up
     assertThat(apps.running()).containsExactly("hello");
     assertThat(onlyChild().info().commandLine()).hasValueSatisfying(c -> assertThat(c).contains("HelloApp"));
@@ -110,7 +110,7 @@ class AppSupervisorTest {
       }
       go.countDown();
       for (Future<Path> f : results) {
-        assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo(tmp.resolve("run/apps/hello/app.sock"));
+        assertThat(f.get(30, TimeUnit.SECONDS)).isEqualTo(tmp.resolve("run/apps/hello/socket/app.sock"));
       }
     }
     assertThat(launcher.launches).hasValue(1);
@@ -126,7 +126,8 @@ class AppSupervisorTest {
         Apps.write(tmp.resolve("apps/crash"), "crash", List.of("/bin/sh", "-c", "echo dying; exit 3"), "/health"));
     long t0 = System.nanoTime();
     assertThatThrownBy(() -> apps.acquire("crash")).isInstanceOf(AppException.class)
-        .hasMessageContaining("app 'crash' exited while starting");
+        .hasMessageContaining("app 'crash' exited with status 3 while starting")
+        .as("the end of its log").hasMessageContaining("dying");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
     assertThat(apps.running()).isEmpty();
     // The next request tries again rather than remembering the failure.

@@ -1,9 +1,9 @@
 package org.intrustd.appliance.testing;
 
-import java.nio.file.Path;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppLauncher;
+import org.intrustd.appliance.apps.AppPaths;
 import org.intrustd.appliance.apps.InstalledApp;
 import org.intrustd.hello.HelloApp;
 
@@ -16,14 +16,14 @@ public final class InProcessLauncher implements AppLauncher {
   public final AtomicInteger launches = new AtomicInteger();
 
   @Override
-  public RunningApp launch(InstalledApp app, Path socket, Path dataDir, Path logFile) {
+  public RunningApp launch(InstalledApp app, AppPaths paths) {
     launches.incrementAndGet();
     if (app.id().startsWith("broken")) {
       throw new AppException("cannot start app '" + app.id() + "': no such program");
     }
     HelloApp.Running running;
     try {
-      running = HelloApp.start(socket);
+      running = HelloApp.start(paths.socket());
     } catch (Exception e) {
       throw new AppException("cannot start the hello app in process: " + e.getMessage(), e);
     }
@@ -44,6 +44,11 @@ public final class InProcessLauncher implements AppLauncher {
       @Override
       public String describe() {
         return app.id() + " (in process)";
+      }
+
+      @Override
+      public String exitReason() {
+        return alive ? "running" : "stopped";
       }
     };
   }
