@@ -162,6 +162,50 @@ def interfaces(q):
     return names != ["lo"], "interfaces: %s" % names
 
 
+def call_app(q):
+    """Asks the daemon, on its socket, for another app; 'escaped' means it answered 2xx."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(20)
+    s.connect(os.environ["INTRUSTD_DAEMON_SOCKET"])
+    s.sendall(("GET /health HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n" % q["app"]).encode())
+    answer = b""
+    while True:
+        chunk = s.recv(65536)
+        if not chunk:
+            break
+        answer += chunk
+    s.close()
+    status = answer.split(b"\r\n", 1)[0].decode(errors="replace")
+    return status.split(" ")[1:2] == ["200"], status
+
+
+def egress(q):
+    """CONNECT through the egress proxy at 127.0.0.1:3128 (the sandbox's only way out); with
+    hold=1, keeps the tunnel open until the far end or the proxy closes it."""
+    s = socket.create_connection(("127.0.0.1", 3128), timeout=10)
+    try:
+        s.sendall(("CONNECT %s:%s HTTP/1.1\r\nHost: %s:%s\r\n\r\n" % (q["host"], q["port"], q["host"], q["port"])).encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = s.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+        status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+        if " 200 " not in status + " ":
+            return False, "proxy answered: " + status
+        s.sendall(b"ping")
+        echo = s.recv(4)
+        if q.get("hold") != "1":
+            return echo == b"ping", "echo %r" % echo
+        s.settimeout(30)
+        while s.recv(4096):
+            pass
+        return True, "tunnel closed"
+    finally:
+        s.close()
+
+
 def whoami(q):
     return False, json.dumps({"uid": os.getuid(), "gid": os.getgid(), "pid": os.getpid(), "cwd": os.getcwd(),
                               "env": sorted(os.environ)})
@@ -169,7 +213,7 @@ def whoami(q):
 
 PROBES = {"host-tcp": host_tcp, "read": read, "scan": scan, "ptrace": ptrace, "mount": mount, "unshare": unshare,
           "denied": denied, "setuid": setuid, "write-code": write_code, "fork-bomb": fork_bomb, "memory": memory,
-          "interfaces": interfaces, "whoami": whoami}
+          "interfaces": interfaces, "whoami": whoami, "call-app": call_app, "egress": egress}
 
 
 class Handler(http.server.BaseHTTPRequestHandler):

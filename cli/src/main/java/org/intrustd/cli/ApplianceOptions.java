@@ -6,14 +6,13 @@ import java.util.List;
 import org.intrustd.appliance.apps.AppLauncher;
 import org.intrustd.appliance.apps.ProcessLauncher;
 import org.intrustd.appliance.sandbox.SandboxLauncher;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Options that describe an appliance, shared by {@code appliance} and {@code demo}. */
 final class ApplianceOptions {
-  @Option(names = "--state", paramLabel = "DIR",
-      description = "State directory: identity key, app data (default: /var/lib/intrustd/appliance as root,"
-          + " ~/.local/state/intrustd/appliance otherwise).")
-  private Path state;
+  @Mixin
+  private StateOption stateOption = new StateOption();
 
   @Option(names = "--name", description = "Friendly name shown to people (default: ${DEFAULT-VALUE}).",
       defaultValue = "My Intrustd")
@@ -27,16 +26,8 @@ final class ApplianceOptions {
       description = "Run apps as plain child processes with no isolation at all (development only).")
   boolean noSandbox;
 
-  /**
-   * The state directory. Root's default is outside root's home, which is closed to others:
-   * each app runs as its own uid and must be able to pass through to its files.
-   */
   Path state() {
-    if (state != null) {
-      return state;
-    }
-    return "root".equals(System.getProperty("user.name")) ? Path.of("/var/lib/intrustd/appliance")
-        : Path.of(System.getProperty("user.home"), ".local", "state", "intrustd", "appliance");
+    return stateOption.state();
   }
 
   /** How apps run: in bubblewrap sandboxes unless told otherwise. */

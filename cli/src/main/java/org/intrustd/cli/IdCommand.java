@@ -10,7 +10,7 @@ import picocli.CommandLine.Mixin;
     description = "Print this appliance's ID (creating its identity if there is none yet).")
 final class IdCommand implements Callable<Integer> {
   @Mixin
-  ApplianceOptions options = new ApplianceOptions();
+  StateOption options = new StateOption();
 
   @Override
   public Integer call() {

@@ -11,4 +11,14 @@ public record AppPaths(Path socket, Path dataDir, Path logFile, Path scratchDir)
   public Path socketDir() {
     return socket.getParent();
   }
+
+  /** Where the daemon listens for the app's calls to other apps (same directory as its socket). */
+  public Path daemonSocket() {
+    return socket.resolveSibling("daemon.sock");
+  }
+
+  /** Where the daemon's egress proxy listens for the app (its only way to the network). */
+  public Path egressSocket() {
+    return socket.resolveSibling("egress.sock");
+  }
 }

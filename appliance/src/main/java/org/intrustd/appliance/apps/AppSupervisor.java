@@ -55,6 +55,35 @@ public final class AppSupervisor implements AutoCloseable {
     this.clock = clock;
   }
 
+  /** The installed apps, by id. */
+  public List<InstalledApp> installed() {
+    return registry.all();
+  }
+
+  /** Where an app's files are on the host. */
+  public AppPaths paths(String appId) {
+    Path appRun = stateDir.resolve("run").resolve("apps").resolve(appId);
+    return new AppPaths(appRun.resolve("socket").resolve("app.sock"), stateDir.resolve("data").resolve(appId),
+        stateDir.resolve("logs").resolve(appId + ".log"), appRun);
+  }
+
+  /** Stops an app now if it runs (the owner asked); false if it was not running. */
+  public boolean stop(String appId) {
+    Instance instance = instances.get(appId);
+    if (instance == null) {
+      return false;
+    }
+    synchronized (instance) {
+      if (instance.running == null) {
+        return false;
+      }
+      LOG.log(Level.INFO, "app {0} stopped by the owner", instance.running.describe());
+      instance.running.stop();
+      instance.running = null;
+      return true;
+    }
+  }
+
   /** Whether an app of that id is installed. */
   public boolean isInstalled(String appId) {
     return registry.find(appId).isPresent();
@@ -91,16 +120,14 @@ public final class AppSupervisor implements AutoCloseable {
   }
 
   private void start(InstalledApp app, Instance instance) {
-    Path appRun = stateDir.resolve("run").resolve("apps").resolve(app.id());
-    AppPaths paths = new AppPaths(appRun.resolve("socket").resolve("app.sock"), stateDir.resolve("data").resolve(app.id()),
-        stateDir.resolve("logs").resolve(app.id() + ".log"), appRun);
+    AppPaths paths = paths(app.id());
     Path socket = paths.socket();
     try {
       Files.createDirectories(paths.socketDir());
       Files.createDirectories(paths.logFile().getParent());
       Files.deleteIfExists(socket);
     } catch (IOException e) {
-      throw new AppException("cannot prepare " + appRun + ": " + e.getMessage(), e);
+      throw new AppException("cannot prepare " + paths.scratchDir() + ": " + e.getMessage(), e);
     }
     if (instance.running != null) {
       LOG.log(Level.WARNING, "app {0} had stopped ({1}); restarting it", instance.running.describe(),

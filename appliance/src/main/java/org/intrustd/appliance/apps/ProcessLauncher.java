@@ -36,6 +36,7 @@ public final class ProcessLauncher implements AppLauncher {
     pb.environment().put("INTRUSTD_APP_SOCKET", socket.toString());
     pb.environment().put("INTRUSTD_APP_DATA", dataDir.toString());
     pb.environment().put("INTRUSTD_APP_ID", app.id());
+    pb.environment().put("INTRUSTD_DAEMON_SOCKET", paths.daemonSocket().toString());
     try {
       Files.createDirectories(dataDir);
       Process p = pb.start();

@@ -29,7 +29,11 @@ public record Problem(int status, String detail) {
       case 400 -> "Bad Request";
       case 403 -> "Forbidden";
       case 404 -> "Not Found";
+      case 405 -> "Method Not Allowed";
+      case 409 -> "Conflict";
+      case 413 -> "Content Too Large";
       case 431 -> "Request Header Fields Too Large";
+      case 500 -> "Internal Server Error";
       case 501 -> "Not Implemented";
       case 502 -> "Bad Gateway";
       case 503 -> "Service Unavailable";

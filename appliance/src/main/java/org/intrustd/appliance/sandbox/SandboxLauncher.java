@@ -55,6 +55,15 @@ public final class SandboxLauncher implements AppLauncher {
       exec "$@" 10<"$seccomp"
       """;
 
+  /** The port, on the sandbox's loopback, of the way to the daemon's egress proxy. */
+  static final int EGRESS_PORT = 3128;
+  private static final String BRIDGES = """
+      socat TCP-LISTEN:%d,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:"$1" &
+      if [ -n "$3" ]; then socat UNIX-LISTEN:"$2",fork,mode=600 TCP:127.0.0.1:"$3" & fi
+      shift 3
+      exec "$@"
+      """.formatted(EGRESS_PORT);
+
   private final Path bwrap;
   private final Path seccompFile;
   private final Cgroups cgroups;
@@ -206,6 +215,11 @@ public final class SandboxLauncher implements AppLauncher {
     setenv(b, "LANG", "C.UTF-8");
     setenv(b, "INTRUSTD_APP_SOCKET", SOCKET_DIR + "/" + paths.socket().getFileName());
     setenv(b, "INTRUSTD_APP_DATA", "/data");
+    setenv(b, "INTRUSTD_DAEMON_SOCKET", SOCKET_DIR + "/" + paths.daemonSocket().getFileName());
+    for (String proxy : List.of("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy")) {
+      setenv(b, proxy, "http://127.0.0.1:" + EGRESS_PORT);
+    }
+    setenv(b, "NO_PROXY", "localhost,127.0.0.1");
     setenv(b, "INTRUSTD_APP_ID", app.id());
     b.addAll(List.of("--ro-bind", "/usr", "/usr"));
     for (String top : List.of("bin", "sbin", "lib", "lib32", "lib64", "libx32")) {
@@ -231,12 +245,14 @@ public final class SandboxLauncher implements AppLauncher {
       b.addAll(List.of("--ro-bind", javaHome, javaHome));
     }
     b.addAll(List.of("--chdir", "/app", "--seccomp", Integer.toString(SECCOMP_FD), "--"));
-    if (m.listen() instanceof AppManifest.Listen.TcpPort(int port)) {
-      // The app listens on TCP inside its own network namespace; socat, inside the sandbox
-      // too, carries the daemon's socket to it. The app is exec'd last: its exit ends the sandbox.
-      b.addAll(List.of("/bin/sh", "-c", "socat UNIX-LISTEN:\"$1\",fork,mode=600 TCP:127.0.0.1:\"$2\" & shift 2; exec \"$@\"",
-          "intrustd-bridge", SOCKET_DIR + "/" + paths.socket().getFileName(), Integer.toString(port)));
-    }
+    // socat, inside the sandbox, is its only way out: 127.0.0.1:3128 carries to the daemon's
+    // egress proxy (which refuses everything the owner has not granted), and for an app that
+    // listens on TCP, the daemon's socket carries to that port. The app is exec'd last, so its
+    // exit ends the sandbox.
+    String appSocket = SOCKET_DIR + "/" + paths.socket().getFileName();
+    String tcpPort = m.listen() instanceof AppManifest.Listen.TcpPort(int port) ? Integer.toString(port) : "";
+    b.addAll(List.of("/bin/sh", "-c", BRIDGES, "intrustd-bridges", SOCKET_DIR + "/" + paths.egressSocket().getFileName(),
+        appSocket, tcpPort));
     String java = Path.of(javaHome, "bin", "java").toString();
     m.command().forEach(part -> b.add(part.replace("${java}", java).replace("${data}", "/data")));
 

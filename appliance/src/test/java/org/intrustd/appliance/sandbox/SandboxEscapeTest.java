@@ -21,6 +21,10 @@ import org.intrustd.appliance.apps.AppLauncher;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.apps.ProcessLauncher;
+import org.intrustd.appliance.egress.EgressProxy;
+import org.intrustd.appliance.egress.InternetGrant;
+import org.intrustd.appliance.interapp.AppCallGateway;
+import org.intrustd.appliance.permissions.Grants;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,6 +47,11 @@ class SandboxEscapeTest {
   private Process hostProcessWithSecret;
   private AppSupervisor apps;
   private Path probe;
+  private Grants grants;
+  private AppCallGateway gateway;
+  private EgressProxy egress;
+  private EchoServer allowedEcho;
+  private EchoServer otherEcho;
 
   @BeforeAll
   void startSandboxedProbe() throws IOException {
@@ -67,6 +76,13 @@ class SandboxEscapeTest {
     hostProcessWithSecret = pb.start();
 
     apps = supervisor(SandboxLauncher.create(state), state, appDirs);
+    grants = Grants.load(state);
+    gateway = AppCallGateway.start("probe", apps.paths("probe").daemonSocket(), grants, apps);
+    egress = EgressProxy.start("probe", apps.paths("probe").egressSocket(),
+        () -> grants.of("probe").internet().map(InternetGrant::parse));
+    grants.onChange(id -> egress.recheck());
+    allowedEcho = new EchoServer();
+    otherEcho = new EchoServer();
     apps.acquire("other");
     probe = apps.acquire("probe");
   }
@@ -88,6 +104,14 @@ class SandboxEscapeTest {
 
   @AfterAll
   void stop() throws IOException {
+    if (gateway != null) {
+      gateway.close();
+    }
+    if (egress != null) {
+      egress.close();
+      allowedEcho.close();
+      otherEcho.close();
+    }
     if (apps != null) {
       apps.close();
     }
@@ -167,6 +191,84 @@ class SandboxEscapeTest {
   @Test
   void cannotWriteItsOwnCode() {
     assertStaysIn("/write-code?path=%2Fapp%2Fprobe.py");
+  }
+
+  @Test
+  void opensAnotherAppOnlyWithTheOwnersGrant() {
+    assertStaysIn("/call-app?app=other");
+    grants.grant("probe", "app:other", List.of());
+    try {
+      JsonNode granted = attempt("/call-app?app=other");
+      assertThat(granted.path("escaped").asBoolean()).as("granted: " + granted.path("detail").asText()).isTrue();
+    } finally {
+      grants.revoke("probe", "app:other");
+    }
+    assertStaysIn("/call-app?app=other");
+  }
+
+  @Test
+  void internetGrantedForOneHostReachesOnlyThatHostAndRevokingCutsIt() throws Exception {
+    String allowed = "/egress?host=127.0.0.1&port=" + allowedEcho.port();
+    assertStaysIn(allowed);
+    grants.grant("probe", "internet", List.of("127.0.0.1:" + allowedEcho.port()));
+    try {
+      JsonNode through = attempt(allowed);
+      assertThat(through.path("escaped").asBoolean()).as(through.path("detail").asText()).isTrue();
+      assertStaysIn("/egress?host=127.0.0.1&port=" + otherEcho.port());
+      assertThat(otherEcho.accepted()).as("the other host never saw a connection").isZero();
+      var held = java.util.concurrent.CompletableFuture.supplyAsync(() -> attempt(allowed + "&hold=1"));
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (egress.openTunnels() == 0 && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(egress.openTunnels()).isEqualTo(1);
+      long revokedAt = System.nanoTime();
+      grants.revoke("probe", "internet");
+      assertThat(held.get(10, TimeUnit.SECONDS).path("detail").asText()).isEqualTo("tunnel closed");
+      assertThat(System.nanoTime() - revokedAt).as("cut at once").isLessThan(TimeUnit.SECONDS.toNanos(3));
+    } finally {
+      grants.revoke("probe", "internet");
+    }
+    assertStaysIn(allowed);
+  }
+
+  /** A TCP echo server on the test's loopback that counts its connections. */
+  private static final class EchoServer implements AutoCloseable {
+    private final ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
+
+    EchoServer() throws IOException {
+      Thread.ofVirtual().start(() -> {
+        while (!server.isClosed()) {
+          try {
+            var s = server.accept();
+            accepted.incrementAndGet();
+            Thread.ofVirtual().start(() -> {
+              try (s) {
+                s.getInputStream().transferTo(s.getOutputStream());
+              } catch (IOException ignored) {
+                // the client went away
+              }
+            });
+          } catch (IOException e) {
+            return;
+          }
+        }
+      });
+    }
+
+    int port() {
+      return server.getLocalPort();
+    }
+
+    int accepted() {
+      return accepted.get();
+    }
+
+    @Override
+    public void close() throws IOException {
+      server.close();
+    }
   }
 
   @Test

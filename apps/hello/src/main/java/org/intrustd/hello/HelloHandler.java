@@ -78,6 +78,7 @@ final class HelloHandler extends Handler.Abstract {
         headers.put("X-Echo-Method", request.getMethod());
         copyHeader(request, "X-Intrustd-Appliance", headers, "X-Seen-Appliance");
         copyHeader(request, "X-Intrustd-Link", headers, "X-Seen-Link");
+        copyHeader(request, "X-Intrustd-Caller-App", headers, "X-Seen-Caller-App");
         if (request.getMethod().equals("POST")) {
             // Passes the request's chunks straight to the response, one at a time.
             Content.copy(request, response, callback);

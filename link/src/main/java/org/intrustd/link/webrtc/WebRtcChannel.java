@@ -15,13 +15,21 @@ import org.intrustd.link.Channel;
 import org.intrustd.link.LinkException;
 
 /**
- * A data channel with back-pressure on send. libwebrtc reports queue changes through
- * onBufferedAmountChange; senders wait on a condition and re-check the amount.
+ * A data channel with back-pressure on send: senders wait while more than
+ * {@link Channel#HIGH_WATER} bytes are queued and re-check the amount.
+ *
+ * <p>webrtc-java 0.14.0 never calls {@code onBufferedAmountChange} (its native observer forwards
+ * only state changes and messages; measured: 0 calls over thousands of sends), so the wait is in
+ * effect a poll of {@code getBufferedAmount()} every {@code POLL_MS} ms. The poll must be short
+ * enough that the queue cannot drain while we sleep: 1 MiB per 50 ms would cap a channel at about
+ * 20 MB/s. The callback still signals, in case a later binding delivers it.
  *
  * <p>Threading: engine callbacks never take locks, and handlers must not call {@link #send}
  * from a callback; our own threads' native calls hold {@code nativeLock}.
  */
 final class WebRtcChannel implements Channel {
+  // HIGH_WATER / POLL_MS = 1 MiB per 5 ms: no starving below ~200 MB/s.
+  private static final long POLL_MS = 5;
   private final RTCDataChannel dc;
   private final Executor janitor;
   private final String label;
@@ -160,8 +168,8 @@ final class WebRtcChannel implements Channel {
     lock.lock();
     try {
       while (isOpen() && bufferedAmount() > HIGH_WATER) {
-        // A timed wait: a lost buffered-amount event must not stall a transfer forever.
-        drained.await(50, TimeUnit.MILLISECONDS);
+        // A timed wait: the binding sends no buffered-amount events (see the class comment).
+        drained.await(POLL_MS, TimeUnit.MILLISECONDS);
       }
     } finally {
       lock.unlock();

@@ -1,0 +1,204 @@
+package org.intrustd.appliance.interapp;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.intrustd.appliance.apps.AppException;
+import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.permissions.Grants;
+import org.intrustd.appliance.proxy.BodyFramer;
+import org.intrustd.appliance.proxy.Problem;
+import org.intrustd.appliance.proxy.RequestHead;
+import org.intrustd.appliance.proxy.RequestHead.BodyFraming;
+import org.intrustd.appliance.proxy.RequestHeadParser;
+import org.intrustd.appliance.proxy.RequestRewriter;
+
+/**
+ * How one app calls another: the daemon listens on {@code daemon.sock} in the caller's socket
+ * directory ({@code /run/intrustd/daemon.sock} in its sandbox); the caller sends an ordinary
+ * HTTP/1.1 request whose {@code Host} names the app it wants, e.g.
+ * {@code curl --unix-socket /run/intrustd/daemon.sock http://notes/api}. The daemon checks the
+ * owner's grant ({@code app:<target>}), starts the target if needed, and forwards the request
+ * with the trusted header {@code X-Intrustd-Caller-App} (any the caller sent is dropped),
+ * exactly one request per connection: the body is forwarded up to its end and no further, so
+ * a second, smuggled request never reaches the target.
+ */
+public final class AppCallGateway implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger("intrustd.apps");
+  public static final String CALLER_HEADER = "X-Intrustd-Caller-App";
+  private static final int BUFFER = 64 * 1024;
+
+  private final String caller;
+  private final Path socket;
+  private final ServerSocketChannel server;
+  private final Grants grants;
+  private final AppSupervisor apps;
+  private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
+
+  private AppCallGateway(String caller, Path socket, ServerSocketChannel server, Grants grants, AppSupervisor apps) {
+    this.caller = caller;
+    this.socket = socket;
+    this.server = server;
+    this.grants = grants;
+    this.apps = apps;
+  }
+
+  /** Listens on {@code socket} for calls from the app {@code caller}. */
+  public static AppCallGateway start(String caller, Path socket, Grants grants, AppSupervisor apps) {
+    try {
+      Files.createDirectories(socket.getParent());
+      Files.deleteIfExists(socket);
+      ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+      server.bind(UnixDomainSocketAddress.of(socket));
+      // The directory (the app's own, mode 0700) is the gate; the app's uid must be able to connect.
+      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+      AppCallGateway gateway = new AppCallGateway(caller, socket, server, grants, apps);
+      Thread.ofVirtual().name("app-calls-" + caller).start(gateway::acceptLoop);
+      return gateway;
+    } catch (IOException e) {
+      throw new AppException("cannot listen on " + socket + ": " + e.getMessage(), e);
+    }
+  }
+
+  private void acceptLoop() {
+    while (server.isOpen()) {
+      try {
+        SocketChannel ch = server.accept();
+        calls.execute(() -> serve(ch));
+      } catch (IOException e) {
+        if (server.isOpen()) {
+          LOG.log(Level.WARNING, "app calls from {0}: {1}", caller, e.getMessage());
+        }
+      }
+    }
+  }
+
+  private void serve(SocketChannel from) {
+    try (from) {
+      RequestHeadParser parser = new RequestHeadParser();
+      ByteBuffer buf = ByteBuffer.allocate(BUFFER);
+      RequestHead head = null;
+      while (head == null) {
+        if (from.read(buf) < 0) {
+          return;
+        }
+        buf.flip();
+        RequestHeadParser.Result r = parser.feed(buf);
+        if (r instanceof RequestHeadParser.Result.Failed f) {
+          refuse(from, f.status(), f.reason());
+          return;
+        }
+        if (r instanceof RequestHeadParser.Result.Done d) {
+          head = d.head();
+        } else {
+          buf.compact();
+        }
+      }
+      String target = head.first("Host").map(h -> h.replaceFirst(":\\d+$", "").toLowerCase(Locale.ROOT)).orElse("");
+      if (!apps.isInstalled(target)) {
+        refuse(from, 404, "no app named '" + target + "' (name it in the Host header)");
+        return;
+      }
+      if (!grants.mayOpen(caller, target)) {
+        LOG.log(Level.INFO, "app {0} may not open app {1}: refused", caller, target);
+        refuse(from, 403, "app '" + caller + "' may not open app '" + target + "'; the owner can allow it with:"
+            + " intrustd app grant " + caller + " app:" + target);
+        return;
+      }
+      forward(from, buf, head, target);
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, "app call from {0} ended: {1}", caller, e.getMessage());
+    }
+  }
+
+  private void forward(SocketChannel from, ByteBuffer pending, RequestHead head, String target) throws IOException {
+    Path targetSocket;
+    try {
+      targetSocket = apps.acquire(target);
+    } catch (AppException e) {
+      refuse(from, 503, e.getMessage());
+      return;
+    }
+    try (SocketChannel to = SocketChannel.open(UnixDomainSocketAddress.of(targetSocket))) {
+      writeAll(to, ByteBuffer.wrap(RequestRewriter.rewrite(head, target, Map.of(CALLER_HEADER, caller))));
+      boolean upgrade = head.framing() instanceof BodyFraming.Upgrade;
+      BodyFramer body = switch (head.framing()) {
+        case BodyFraming.Length l -> BodyFramer.forLength(l.bytes());
+        case BodyFraming.Chunked c -> BodyFramer.chunked();
+        default -> BodyFramer.forLength(0);
+      };
+      Thread up = Thread.ofVirtual().start(() -> pumpRequest(from, to, pending, body, upgrade));
+      ByteBuffer down = ByteBuffer.allocate(BUFFER);
+      while (to.read(down) >= 0) {
+        down.flip();
+        writeAll(from, down);
+        down.clear();
+      }
+      up.interrupt();
+    } finally {
+      apps.release(target);
+    }
+  }
+
+  /** Caller → target: the body up to its end (all bytes, once upgraded), never a byte more. */
+  private static void pumpRequest(SocketChannel from, SocketChannel to, ByteBuffer buf, BodyFramer body, boolean upgrade) {
+    try {
+      while (true) {
+        if (upgrade) {
+          writeAll(to, buf);
+        } else {
+          int n = body.scan(buf);
+          if (body.isFailed()) {
+            to.shutdownOutput();
+            return;
+          }
+          writeAll(to, buf.slice(buf.position(), n));
+          buf.position(buf.position() + n);
+          if (body.isDone()) {
+            return;
+          }
+        }
+        buf.clear();
+        if (from.read(buf) < 0) {
+          to.shutdownOutput();
+          return;
+        }
+        buf.flip();
+      }
+    } catch (IOException e) {
+      // either side went away; the response pump sees it too
+    }
+  }
+
+  private static void writeAll(SocketChannel ch, ByteBuffer buf) throws IOException {
+    while (buf.hasRemaining()) {
+      ch.write(buf);
+    }
+  }
+
+  private static void refuse(SocketChannel ch, int status, String detail) throws IOException {
+    writeAll(ch, ByteBuffer.wrap(new Problem(status, detail).toResponse()));
+  }
+
+  @Override
+  public void close() {
+    try {
+      server.close();
+      Files.deleteIfExists(socket);
+    } catch (IOException e) {
+      LOG.log(Level.DEBUG, "closing {0}: {1}", socket, e.getMessage());
+    }
+    calls.shutdownNow();
+  }
+}

@@ -1,0 +1,173 @@
+package org.intrustd.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import org.intrustd.appliance.ApplianceDaemon;
+import org.intrustd.appliance.control.ControlClient;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code intrustd app ...}: the owner's commands for the apps of a running appliance, through
+ * its control socket. Exit codes: 0 done, 1 the appliance refused (the message says why),
+ * 2 bad usage, 3 no appliance is running with that state directory.
+ */
+@Command(name = "app", mixinStandardHelpOptions = true,
+    description = "List, start, stop the apps of the running appliance, read their logs, grant and revoke permissions.",
+    subcommands = {AppCommand.ListApps.class, AppCommand.Start.class, AppCommand.Stop.class, AppCommand.Logs.class,
+        AppCommand.Grant.class, AppCommand.Revoke.class},
+    exitCodeListHeading = "Exit codes:%n",
+    exitCodeList = {"0:done", "1:the appliance refused; the message says why", "2:bad usage",
+        "3:no appliance is running with this state directory"})
+final class AppCommand {
+  static final int REFUSED = 1;
+  static final int NOT_RUNNING = 3;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  /** What every app subcommand shares: which appliance, output format, and the call itself. */
+  abstract static class Base implements Callable<Integer> {
+    @Mixin
+    StateOption state = new StateOption();
+
+    @Option(names = "--json", description = "Print the appliance's JSON answer instead of text.")
+    boolean json;
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    /** Calls the control API; prints the answer (text via {@code text}) and returns the exit code. */
+    int call(String method, String target, JsonNode body, java.util.function.Function<JsonNode, String> text) {
+      ControlClient.Response r;
+      try {
+        r = new ControlClient(ApplianceDaemon.controlSocket(state.state())).call(method, target, body);
+      } catch (ControlClient.NotRunning e) {
+        spec.commandLine().getErr().println("intrustd: " + e.getMessage());
+        return NOT_RUNNING;
+      } catch (IOException e) {
+        spec.commandLine().getErr().println("intrustd: cannot talk to the appliance: " + e.getMessage());
+        return REFUSED;
+      }
+      if (!r.ok()) {
+        if (json) {
+          spec.commandLine().getOut().println(r.body().toPrettyString());
+        }
+        spec.commandLine().getErr().println("intrustd: " + r.detail());
+        return REFUSED;
+      }
+      spec.commandLine().getOut().println(json ? r.body().toPrettyString() : text.apply(r.body()));
+      return 0;
+    }
+
+    static String path(String app) {
+      return "/v1/apps/" + URLEncoder.encode(app, StandardCharsets.UTF_8);
+    }
+  }
+
+  static String describe(JsonNode app) {
+    List<String> grants = new ArrayList<>();
+    app.path("grants").forEach(g -> grants.add(g.asText()));
+    String hosts = app.has("internetHosts") && !app.path("internetHosts").isEmpty()
+        ? " (internet: " + String.join(", ", JSON.convertValue(app.path("internetHosts"), String[].class)) + ")" : "";
+    return String.format("%-20s %-10s %-8s %s%s", app.path("id").asText(), app.path("version").asText(),
+        app.path("running").asBoolean() ? "running" : "stopped", grants.isEmpty() ? "-" : String.join(" ", grants), hosts);
+  }
+
+  @Command(name = "list", mixinStandardHelpOptions = true, description = "List the installed apps.")
+  static final class ListApps extends Base {
+    @Override
+    public Integer call() {
+      return call("GET", "/v1/apps", null, body -> {
+        StringBuilder out = new StringBuilder(String.format("%-20s %-10s %-8s %s", "APP", "VERSION", "STATE", "GRANTS"));
+        body.path("apps").forEach(app -> out.append('\n').append(describe(app)));
+        return out.toString();
+      });
+    }
+  }
+
+  @Command(name = "start", mixinStandardHelpOptions = true, description = "Start an app now (it also starts on its first request).")
+  static final class Start extends Base {
+    @Parameters(paramLabel = "APP")
+    String app;
+
+    @Override
+    public Integer call() {
+      return call("POST", path(app) + "/start", null, AppCommand::describe);
+    }
+  }
+
+  @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop an app now (it starts again on its next request).")
+  static final class Stop extends Base {
+    @Parameters(paramLabel = "APP")
+    String app;
+
+    @Override
+    public Integer call() {
+      return call("POST", path(app) + "/stop", null, AppCommand::describe);
+    }
+  }
+
+  @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print the end of an app's log.")
+  static final class Logs extends Base {
+    @Parameters(paramLabel = "APP")
+    String app;
+
+    @Option(names = {"-n", "--lines"}, description = "How many lines (default: ${DEFAULT-VALUE}).", defaultValue = "100")
+    int lines;
+
+    @Override
+    public Integer call() {
+      return call("GET", path(app) + "/logs?lines=" + lines, null, body -> {
+        List<String> out = new ArrayList<>();
+        body.path("lines").forEach(l -> out.add(l.asText()));
+        return String.join("\n", out);
+      });
+    }
+  }
+
+  @Command(name = "grant", mixinStandardHelpOptions = true,
+      description = "Grant a permission: internet (optionally only to --host HOST:PORT ...) or app:<other-app>.")
+  static final class Grant extends Base {
+    @Parameters(index = "0", paramLabel = "APP")
+    String app;
+
+    @Parameters(index = "1", paramLabel = "PERMISSION", description = "internet | app:<app-id>")
+    String permission;
+
+    @Option(names = "--host", paramLabel = "HOST:PORT",
+        description = "With internet: a host it may reach (repeatable; *.example.org and :* allowed). None: any public host.")
+    List<String> hosts = new ArrayList<>();
+
+    @Override
+    public Integer call() {
+      ObjectNode body = JSON.createObjectNode().put("permission", permission);
+      hosts.forEach(body.putArray("hosts")::add);
+      return call("POST", path(app) + "/grants", body, AppCommand::describe);
+    }
+  }
+
+  @Command(name = "revoke", mixinStandardHelpOptions = true,
+      description = "Take a permission back; connections it allowed are cut at once.")
+  static final class Revoke extends Base {
+    @Parameters(index = "0", paramLabel = "APP")
+    String app;
+
+    @Parameters(index = "1", paramLabel = "PERMISSION")
+    String permission;
+
+    @Override
+    public Integer call() {
+      return call("DELETE", path(app) + "/grants/" + URLEncoder.encode(permission, StandardCharsets.UTF_8), null,
+          AppCommand::describe);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+package org.intrustd.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.InstantSource;
+import java.util.List;
+import org.intrustd.appliance.ApplianceDaemon;
+import org.intrustd.appliance.apps.AppRegistry;
+import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.apps.ProcessLauncher;
+import org.intrustd.appliance.control.ControlServer;
+import org.intrustd.appliance.permissions.Grants;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** {@code intrustd app ...} against a real control server (apps are never started here). */
+class AppCommandTest {
+  @TempDir
+  Path tmp;
+  private Path state;
+  private AppSupervisor apps;
+  private ControlServer control;
+
+  private record Run(int exit, String out, String err) {}
+
+  private static Run run(String... args) {
+    StringWriter out = new StringWriter();
+    StringWriter err = new StringWriter();
+    CommandLine cli = Main.commandLine();
+    cli.setOut(new PrintWriter(out));
+    cli.setErr(new PrintWriter(err));
+    int exit = cli.execute(args);
+    return new Run(exit, out.toString(), err.toString());
+  }
+
+  @BeforeEach
+  void start() throws Exception {
+    state = tmp.resolve("state");
+    for (String id : List.of("notes", "photos")) {
+      Path dir = Files.createDirectories(tmp.resolve("apps").resolve(id));
+      Files.writeString(dir.resolve("manifest.json"),
+          "{\"id\": \"" + id + "\", \"version\": \"2.1\", \"run\": {\"command\": [\"/bin/true\"]}}");
+    }
+    apps = new AppSupervisor(AppRegistry.scan(List.of(tmp.resolve("apps"))), new ProcessLauncher(), state,
+        Duration.ofSeconds(5), Duration.ofMinutes(10), InstantSource.system());
+    control = ControlServer.start(ApplianceDaemon.controlSocket(state), apps, Grants.load(state));
+  }
+
+  @AfterEach
+  void stop() {
+    control.close();
+    apps.close();
+  }
+
+  @Test
+  void listShowsTheAppsAndTheirGrants() {
+    assertThat(run("app", "grant", "photos", "internet", "--host", "example.org:443", "--state", state.toString()).exit())
+        .isZero();
+    Run list = run("app", "list", "--state", state.toString());
+    assertThat(list.exit()).isZero();
+    assertThat(list.out()).contains("APP").containsPattern("notes\\s+2.1\\s+stopped\\s+-")
+        .containsPattern("photos\\s+2.1\\s+stopped\\s+internet \\(internet: example.org:443\\)");
+  }
+
+  @Test
+  void grantAndRevokeWithJsonOutput() throws Exception {
+    Run grant = run("app", "grant", "photos", "app:notes", "--json", "--state", state.toString());
+    assertThat(grant.exit()).isZero();
+    assertThat(new ObjectMapper().readTree(grant.out()).path("grants").toString()).isEqualTo("[\"app:notes\"]");
+    Run revoke = run("app", "revoke", "photos", "app:notes", "--state", state.toString());
+    assertThat(revoke.exit()).isZero();
+    assertThat(Grants.load(state).of("photos").openApps()).isEmpty();
+  }
+
+  @Test
+  void refusalsAreExitOneWithTheReason() {
+    Run unknownApp = run("app", "grant", "nope", "internet", "--state", state.toString());
+    assertThat(unknownApp.exit()).isEqualTo(1);
+    assertThat(unknownApp.err()).contains("intrustd: no app named 'nope'");
+    Run badPermission = run("app", "grant", "photos", "everything", "--state", state.toString());
+    assertThat(badPermission.exit()).isEqualTo(1);
+    assertThat(badPermission.err()).contains("unknown permission 'everything'");
+    Run notGranted = run("app", "revoke", "photos", "internet", "--state", state.toString());
+    assertThat(notGranted.exit()).isEqualTo(1);
+    assertThat(notGranted.err()).contains("does not have the permission 'internet'");
+  }
+
+  @Test
+  void noDaemonIsExitThreeAndBadUsageExitTwo() {
+    Run none = run("app", "list", "--state", tmp.resolve("other").toString());
+    assertThat(none.exit()).isEqualTo(3);
+    assertThat(none.err()).contains("no appliance daemon is running with this state directory");
+    assertThat(run("app", "grant", "photos").exit()).isEqualTo(2);
+    assertThat(run("app", "logs", "photos", "--lines", "many").exit()).isEqualTo(2);
+  }
+}
