@@ -242,7 +242,10 @@ export async function rawConnect({ name, flock, appliance }) {
   return { setupMs };
 }
 
-// Chromium ↔ Chromium: two pages of the same origin signal through a BroadcastChannel.
+// Chromium ↔ Chromium in ONE browser: two pages of the same origin signal through a
+// BroadcastChannel. Both ends then share that browser's single network-service process (it
+// owns every UDP socket), which paces the sender: information only, no deployment looks like
+// this. The goal's baseline is the two-browser pair below.
 let answerer = null;
 
 /** Page B: answer offers that arrive on the BroadcastChannel `room`, serving sink/source. */
@@ -308,6 +311,67 @@ export async function ccConnect({ name, room }) {
   peers[name] = p;
   await openSecondChannel(p);
   return { setupMs };
+}
+
+// Chromium ↔ Chromium across two browser processes (two profiles, as two real peers always
+// are): the pages cannot reach each other, so Node relays the signalling with page.evaluate —
+// crossOffer on page A, crossAnswer on the other browser's page, crossAccept on page A. No
+// trickle: each side waits for ICE gathering to complete (host candidates only, no ICE
+// servers) so that one offer and one answer carry everything, which keeps the relay to two
+// hops. The set-up time therefore includes gathering and the relay and is not comparable
+// with the trickled set-ups above.
+
+function gathered(pc, timeoutMs = 15000) {
+  if (pc.iceGatheringState === 'complete') return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('ICE gathering did not complete')), timeoutMs);
+    pc.addEventListener('icegatheringstatechange', () => {
+      if (pc.iceGatheringState === 'complete') { clearTimeout(t); resolve(); }
+    });
+  });
+}
+
+let crossPending = null; // page A: the connection waiting for its answer
+const crossAnswerers = []; // the other browser's page: connections it answered
+
+/** Page A: offer (channel "sink") with all candidates; returns the SDP for crossAnswer. */
+export async function crossOffer({ name }) {
+  const t0 = performance.now();
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  const sink = pc.createDataChannel('sink', { ordered: true });
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  crossPending = { name, pc, sink, t0 };
+  return pc.localDescription.sdp;
+}
+
+/** The other browser's page: answer an offer, serving sink/source; returns the answer SDP. */
+export async function crossAnswer({ sdp }) {
+  const pc = new RTCPeerConnection({ iceServers: [] });
+  crossAnswerers.push(pc);
+  pc.ondatachannel = (e) => serve(e.channel);
+  await pc.setRemoteDescription({ type: 'offer', sdp });
+  await pc.setLocalDescription(await pc.createAnswer());
+  await gathered(pc);
+  return pc.localDescription.sdp;
+}
+
+/** Page A: apply the answer, wait for both channels; returns offer → "sink" open in ms. */
+export async function crossAccept({ sdp }) {
+  const { name, pc, sink, t0 } = crossPending;
+  crossPending = null;
+  await pc.setRemoteDescription({ type: 'answer', sdp });
+  await opened(sink);
+  const setupMs = performance.now() - t0;
+  const p = { pc, channels: { sink } };
+  peers[name] = p;
+  await openSecondChannel(p);
+  return { setupMs };
+}
+
+/** The other browser's page: close every connection it answered (page A uses rawClose). */
+export function crossClose() {
+  for (const pc of crossAnswerers.splice(0)) pc.close();
 }
 
 /** Browser → peer: `bytes` on the peer's sink channel. */

@@ -1,25 +1,17 @@
 package org.intrustd.appliance;
 
 import java.lang.System.Logger.Level;
-import java.io.IOException;
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.TreeMap;
 import java.time.InstantSource;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppLauncher;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.control.ControlServer;
-import org.intrustd.appliance.egress.EgressProxy;
-import org.intrustd.appliance.egress.InternetGrant;
 import org.intrustd.appliance.flock.FlockConnection;
-import org.intrustd.appliance.interapp.AppCallGateway;
+import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.links.LinkSessions;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.proxy.ChannelProxy;
@@ -44,12 +36,11 @@ public final class ApplianceDaemon implements AutoCloseable {
   private final FlockConnection flock;
   private final ScheduledExecutorService housekeeping;
   private final ControlServer control;
-  private final List<AppCallGateway> gateways;
-  private final List<EgressProxy> egress;
+  private final AppEndpoints endpoints;
 
   private ApplianceDaemon(Identity identity, AppSupervisor apps, LinkFactory linkFactory, ChannelProxy proxy,
       LinkSessions sessions, FlockConnection flock, ScheduledExecutorService housekeeping, ControlServer control,
-      List<AppCallGateway> gateways, List<EgressProxy> egress) {
+      AppEndpoints endpoints) {
     this.identity = identity;
     this.apps = apps;
     this.linkFactory = linkFactory;
@@ -58,21 +49,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     this.flock = flock;
     this.housekeeping = housekeeping;
     this.control = control;
-    this.gateways = gateways;
-    this.egress = egress;
-  }
-
-  /**
-   * The app's way to the network, started before the app is (its socket directory is the
-   * app's to write). The policy is read on every connection, so grants apply at once.
-   */
-  private static EgressProxy startEgress(String appId, AppSupervisor apps, Grants grants) {
-    Path socket = apps.paths(appId).egressSocket();
-    try {
-      return EgressProxy.start(appId, socket, () -> grants.of(appId).internet().map(InternetGrant::parse));
-    } catch (IOException e) {
-      throw new AppException("cannot listen on " + socket + ": " + e.getMessage(), e);
-    }
+    this.endpoints = endpoints;
   }
 
   /** The owner's control socket of the daemon whose state directory is {@code stateDir}. */
@@ -87,13 +64,14 @@ public final class ApplianceDaemon implements AutoCloseable {
     AppSupervisor apps = new AppSupervisor(registry, launcher, config.stateDir(),
         config.appStartTimeout(), config.appIdleTimeout(), InstantSource.system());
     Grants grants = Grants.load(config.stateDir());
-    ControlServer control = ControlServer.start(controlSocket(config.stateDir()), apps, grants);
-    List<AppCallGateway> gateways = registry.all().stream()
-        .map(app -> AppCallGateway.start(app.id(), apps.paths(app.id()).daemonSocket(), grants, apps)).toList();
-    Map<String, EgressProxy> egress = new TreeMap<>();
-    registry.all().forEach(app -> egress.put(app.id(), startEgress(app.id(), apps, grants)));
-    // A revocation cuts the tunnels it no longer allows at once, not only new ones.
-    grants.onChange(id -> Optional.ofNullable(egress.get(id)).ifPresent(EgressProxy::recheck));
+    AppEndpoints endpoints = new AppEndpoints(apps, grants);
+    Installer installer = new Installer(config.stateDir(), registry, apps, endpoints::open, id -> {
+      endpoints.close(id);
+      grants.forget(id);
+    });
+    installer.recover();
+    registry.all().forEach(app -> endpoints.open(app.id()));
+    ControlServer control = ControlServer.start(controlSocket(config.stateDir()), apps, grants, installer);
     ChannelProxy proxy = new ChannelProxy(apps, identity.id());
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy);
     FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), sessions);
@@ -104,8 +82,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     flock.start();
     LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
         registry.all().stream().map(a -> a.id()).toList());
-    return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, gateways,
-        List.copyOf(egress.values()));
+    return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints);
   }
 
   public ApplianceId id() {
@@ -133,8 +110,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     // Order matters: exchanges still use their channels' native objects, so they end first,
     // then the links, and only then the engine that owns them all.
     control.close();
-    gateways.forEach(AppCallGateway::close);
-    egress.forEach(EgressProxy::close);
+    endpoints.close();
     flock.close();
     housekeeping.shutdownNow();
     proxy.close();

@@ -24,8 +24,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "app", mixinStandardHelpOptions = true,
     description = "List, start, stop the apps of the running appliance, read their logs, grant and revoke permissions.",
-    subcommands = {AppCommand.ListApps.class, AppCommand.Start.class, AppCommand.Stop.class, AppCommand.Logs.class,
-        AppCommand.Grant.class, AppCommand.Revoke.class},
+    subcommands = {AppCommand.ListApps.class, AppCommand.Install.class, AppCommand.Update.class,
+        AppCommand.Remove.class, AppCommand.Trust.class, AppCommand.Start.class, AppCommand.Stop.class,
+        AppCommand.Logs.class, AppCommand.Grant.class, AppCommand.Revoke.class},
     exitCodeListHeading = "Exit codes:%n",
     exitCodeList = {"0:done", "1:the appliance refused; the message says why", "2:bad usage",
         "3:no appliance is running with this state directory"})
@@ -91,6 +92,98 @@ final class AppCommand {
         body.path("apps").forEach(app -> out.append('\n').append(describe(app)));
         return out.toString();
       });
+    }
+  }
+
+  /** Where a bundle comes from: a file, or the latest version in a repository. */
+  static final class Source {
+    @Option(names = "--repo", paramLabel = "URL|DIR", description = "A repository (signed index.json) to fetch from.")
+    String repository;
+
+    ObjectNode body(String bundle, String app) {
+      ObjectNode body = JSON.createObjectNode();
+      if (repository != null) {
+        body.put("repository", repository).put("app", app);
+      } else {
+        // The daemon reads the file: give it a path that does not depend on our working directory.
+        body.put("bundle", java.nio.file.Path.of(bundle).toAbsolutePath().toString());
+      }
+      return body;
+    }
+  }
+
+  @Command(name = "install", mixinStandardHelpOptions = true,
+      description = "Install an app from a signed bundle file, or (with --repo) the latest version of APP from a repository.")
+  static final class Install extends Base {
+    @Parameters(paramLabel = "BUNDLE|APP", description = "A bundle file, or with --repo an app id.")
+    String what;
+
+    @Mixin
+    Source source = new Source();
+
+    @Override
+    public Integer call() {
+      return call("POST", "/v1/apps", source.body(what, what), AppCommand::describe);
+    }
+  }
+
+  @Command(name = "update", mixinStandardHelpOptions = true,
+      description = "Update an app: the new version starts beside the old one and takes over only once healthy.")
+  static final class Update extends Base {
+    @Parameters(index = "0", paramLabel = "APP")
+    String app;
+
+    @Parameters(index = "1", paramLabel = "BUNDLE", arity = "0..1", description = "The bundle file (not with --repo).")
+    String bundle;
+
+    @Mixin
+    Source source = new Source();
+
+    @Override
+    public Integer call() {
+      if ((bundle == null) == (source.repository == null)) {
+        throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give either a BUNDLE file or --repo");
+      }
+      return call("POST", path(app) + "/update", source.body(bundle, app), AppCommand::describe);
+    }
+  }
+
+  @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove an app; its data is kept unless --purge.")
+  static final class Remove extends Base {
+    @Parameters(paramLabel = "APP")
+    String app;
+
+    @Option(names = "--purge", description = "Delete the app's data too.")
+    boolean purge;
+
+    @Override
+    public Integer call() {
+      return call("DELETE", path(app) + (purge ? "?purge=true" : ""), null,
+          body -> "removed " + app + (purge ? " and its data" : "; its data is kept"));
+    }
+  }
+
+  @Command(name = "trust", mixinStandardHelpOptions = true,
+      description = "Trust a publisher: bundles signed by this key (a .pub file from 'intrustd bundle keygen') may be installed.")
+  static final class Trust implements Callable<Integer> {
+    @Mixin
+    StateOption state = new StateOption();
+
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Parameters(paramLabel = "KEY.pub")
+    java.nio.file.Path key;
+
+    @Override
+    public Integer call() throws IOException {
+      org.intrustd.appliance.bundles.TrustedPublishers checked = org.intrustd.appliance.bundles.TrustedPublishers.load(key);
+      java.nio.file.Path dir = org.intrustd.appliance.install.Installer.publishersDir(state.state());
+      java.nio.file.Files.createDirectories(dir);
+      java.nio.file.Files.copy(key, dir.resolve(key.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+      spec.commandLine().getOut().println("trusting publisher " + checked.ids().iterator().next() + " ("
+          + dir.resolve(key.getFileName()) + ")");
+      return 0;
     }
   }
 

@@ -14,7 +14,10 @@ import org.intrustd.appliance.ApplianceDaemon;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.apps.ProcessLauncher;
+import org.intrustd.appliance.bundles.BundleWriter;
+import org.intrustd.appliance.bundles.PublisherKey;
 import org.intrustd.appliance.control.ControlServer;
+import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.permissions.Grants;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -50,9 +53,11 @@ class AppCommandTest {
       Files.writeString(dir.resolve("manifest.json"),
           "{\"id\": \"" + id + "\", \"version\": \"2.1\", \"run\": {\"command\": [\"/bin/true\"]}}");
     }
-    apps = new AppSupervisor(AppRegistry.scan(List.of(tmp.resolve("apps"))), new ProcessLauncher(), state,
-        Duration.ofSeconds(5), Duration.ofMinutes(10), InstantSource.system());
-    control = ControlServer.start(ApplianceDaemon.controlSocket(state), apps, Grants.load(state));
+    AppRegistry registry = AppRegistry.scan(List.of(tmp.resolve("apps")));
+    apps = new AppSupervisor(registry, new ProcessLauncher(), state, Duration.ofSeconds(5), Duration.ofMinutes(10),
+        InstantSource.system());
+    control = ControlServer.start(ApplianceDaemon.controlSocket(state), apps, Grants.load(state),
+        new Installer(state, registry, apps, id -> {}, id -> {}));
   }
 
   @AfterEach
@@ -92,6 +97,37 @@ class AppCommandTest {
     Run notGranted = run("app", "revoke", "photos", "internet", "--state", state.toString());
     assertThat(notGranted.exit()).isEqualTo(1);
     assertThat(notGranted.err()).contains("does not have the permission 'internet'");
+  }
+
+  @Test
+  void trustInstallAndRemoveABundle() throws Exception {
+    PublisherKey key = PublisherKey.generate();
+    Path pub = tmp.resolve("me.pub");
+    key.savePublic(pub);
+    Path appDir = Files.createDirectories(tmp.resolve("src/diary"));
+    Files.writeString(appDir.resolve("manifest.json"),
+        "{\"id\": \"diary\", \"version\": \"0.3\", \"run\": {\"command\": [\"/bin/true\"]}}");
+    Path bundle = tmp.resolve("diary.itb");
+    BundleWriter.write(appDir, key, bundle);
+
+    Run untrusted = run("app", "install", bundle.toString(), "--state", state.toString());
+    assertThat(untrusted.exit()).isEqualTo(1);
+    assertThat(untrusted.err()).contains("no publisher is trusted yet");
+    Run trust = run("app", "trust", pub.toString(), "--state", state.toString());
+    assertThat(trust.exit()).isZero();
+    assertThat(trust.out()).contains("trusting publisher " + key.id());
+    Run install = run("app", "install", bundle.toString(), "--state", state.toString());
+    assertThat(install.exit()).as(install.err()).isZero();
+    assertThat(install.out()).containsPattern("diary\\s+0.3\\s+stopped");
+    assertThat(run("app", "list", "--state", state.toString()).out()).contains("diary");
+    Run remove = run("app", "remove", "diary", "--state", state.toString());
+    assertThat(remove.exit()).isZero();
+    assertThat(remove.out()).contains("removed diary; its data is kept");
+    Files.write(bundle, new byte[] {1, 2, 3});
+    Run garbage = run("app", "install", bundle.toString(), "--state", state.toString());
+    assertThat(garbage.exit()).isEqualTo(1);
+    assertThat(garbage.err()).contains("bundle refused");
+    assertThat(run("app", "update", "diary", "--state", state.toString()).exit()).as("needs a bundle or --repo").isEqualTo(2);
   }
 
   @Test

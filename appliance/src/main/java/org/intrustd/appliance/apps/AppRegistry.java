@@ -7,19 +7,24 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.stream.Stream;
 
 /**
- * The installed apps, read from directories at start-up. Each given directory is either an
- * app (it holds manifest.json) or a folder of apps. Immutable; thread-safe.
+ * The apps on this appliance: those in the directories given at start-up (each either an app,
+ * holding manifest.json, or a folder of apps) and those installed from bundles, which the
+ * installer adds, replaces and removes while the daemon runs. Thread-safe.
  */
 public final class AppRegistry {
+  // Sorted by id, so that all() lists apps in a stable order.
   private final Map<String, InstalledApp> apps;
+  private final Set<String> fromDirectories;
 
   private AppRegistry(Map<String, InstalledApp> apps) {
-    // Sorted by id, so that all() lists apps in a stable order (Map.copyOf would not keep it).
-    this.apps = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(apps));
+    this.apps = new ConcurrentSkipListMap<>(apps);
+    this.fromDirectories = Set.copyOf(apps.keySet());
   }
 
   public static AppRegistry scan(List<Path> roots) {
@@ -51,6 +56,23 @@ public final class AppRegistry {
     if (previous != null) {
       throw new AppException("two apps named '" + m.id() + "': " + previous.directory() + " and " + dir);
     }
+  }
+
+  /** Adds an installed app or replaces the installed version of one. */
+  public void put(InstalledApp app) {
+    if (fromDirectories.contains(app.id())) {
+      throw new AppException("app '" + app.id() + "' comes from " + apps.get(app.id()).directory()
+          + " given at start-up; it cannot be installed over");
+    }
+    apps.put(app.id(), app);
+  }
+
+  public void remove(String id) {
+    if (fromDirectories.contains(id)) {
+      throw new AppException("app '" + id + "' comes from " + apps.get(id).directory()
+          + " given at start-up; remove it there");
+    }
+    apps.remove(id);
   }
 
   public Optional<InstalledApp> find(String id) {

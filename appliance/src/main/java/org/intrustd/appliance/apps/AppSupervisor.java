@@ -84,6 +84,57 @@ public final class AppSupervisor implements AutoCloseable {
     }
   }
 
+  /**
+   * Replaces an app by another version without a gap: starts {@code next} beside the running
+   * one (its own socket, the same data), waits for its health check, then, holding the app's
+   * lock, runs {@code commit} (which records the switch durably) and routes new requests to it;
+   * the old version is stopped last. If {@code next} does not become healthy it is stopped,
+   * {@code commit} never runs and the old version keeps serving; the exception says why.
+   */
+  public void upgrade(InstalledApp next, Runnable commit) {
+    Instance instance = instances.computeIfAbsent(next.id(), id -> new Instance());
+    AppPaths base = paths(next.id());
+    Path current;
+    synchronized (instance) {
+      current = instance.socket;
+    }
+    // Alternate between two socket names, so that the old version keeps its own meanwhile.
+    String name = base.socket().equals(current) ? "app.next.sock" : "app.sock";
+    AppPaths trial = new AppPaths(base.socket().resolveSibling(name), base.dataDir(), base.logFile(), base.scratchDir());
+    try {
+      Files.createDirectories(trial.socketDir());
+      Files.createDirectories(trial.logFile().getParent());
+      Files.deleteIfExists(trial.socket());
+    } catch (IOException e) {
+      throw new AppException("cannot prepare " + trial.socketDir() + ": " + e.getMessage(), e);
+    }
+    long t0 = System.nanoTime();
+    AppLauncher.RunningApp candidate = launcher.launch(next, trial);
+    try {
+      awaitHealthy(next, candidate, trial.socket(), trial.logFile());
+    } catch (AppException e) {
+      candidate.stop();
+      throw e;
+    }
+    AppLauncher.RunningApp old;
+    synchronized (instance) {
+      if (closed) {
+        candidate.stop();
+        throw new AppException("the appliance is shutting down");
+      }
+      commit.run();
+      old = instance.running;
+      instance.running = candidate;
+      instance.socket = trial.socket();
+      instance.lastUsedMillis = clock.millis();
+    }
+    LOG.log(Level.INFO, "app {0} version {1} took over in {2} ms", candidate.describe(), next.manifest().version(),
+        (System.nanoTime() - t0) / 1_000_000);
+    if (old != null) {
+      old.stop();
+    }
+  }
+
   /** Whether an app of that id is installed. */
   public boolean isInstalled(String appId) {
     return registry.find(appId).isPresent();

@@ -24,6 +24,8 @@ import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppManifest;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.apps.InstalledApp;
+import org.intrustd.appliance.bundles.BundleException;
+import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.proxy.Problem;
 import org.intrustd.appliance.proxy.RequestHead;
@@ -45,23 +47,26 @@ public final class ControlServer implements AutoCloseable {
   private final Path socket;
   private final AppSupervisor apps;
   private final Grants grants;
+  private final Installer installer;
   private final ExecutorService connections = Executors.newVirtualThreadPerTaskExecutor();
 
-  private ControlServer(ServerSocketChannel server, Path socket, AppSupervisor apps, Grants grants) {
+  private ControlServer(ServerSocketChannel server, Path socket, AppSupervisor apps, Grants grants,
+      Installer installer) {
     this.server = server;
     this.socket = socket;
     this.apps = apps;
     this.grants = grants;
+    this.installer = installer;
   }
 
-  public static ControlServer start(Path socket, AppSupervisor apps, Grants grants) {
+  public static ControlServer start(Path socket, AppSupervisor apps, Grants grants, Installer installer) {
     try {
       Files.createDirectories(socket.getParent());
       Files.deleteIfExists(socket);
       ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
       server.bind(UnixDomainSocketAddress.of(socket));
       Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-      ControlServer control = new ControlServer(server, socket, apps, grants);
+      ControlServer control = new ControlServer(server, socket, apps, grants, installer);
       Thread.ofVirtual().name("control-accept").start(control::acceptLoop);
       return control;
     } catch (IOException e) {
@@ -91,6 +96,8 @@ public final class ControlServer implements AutoCloseable {
         response = p.problem().toResponse();
       } catch (Grants.BadGrant e) {
         response = new Problem(400, e.getMessage()).toResponse();
+      } catch (BundleException e) {
+        response = new Problem(422, "bundle refused (" + e.reason() + "): " + e.getMessage()).toResponse();
       } catch (AppException e) {
         response = new Problem(409, e.getMessage()).toResponse();
       } catch (RuntimeException e) {
@@ -149,6 +156,13 @@ public final class ControlServer implements AutoCloseable {
     if (path.size() < 2 || !path.get(0).equals("v1") || !path.get(1).equals("apps")) {
       throw new ControlProblem(404, "no such resource: " + target);
     }
+    if (path.size() == 2 && method.equals("POST")) {
+      JsonNode req = parseJson(request.body());
+      InstalledApp added = req.has("repository")
+          ? installer.installFrom(uri(req), text(req, "app"))
+          : installer.install(Path.of(text(req, "bundle")));
+      return ok(describe(added));
+    }
     if (path.size() == 2) {
       requireMethod(method, "GET");
       ArrayNode list = JSON.createArrayNode();
@@ -160,8 +174,18 @@ public final class ControlServer implements AutoCloseable {
     String action = path.size() > 3 ? path.get(3) : "";
     switch (action) {
       case "" -> {
+        if (method.equals("DELETE")) {
+          installer.remove(app.id(), query.contains("purge=true"));
+          return ok(JSON.createObjectNode().put("removed", app.id()).put("dataKept", !query.contains("purge=true")));
+        }
         requireMethod(method, "GET");
         return ok(describe(app));
+      }
+      case "update" -> {
+        requireMethod(method, "POST");
+        JsonNode req = parseJson(request.body());
+        return ok(describe(req.has("repository") ? installer.installFrom(uri(req), app.id())
+            : installer.update(app.id(), Path.of(text(req, "bundle")))));
       }
       case "start" -> {
         requireMethod(method, "POST");
@@ -276,6 +300,24 @@ public final class ControlServer implements AutoCloseable {
   private static void requireMethod(String method, String allowed) {
     if (!method.equals(allowed)) {
       throw new ControlProblem(405, "use " + allowed + " here");
+    }
+  }
+
+  private static String text(JsonNode req, String field) {
+    JsonNode v = req.get(field);
+    if (v == null || !v.isTextual() || v.textValue().isEmpty()) {
+      throw new ControlProblem(400, "'" + field + "' must be a non-empty string");
+    }
+    return v.textValue();
+  }
+
+  private static java.net.URI uri(JsonNode req) {
+    String text = text(req, "repository");
+    try {
+      java.net.URI uri = new java.net.URI(text);
+      return uri.getScheme() == null ? Path.of(text).toUri() : uri;
+    } catch (java.net.URISyntaxException e) {
+      throw new ControlProblem(400, "'repository' is not a URL or a path: " + e.getMessage());
     }
   }
 

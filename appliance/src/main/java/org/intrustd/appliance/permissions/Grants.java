@@ -164,6 +164,17 @@ public final class Grants {
     return true;
   }
 
+  /** Drops every grant of an app that was removed (a later app of that name starts with none). */
+  public void forget(String appId) {
+    synchronized (this) {
+      if (apps.remove(appId) == null) {
+        return;
+      }
+      save();
+    }
+    listeners.forEach(l -> l.accept(appId));
+  }
+
   private void save() {
     ObjectMapper json = new ObjectMapper();
     ObjectNode root = json.createObjectNode();

@@ -22,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.testing.Apps;
 import org.intrustd.appliance.testing.InProcessLauncher;
@@ -45,12 +46,14 @@ class ControlServerTest {
   @BeforeEach
   void start() {
     Path state = tmp.resolve("state");
-    apps = new AppSupervisor(AppRegistry.scan(List.of(Apps.hello(tmp.resolve("apps/hello"), "hello"),
-        Apps.hello(tmp.resolve("apps/photos"), "photos"))), new InProcessLauncher(), state, Duration.ofSeconds(30),
+    AppRegistry registry = AppRegistry.scan(List.of(Apps.hello(tmp.resolve("apps/hello"), "hello"),
+        Apps.hello(tmp.resolve("apps/photos"), "photos")));
+    apps = new AppSupervisor(registry, new InProcessLauncher(), state, Duration.ofSeconds(30),
         Duration.ofMinutes(10), InstantSource.system());
     grants = Grants.load(state);
     grants.onChange(changes::add);
-    server = ControlServer.start(state.resolve("control.sock"), apps, grants);
+    server = ControlServer.start(state.resolve("control.sock"), apps, grants,
+        new Installer(state, registry, apps, id -> {}, id -> {}));
     client = new ControlClient(state.resolve("control.sock"));
   }
 
