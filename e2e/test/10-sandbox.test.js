@@ -1,14 +1,32 @@
 // Apps run sandboxed: an unmodified server nobody wrote for Intrustd (Debian's
-// `python3 -m http.server`, listening on TCP inside its own network namespace) is reached from
-// the browser through the shim, next to the Java hello app in its own sandbox.
+// `python3 -m http.server`, listening on TCP inside its own network namespace), packed as a
+// signed bundle and installed into the running appliance with the CLI, is reached from the
+// browser through the shim, next to the Java hello app in its own sandbox.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, HELLO_APPS, PYSERVE_APP } from '../lib/harness.js';
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { fixture, tempDir, LAUNCHER, PYSERVE_APP } from '../lib/harness.js';
 
-const fx = fixture({ applianceOptions: { apps: [HELLO_APPS, PYSERVE_APP] } });
+const fx = fixture();
 let page;
+
+/** Runs an `intrustd` CLI command to completion; its stdout. */
+function cli(...args) {
+  return execFileSync(LAUNCHER, args, { env: { ...process.env, INTRUSTD_NO_BUILD: '1' }, encoding: 'utf8' });
+}
+
 before(async () => {
   await fx.setup();
+  // A publisher packs pyserve; the owner trusts that publisher and installs the bundle.
+  const work = tempDir('intrustd-e2e-bundle-');
+  const key = path.join(work, 'publisher.key');
+  const bundle = path.join(work, 'pyserve.itb');
+  cli('bundle', 'keygen', key);
+  cli('bundle', 'pack', PYSERVE_APP, '--key', key, '-o', bundle);
+  cli('app', 'trust', `${key}.pub`, '--state', fx.appliance.stateDir);
+  const installed = JSON.parse(cli('app', 'install', bundle, '--state', fx.appliance.stateDir, '--json'));
+  assert.equal(installed.id, 'pyserve');
   page = await fx.browser.openTestPage(fx.flock);
   await page.evaluate(({ flock, appliance }) => e2e.install({ flock, appliance }), { flock: fx.flock.url, appliance: fx.appliance.id });
 });

@@ -1,6 +1,7 @@
 package org.intrustd.appliance;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -36,6 +37,7 @@ final class AppEndpoints implements AutoCloseable {
       Path egressSocket = apps.paths(id).egressSocket();
       EgressProxy egress;
       try {
+        Files.createDirectories(egressSocket.getParent());
         egress = EgressProxy.start(id, egressSocket, () -> grants.of(id).internet().map(InternetGrant::parse));
       } catch (IOException e) {
         throw new AppException("cannot listen on " + egressSocket + ": " + e.getMessage(), e);
