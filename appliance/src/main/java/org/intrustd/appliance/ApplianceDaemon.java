@@ -27,6 +27,8 @@ import org.intrustd.link.LinkFactory;
  */
 public final class ApplianceDaemon implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.appliance");
+  /** How often running apps are health-checked. */
+  static final long HEALTH_CHECK_SECONDS = 15;
 
   private final Identity identity;
   private final AppSupervisor apps;
@@ -79,6 +81,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("housekeeping").daemon().factory());
     housekeeping.scheduleWithFixedDelay(apps::stopIdle, 30, 30, TimeUnit.SECONDS);
+    housekeeping.scheduleWithFixedDelay(apps::checkHealth, HEALTH_CHECK_SECONDS, HEALTH_CHECK_SECONDS, TimeUnit.SECONDS);
     flock.start();
     LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
         registry.all().stream().map(a -> a.id()).toList());

@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -33,12 +34,22 @@ public final class AppSupervisor implements AutoCloseable {
   private final Map<String, Instance> instances = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  /** One app's running process and when it was last used. */
+  /** Health checks a running app must fail in a row before it is stopped as hung. */
+  static final int FAILED_CHECKS_LIMIT = 3;
+  private static final Duration HEALTH_TIMEOUT = Duration.ofSeconds(5);
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(60);
+
+  /** One app's running process, when it was last used, and how it has been failing. */
   private static final class Instance {
     AppLauncher.RunningApp running;
     Path socket;
     volatile long lastUsedMillis;
     int activeExchanges;
+    /** Failed starts and deaths since the app last passed a periodic health check. */
+    int strikes;
+    long retryAtMillis;
+    int failedChecks;
+    String lastFailure = "";
   }
 
   /**
@@ -151,8 +162,21 @@ public final class AppSupervisor implements AutoCloseable {
       if (closed) {
         throw new AppException("the appliance is shutting down");
       }
-      if (instance.running == null || !instance.running.isAlive()) {
-        start(app, instance);
+      if (instance.running != null && !instance.running.isAlive()) {
+        died(app.id(), instance);
+      }
+      if (instance.running == null) {
+        long wait = instance.retryAtMillis - clock.millis();
+        if (wait > 0) {
+          throw new AppException("app '" + appId + "' keeps failing (" + instance.lastFailure + "); next start in "
+              + (wait + 999) / 1000 + " s");
+        }
+        try {
+          start(app, instance);
+        } catch (AppException e) {
+          strike(instance, e.getMessage());
+          throw e;
+        }
       }
       instance.activeExchanges++;
       instance.lastUsedMillis = clock.millis();
@@ -179,10 +203,6 @@ public final class AppSupervisor implements AutoCloseable {
       Files.deleteIfExists(socket);
     } catch (IOException e) {
       throw new AppException("cannot prepare " + paths.scratchDir() + ": " + e.getMessage(), e);
-    }
-    if (instance.running != null) {
-      LOG.log(Level.WARNING, "app {0} had stopped ({1}); restarting it", instance.running.describe(),
-          instance.running.exitReason());
     }
     long t0 = System.nanoTime();
     AppLauncher.RunningApp running = launcher.launch(app, paths);
@@ -252,6 +272,84 @@ public final class AppSupervisor implements AutoCloseable {
     } catch (IOException e) {
       return false;
     }
+  }
+
+  /** An app died on its own: note why, and back off if it keeps doing so. */
+  private void died(String appId, Instance instance) {
+    String reason = instance.running.exitReason();
+    LOG.log(Level.WARNING, "app {0} {1}; it starts again on its next request", instance.running.describe(), reason);
+    instance.running = null;
+    strike(instance, reason);
+  }
+
+  /**
+   * Counts a failure. The first restart is immediate (one crash should not turn users away);
+   * after that, starts wait 1, 2, 4 ... up to 60 s, until the app passes a health check.
+   */
+  private void strike(Instance instance, String reason) {
+    instance.strikes++;
+    instance.lastFailure = reason.lines().findFirst().orElse(reason);
+    long delay = instance.strikes <= 1 ? 0
+        : Math.min(MAX_BACKOFF.toMillis(), 1000L << Math.min(20, instance.strikes - 2));
+    instance.retryAtMillis = clock.millis() + delay;
+  }
+
+  /**
+   * The periodic check of running apps: one that died is noted (and restarted on its next
+   * request, with back-off), one that fails {@value #FAILED_CHECKS_LIMIT} health checks in a row
+   * is stopped as hung. Checks run outside the app's lock, so requests are never held up.
+   */
+  public void checkHealth() {
+    instances.forEach((id, instance) -> {
+      AppLauncher.RunningApp running;
+      Path socket;
+      synchronized (instance) {
+        running = instance.running;
+        socket = instance.socket;
+        if (running != null && !running.isAlive()) {
+          died(id, instance);
+          return;
+        }
+      }
+      Optional<String> path = registry.find(id).flatMap(a -> a.manifest().healthCheck());
+      if (running == null || path.isEmpty()) {
+        return;
+      }
+      boolean ok = healthyWithin(socket, id, path.get(), HEALTH_TIMEOUT);
+      synchronized (instance) {
+        if (instance.running != running) {
+          return; // restarted or stopped meanwhile
+        }
+        if (ok) {
+          instance.failedChecks = 0;
+          instance.strikes = 0;
+        } else if (++instance.failedChecks >= FAILED_CHECKS_LIMIT) {
+          LOG.log(Level.WARNING, "app {0} failed {1} health checks in a row; stopping it", running.describe(),
+              FAILED_CHECKS_LIMIT);
+          running.stop();
+          instance.running = null;
+          instance.failedChecks = 0;
+          strike(instance, "it stopped answering its health check");
+        }
+      }
+    });
+  }
+
+  /** A health check that gives up after {@code timeout} (an interrupted channel closes). */
+  private static boolean healthyWithin(Path socket, String appId, String path, Duration timeout) {
+    boolean[] result = new boolean[1];
+    Thread check = Thread.ofVirtual().start(() -> result[0] = healthy(socket, appId, path));
+    try {
+      if (!check.join(timeout)) {
+        check.interrupt();
+        return false;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      check.interrupt();
+      return false;
+    }
+    return result[0];
   }
 
   /** Stops apps that have been idle for longer than the idle timeout; call periodically. */

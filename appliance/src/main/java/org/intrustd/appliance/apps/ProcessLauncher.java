@@ -31,7 +31,7 @@ public final class ProcessLauncher implements AppLauncher {
     List<String> command = app.manifest().command().stream()
         .map(part -> part.replace("${java}", java).replace("${data}", dataDir.toString())).toList();
     ProcessBuilder pb = new ProcessBuilder(command).directory(app.directory().toFile())
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+        .redirectErrorStream(true)
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     pb.environment().put("INTRUSTD_APP_SOCKET", socket.toString());
     pb.environment().put("INTRUSTD_APP_DATA", dataDir.toString());
@@ -40,13 +40,14 @@ public final class ProcessLauncher implements AppLauncher {
     try {
       Files.createDirectories(dataDir);
       Process p = pb.start();
-      return new ChildProcess(p, app.id());
+      Thread log = RotatingLog.follow(p.getInputStream(), logFile, RotatingLog.MAX_BYTES, RotatingLog.KEEP);
+      return new ChildProcess(p, app.id(), log);
     } catch (IOException e) {
       throw new AppException("cannot start app '" + app.id() + "': " + e.getMessage(), e);
     }
   }
 
-  private record ChildProcess(Process process, String appId) implements RunningApp {
+  private record ChildProcess(Process process, String appId, Thread log) implements RunningApp {
     @Override
     public boolean isAlive() {
       return process.isAlive();
@@ -74,7 +75,11 @@ public final class ProcessLauncher implements AppLauncher {
 
     @Override
     public String exitReason() {
-      return process.isAlive() ? "running" : "exited with status " + process.exitValue();
+      if (process.isAlive()) {
+        return "running";
+      }
+      RotatingLog.drain(log);
+      return "exited with status " + process.exitValue();
     }
   }
 }

@@ -19,6 +19,7 @@ import org.intrustd.appliance.apps.AppLauncher;
 import org.intrustd.appliance.apps.AppManifest;
 import org.intrustd.appliance.apps.AppPaths;
 import org.intrustd.appliance.apps.InstalledApp;
+import org.intrustd.appliance.apps.RotatingLog;
 
 /**
  * Runs every app in a bubblewrap sandbox: new user, PID, IPC, UTS, mount, cgroup and network
@@ -137,12 +138,13 @@ public final class SandboxLauncher implements AppLauncher {
     }
     List<String> command = command(app, paths, uid, group);
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(paths.logFile().toFile()))
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
     pb.environment().clear();
     pb.environment().put("PATH", "/usr/bin:/bin");
     try {
-      return new Sandboxed(pb.start(), app, group, oomBefore);
+      Process p = pb.start();
+      Thread log = RotatingLog.follow(p.getInputStream(), paths.logFile(), RotatingLog.MAX_BYTES, RotatingLog.KEEP);
+      return new Sandboxed(p, app, group, oomBefore, log);
     } catch (IOException e) {
       throw new AppException("cannot start app '" + app.id() + "': " + e.getMessage(), e);
     }
@@ -281,7 +283,7 @@ public final class SandboxLauncher implements AppLauncher {
   }
 
   /** A sandbox; its process is the outer bubblewrap, which exits when the app does. */
-  private record Sandboxed(Process process, InstalledApp app, Cgroups.AppGroup group, long oomBefore)
+  private record Sandboxed(Process process, InstalledApp app, Cgroups.AppGroup group, long oomBefore, Thread log)
       implements RunningApp {
     @Override
     public boolean isAlive() {
@@ -320,6 +322,7 @@ public final class SandboxLauncher implements AppLauncher {
       if (process.isAlive()) {
         return "running";
       }
+      RotatingLog.drain(log);
       String how = "exited with status " + process.exitValue();
       return group.oomKills() > oomBefore
           ? how + ": killed for exceeding its memory limit of " + app.manifest().limits().memoryMiB() + " MiB"

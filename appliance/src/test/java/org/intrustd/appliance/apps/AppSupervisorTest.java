@@ -130,9 +130,46 @@ class AppSupervisorTest {
         .as("the end of its log").hasMessageContaining("dying");
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(5));
     assertThat(apps.running()).isEmpty();
-    // The next request tries again rather than remembering the failure.
-    assertThatThrownBy(() -> apps.acquire("crash")).isInstanceOf(AppException.class);
+    // The next request tries again at once (one failure is not a pattern) ...
+    assertThatThrownBy(() -> apps.acquire("crash")).isInstanceOf(AppException.class)
+        .hasMessageContaining("exited with status 3");
     assertThat(launcher.launches).hasValue(2);
+    // ... but an app that keeps failing is backed off: 1 s, then 2 s, without launching meanwhile.
+    assertThatThrownBy(() -> apps.acquire("crash")).isInstanceOf(AppException.class)
+        .hasMessageContaining("app 'crash' keeps failing").hasMessageContaining("next start in 1 s");
+    assertThat(launcher.launches).hasValue(2);
+    clock.advance(Duration.ofSeconds(1));
+    assertThatThrownBy(() -> apps.acquire("crash")).hasMessageContaining("exited with status 3");
+    assertThat(launcher.launches).hasValue(3);
+    assertThatThrownBy(() -> apps.acquire("crash")).hasMessageContaining("next start in 2 s");
+    clock.advance(Duration.ofSeconds(2));
+    assertThatThrownBy(() -> apps.acquire("crash")).hasMessageContaining("exited with status 3");
+    assertThat(launcher.launches).hasValue(4);
+  }
+
+  @Test
+  void anAppThatStopsAnsweringItsHealthCheckIsStoppedAfterThreeChecks() throws Exception {
+    AppSupervisor apps = helloSupervisor();
+    apps.acquire("hello");
+    apps.release("hello");
+    apps.checkHealth();
+    assertThat(apps.running()).containsExactly("hello");
+    // Stopped (SIGSTOP): alive, but no longer answering.
+    ProcessHandle child = onlyChild();
+    new ProcessBuilder("kill", "-STOP", Long.toString(child.pid())).start().waitFor();
+    try {
+      apps.checkHealth();
+      apps.checkHealth();
+      assertThat(apps.running()).as("two failed checks are not enough").containsExactly("hello");
+      apps.checkHealth();
+      assertThat(apps.running()).isEmpty();
+    } finally {
+      new ProcessBuilder("kill", "-CONT", Long.toString(child.pid())).start().waitFor();
+    }
+    child.onExit().get(10, TimeUnit.SECONDS);
+    apps.acquire("hello");
+    assertThat(launcher.launches).as("started again on the next request").hasValue(2);
+    apps.release("hello");
   }
 
   @Test
@@ -187,6 +224,8 @@ class AppSupervisorTest {
     first.destroyForcibly();
     first.onExit().get(10, TimeUnit.SECONDS);
     assertThat(apps.running()).isEmpty();
+    apps.checkHealth();
+    assertThat(apps.exitReason("hello")).as("noted by the periodic check").isEqualTo("stopped");
 
     Path socket = apps.acquire("hello");
     assertThat(AppSupervisor.healthy(socket, "hello", "/health")).isTrue();

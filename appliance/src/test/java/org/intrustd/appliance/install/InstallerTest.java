@@ -98,7 +98,9 @@ class InstallerTest {
   /** A signed bundle of the Python app at {@code version}, answering its health check with {@code health}. */
   static Path bundle(Path tmp, PublisherKey key, String id, String version, int health, double delaySeconds) {
     try {
-      Path dir = tmp.resolve("src-" + id + "-" + version + "-" + health);
+      // Named by the publisher too: two keys must never write the same file.
+      String name = id + "-" + version + "-" + health + "-" + key.id().toString().substring(0, 7);
+      Path dir = tmp.resolve("src-" + name);
       Files.createDirectories(dir);
       Files.writeString(dir.resolve("manifest.json"), "{\"id\": \"" + id + "\", \"version\": \"" + version + "\","
           + " \"run\": {\"command\": [\"/usr/bin/python3\", \"-I\", \"server.py\"]}, \"healthCheck\": \"/health\"}");
@@ -106,7 +108,7 @@ class InstallerTest {
       Files.writeString(dir.resolve("health"), Integer.toString(health));
       Files.writeString(dir.resolve("version"), version);
       Files.writeString(dir.resolve("delay"), Double.toString(delaySeconds));
-      Path out = tmp.resolve(id + "-" + version + "-" + health + ".itb");
+      Path out = tmp.resolve(name + ".itb");
       BundleWriter.write(dir, key, out);
       return out;
     } catch (IOException e) {
@@ -190,7 +192,7 @@ class InstallerTest {
     assertThatThrownBy(() -> installer.update("notes", good)).hasMessageContaining("already at version 1.0");
     Path other = bundle(tmp, publisher, "other", "1.0", 200, 0);
     assertThatThrownBy(() -> installer.update("notes", other)).hasMessageContaining("that bundle is app 'other'");
-    assertThatThrownBy(() -> installer.remove("hello", false)).hasMessageContaining("given at start-up");
+    assertThatThrownBy(() -> installer.remove("hello", false)).hasMessageContaining("not from a bundle; remove it there");
     Path hello = bundle(tmp, publisher, "hello", "9.0", 200, 0);
     assertThatThrownBy(() -> installer.install(hello)).hasMessageContaining("already installed");
   }
