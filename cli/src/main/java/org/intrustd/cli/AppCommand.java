@@ -79,8 +79,15 @@ final class AppCommand {
     app.path("grants").forEach(g -> grants.add(g.asText()));
     String hosts = app.has("internetHosts") && !app.path("internetHosts").isEmpty()
         ? " (internet: " + String.join(", ", JSON.convertValue(app.path("internetHosts"), String[].class)) + ")" : "";
-    return String.format("%-20s %-10s %-8s %s%s", app.path("id").asText(), app.path("version").asText(),
-        app.path("running").asBoolean() ? "running" : "stopped", grants.isEmpty() ? "-" : String.join(" ", grants), hosts);
+    List<String> asks = new ArrayList<>();
+    app.path("requests").forEach(r -> {
+      if (!grants.contains(r.asText())) {
+        asks.add(r.asText());
+      }
+    });
+    return String.format("%-20s %-10s %-8s %s%s%s", app.path("id").asText(), app.path("version").asText(),
+        app.path("running").asBoolean() ? "running" : "stopped", grants.isEmpty() ? "-" : String.join(" ", grants), hosts,
+        asks.isEmpty() ? "" : "  (asks for: " + String.join(", ", asks) + ")");
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List the installed apps.")

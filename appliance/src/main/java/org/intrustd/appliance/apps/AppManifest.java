@@ -17,17 +17,28 @@ import java.util.regex.Pattern;
  * problem is an {@link AppException} naming the file and the field.
  */
 public record AppManifest(String id, String name, String version, String description, List<String> command,
-    Optional<String> healthCheck, Listen listen, Limits limits) {
+    Optional<String> healthCheck, Listen listen, Limits limits, Optional<String> publisher, List<String> volumes,
+    List<Permission> defines, List<String> requests) {
   public static final Pattern APP_ID = Pattern.compile("[a-z0-9][a-z0-9-]{0,62}");
+
+  /** Names of volumes, permissions: what {@code [a-z0-9][a-z0-9-]*} allows, up to 63 characters. */
+  public static final Pattern NAME = APP_ID;
 
   public AppManifest {
     command = List.copyOf(command);
+    volumes = List.copyOf(volumes);
+    defines = List.copyOf(defines);
+    requests = List.copyOf(requests);
   }
+
+  /** A permission the app defines (for its own data, e.g. "view" an album), shown to the owner. */
+  public record Permission(String name, String description) {}
 
   /** A manifest with the default runtime, listening mode and limits. */
   public AppManifest(String id, String name, String version, String description, List<String> command,
       Optional<String> healthCheck) {
-    this(id, name, version, description, command, healthCheck, new Listen.UnixSocket(), Limits.DEFAULT);
+    this(id, name, version, description, command, healthCheck, new Listen.UnixSocket(), Limits.DEFAULT,
+        Optional.empty(), List.of(), List.of(), List.of());
   }
 
   /** How the daemon reaches the app. */
@@ -75,8 +86,15 @@ public record AppManifest(String id, String name, String version, String descrip
       throw new AppException(file + ": healthCheck is required for an app reached over TCP,"
           + " so that the daemon knows when it answers");
     }
+    Optional<String> publisher = root.hasNonNull("publisher") ? Optional.of(text(root, "publisher", file)) : Optional.empty();
+    JsonNode permissions = root.path("permissions");
+    if (!permissions.isMissingNode() && !permissions.isObject()) {
+      throw new AppException(file + ": permissions must be an object with \"defines\" and \"requests\"");
+    }
     return new AppManifest(id, root.path("name").asText(id), root.path("version").asText("0"),
-        root.path("description").asText(""), command, health, listen, limits(root.get("limits"), file));
+        root.path("description").asText(""), command, health, listen, limits(root.get("limits"), file), publisher,
+        names(root.get("volumes"), "volumes", file), defines(permissions.get("defines"), file),
+        requests(permissions.get("requests"), file));
   }
 
   private static List<String> command(JsonNode node, Path file) {
@@ -113,6 +131,66 @@ public record AppManifest(String id, String name, String version, String descrip
       return new Listen.TcpPort(port.intValue());
     }
     throw new AppException(file + ": run.listen must be \"unix\" or {\"tcp\": <port 1-65535>}");
+  }
+
+  /** Extra folders the daemon makes under {@code /data} (e.g. to back up or share one apart). */
+  private static List<String> names(JsonNode node, String field, Path file) {
+    List<String> out = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return out;
+    }
+    if (!node.isArray()) {
+      throw new AppException(file + ": " + field + " must be an array of names");
+    }
+    for (JsonNode n : node) {
+      if (!n.isTextual() || !NAME.matcher(n.textValue()).matches() || out.contains(n.textValue())) {
+        throw new AppException(file + ": " + field + " must hold distinct names matching " + NAME.pattern()
+            + ", not " + n);
+      }
+      out.add(n.textValue());
+    }
+    return out;
+  }
+
+  private static List<Permission> defines(JsonNode node, Path file) {
+    List<Permission> out = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return out;
+    }
+    if (!node.isArray()) {
+      throw new AppException(file + ": permissions.defines must be an array of {\"name\", \"description\"}");
+    }
+    for (JsonNode p : node) {
+      JsonNode name = p.path("name");
+      JsonNode description = p.path("description");
+      if (!name.isTextual() || !NAME.matcher(name.textValue()).matches() || !description.isTextual()
+          || description.textValue().isBlank() || out.stream().anyMatch(q -> q.name().equals(name.textValue()))) {
+        throw new AppException(file + ": permissions.defines entries need a distinct name matching " + NAME.pattern()
+            + " and a description people can read, not " + p);
+      }
+      out.add(new Permission(name.textValue(), description.textValue()));
+    }
+    return out;
+  }
+
+  /** Daemon permissions the app asks the owner for: {@code internet}, {@code app:<id>}. */
+  private static List<String> requests(JsonNode node, Path file) {
+    List<String> out = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return out;
+    }
+    if (!node.isArray()) {
+      throw new AppException(file + ": permissions.requests must be an array");
+    }
+    for (JsonNode r : node) {
+      String v = r.isTextual() ? r.textValue() : "";
+      boolean ok = v.equals("internet") || (v.startsWith("app:") && APP_ID.matcher(v.substring(4)).matches());
+      if (!ok) {
+        throw new AppException(file + ": permissions.requests holds \"internet\" or \"app:<app-id>\", not " + r);
+      }
+      out.add(v);
+    }
+    return out;
   }
 
   private static Limits limits(JsonNode node, Path file) {

@@ -39,6 +39,9 @@ public final class ProcessLauncher implements AppLauncher {
     pb.environment().put("INTRUSTD_DAEMON_SOCKET", paths.daemonSocket().toString());
     try {
       Files.createDirectories(dataDir);
+      for (String volume : app.manifest().volumes()) {
+        Files.createDirectories(dataDir.resolve(volume));
+      }
       Process p = pb.start();
       Thread log = RotatingLog.follow(p.getInputStream(), logFile, RotatingLog.MAX_BYTES, RotatingLog.KEEP);
       return new ChildProcess(p, app.id(), log);

@@ -280,6 +280,11 @@ public final class ControlServer implements AutoCloseable {
     });
     node.putObject("limits").put("memoryMiB", m.limits().memoryMiB()).put("processes", m.limits().processes())
         .put("cpuWeight", m.limits().cpuWeight());
+    m.publisher().ifPresent(p -> node.put("publisher", p));
+    ArrayNode requests = node.putArray("requests");
+    m.requests().forEach(requests::add);
+    ArrayNode defines = node.putArray("defines");
+    m.defines().forEach(d -> defines.addObject().put("name", d.name()).put("description", d.description()));
     return node;
   }
 

@@ -127,6 +127,9 @@ public final class SandboxLauncher implements AppLauncher {
     AppManifest m = app.manifest();
     int uid = uids.map(u -> u.uidFor(app.id())).orElse(-1);
     try {
+      for (String volume : m.volumes()) {
+        Files.createDirectories(paths.dataDir().resolve(volume));
+      }
       prepare(paths, uid);
     } catch (IOException e) {
       throw new AppException("cannot prepare the sandbox of app '" + app.id() + "': " + e.getMessage(), e);

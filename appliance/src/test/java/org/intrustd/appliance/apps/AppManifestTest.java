@@ -58,6 +58,19 @@ class AppManifestTest {
   }
 
   @Test
+  void publisherVolumesAndPermissionsAreRead() throws IOException {
+    AppManifest m = AppManifest.read(write("""
+        {"id": "photos", "publisher": "Intrustd", "run": {"command": ["x"]}, "volumes": ["originals", "thumbs"],
+         "permissions": {"defines": [{"name": "view", "description": "See the photos of an album"}],
+                         "requests": ["internet", "app:backups"]}}
+        """));
+    assertThat(m.publisher()).contains("Intrustd");
+    assertThat(m.volumes()).containsExactly("originals", "thumbs");
+    assertThat(m.defines()).containsExactly(new AppManifest.Permission("view", "See the photos of an album"));
+    assertThat(m.requests()).containsExactly("internet", "app:backups");
+  }
+
+  @Test
   void theLongestAppIdIsAccepted() throws IOException {
     String id = "a" + "-".repeat(62);
     assertThat(AppManifest.read(write("{\"id\": \"" + id + "\", \"run\": {\"command\": [\"x\"]}}")).id()).isEqualTo(id);
@@ -103,6 +116,17 @@ class AppManifestTest {
             "limits.memoryMiB must be an integer from 16 to"),
         Arguments.of("a process limit as a string", "{\"id\": \"x\", " + run + ", \"limits\": {\"processes\": \"9\"}}",
             "limits.processes must be an integer"),
+        Arguments.of("a volume with a slash", "{\"id\": \"x\", " + run + ", \"volumes\": [\"../etc\"]}",
+            "volumes must hold distinct names"),
+        Arguments.of("a volume twice", "{\"id\": \"x\", " + run + ", \"volumes\": [\"a\", \"a\"]}",
+            "volumes must hold distinct names"),
+        Arguments.of("permissions as a list", "{\"id\": \"x\", " + run + ", \"permissions\": []}",
+            "permissions must be an object"),
+        Arguments.of("a defined permission without description",
+            "{\"id\": \"x\", " + run + ", \"permissions\": {\"defines\": [{\"name\": \"view\"}]}}",
+            "permissions.defines entries need a distinct name"),
+        Arguments.of("a request for root", "{\"id\": \"x\", " + run + ", \"permissions\": {\"requests\": [\"root\"]}}",
+            "permissions.requests holds \"internet\" or \"app:<app-id>\", not \"root\""),
         Arguments.of("a relative health check", "{\"id\": \"x\", " + run + ", \"healthCheck\": \"health\"}",
             "healthCheck must be a path starting with '/'"));
   }
