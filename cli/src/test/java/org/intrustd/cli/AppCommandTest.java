@@ -3,8 +3,6 @@ package org.intrustd.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -23,7 +21,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** {@code intrustd app ...} against a real control server (apps are never started here). */
 class AppCommandTest {
@@ -32,18 +29,6 @@ class AppCommandTest {
   private Path state;
   private AppSupervisor apps;
   private ControlServer control;
-
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
 
   @BeforeEach
   void start() throws Exception {
@@ -68,9 +53,9 @@ class AppCommandTest {
 
   @Test
   void listShowsTheAppsAndTheirGrants() {
-    assertThat(run("app", "grant", "photos", "internet", "--host", "example.org:443", "--state", state.toString()).exit())
+    assertThat(Run.run("app", "grant", "photos", "internet", "--host", "example.org:443", "--state", state.toString()).exit())
         .isZero();
-    Run list = run("app", "list", "--state", state.toString());
+    Run list = Run.run("app", "list", "--state", state.toString());
     assertThat(list.exit()).isZero();
     assertThat(list.out()).contains("APP").containsPattern("notes\\s+2.1\\s+stopped\\s+-")
         .containsPattern("photos\\s+2.1\\s+stopped\\s+internet \\(internet: example.org:443\\)");
@@ -78,23 +63,23 @@ class AppCommandTest {
 
   @Test
   void grantAndRevokeWithJsonOutput() throws Exception {
-    Run grant = run("app", "grant", "photos", "app:notes", "--json", "--state", state.toString());
+    Run grant = Run.run("app", "grant", "photos", "app:notes", "--json", "--state", state.toString());
     assertThat(grant.exit()).isZero();
     assertThat(new ObjectMapper().readTree(grant.out()).path("grants").toString()).isEqualTo("[\"app:notes\"]");
-    Run revoke = run("app", "revoke", "photos", "app:notes", "--state", state.toString());
+    Run revoke = Run.run("app", "revoke", "photos", "app:notes", "--state", state.toString());
     assertThat(revoke.exit()).isZero();
     assertThat(Grants.load(state).of("photos").openApps()).isEmpty();
   }
 
   @Test
   void refusalsAreExitOneWithTheReason() {
-    Run unknownApp = run("app", "grant", "nope", "internet", "--state", state.toString());
+    Run unknownApp = Run.run("app", "grant", "nope", "internet", "--state", state.toString());
     assertThat(unknownApp.exit()).isEqualTo(1);
     assertThat(unknownApp.err()).contains("intrustd: no app named 'nope'");
-    Run badPermission = run("app", "grant", "photos", "everything", "--state", state.toString());
+    Run badPermission = Run.run("app", "grant", "photos", "everything", "--state", state.toString());
     assertThat(badPermission.exit()).isEqualTo(1);
     assertThat(badPermission.err()).contains("unknown permission 'everything'");
-    Run notGranted = run("app", "revoke", "photos", "internet", "--state", state.toString());
+    Run notGranted = Run.run("app", "revoke", "photos", "internet", "--state", state.toString());
     assertThat(notGranted.exit()).isEqualTo(1);
     assertThat(notGranted.err()).contains("does not have the permission 'internet'");
   }
@@ -110,32 +95,32 @@ class AppCommandTest {
     Path bundle = tmp.resolve("diary.itb");
     BundleWriter.write(appDir, key, bundle);
 
-    Run untrusted = run("app", "install", bundle.toString(), "--state", state.toString());
+    Run untrusted = Run.run("app", "install", bundle.toString(), "--state", state.toString());
     assertThat(untrusted.exit()).isEqualTo(1);
     assertThat(untrusted.err()).contains("no publisher is trusted yet");
-    Run trust = run("app", "trust", pub.toString(), "--state", state.toString());
+    Run trust = Run.run("app", "trust", pub.toString(), "--state", state.toString());
     assertThat(trust.exit()).isZero();
     assertThat(trust.out()).contains("trusting publisher " + key.id());
-    Run install = run("app", "install", bundle.toString(), "--state", state.toString());
+    Run install = Run.run("app", "install", bundle.toString(), "--state", state.toString());
     assertThat(install.exit()).as(install.err()).isZero();
     assertThat(install.out()).containsPattern("diary\\s+0.3\\s+stopped");
-    assertThat(run("app", "list", "--state", state.toString()).out()).contains("diary");
-    Run remove = run("app", "remove", "diary", "--state", state.toString());
+    assertThat(Run.run("app", "list", "--state", state.toString()).out()).contains("diary");
+    Run remove = Run.run("app", "remove", "diary", "--state", state.toString());
     assertThat(remove.exit()).isZero();
     assertThat(remove.out()).contains("removed diary; its data is kept");
     Files.write(bundle, new byte[] {1, 2, 3});
-    Run garbage = run("app", "install", bundle.toString(), "--state", state.toString());
+    Run garbage = Run.run("app", "install", bundle.toString(), "--state", state.toString());
     assertThat(garbage.exit()).isEqualTo(1);
     assertThat(garbage.err()).contains("bundle refused");
-    assertThat(run("app", "update", "diary", "--state", state.toString()).exit()).as("needs a bundle or --repo").isEqualTo(2);
+    assertThat(Run.run("app", "update", "diary", "--state", state.toString()).exit()).as("needs a bundle or --repo").isEqualTo(2);
   }
 
   @Test
   void noDaemonIsExitThreeAndBadUsageExitTwo() {
-    Run none = run("app", "list", "--state", tmp.resolve("other").toString());
+    Run none = Run.run("app", "list", "--state", tmp.resolve("other").toString());
     assertThat(none.exit()).isEqualTo(3);
     assertThat(none.err()).contains("no appliance daemon is running with this state directory");
-    assertThat(run("app", "grant", "photos").exit()).isEqualTo(2);
-    assertThat(run("app", "logs", "photos", "--lines", "many").exit()).isEqualTo(2);
+    assertThat(Run.run("app", "grant", "photos").exit()).isEqualTo(2);
+    assertThat(Run.run("app", "logs", "photos", "--lines", "many").exit()).isEqualTo(2);
   }
 }

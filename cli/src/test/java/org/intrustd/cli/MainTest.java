@@ -2,36 +2,21 @@ package org.intrustd.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.intrustd.core.id.ApplianceId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 class MainTest {
-  private record Run(int exit, String out, String err) {}
-
-  private static Run run(String... args) {
-    StringWriter out = new StringWriter();
-    StringWriter err = new StringWriter();
-    CommandLine cli = Main.commandLine();
-    cli.setOut(new PrintWriter(out));
-    cli.setErr(new PrintWriter(err));
-    int exit = cli.execute(args);
-    return new Run(exit, out.toString(), err.toString());
-  }
-
   @Test
   void idCreatesAnIdentityOnceAndPrintsTheSameIdAfterwards(@TempDir Path state) throws Exception {
     var stdout = System.out;
     var captured = new java.io.ByteArrayOutputStream();
     System.setOut(new java.io.PrintStream(captured, true));
     try {
-      assertThat(run("id", "--state", state.toString()).exit()).isZero();
-      assertThat(run("id", "--state", state.toString()).exit()).isZero();
+      assertThat(Run.run("id", "--state", state.toString()).exit()).isZero();
+      assertThat(Run.run("id", "--state", state.toString()).exit()).isZero();
     } finally {
       System.setOut(stdout);
     }
@@ -46,19 +31,19 @@ class MainTest {
 
   @Test
   void badOptionsGiveAMessageAndANonZeroExitNotAStackTrace(@TempDir Path dir) {
-    Run unknown = run("flock", "--frobnicate");
+    Run unknown = Run.run("flock", "--frobnicate");
     assertThat(unknown.exit()).isEqualTo(2);
     assertThat(unknown.err()).contains("--frobnicate").doesNotContain("Exception");
 
-    Run port = run("flock", "--port", "70000");
+    Run port = Run.run("flock", "--port", "70000");
     assertThat(port.exit()).isEqualTo(2);
     assertThat(port.err()).contains("--port must be 0-65535");
 
-    Run missingDir = run("flock", "--port", "0", "--static", "/x=" + dir.resolve("nope"));
+    Run missingDir = Run.run("flock", "--port", "0", "--static", "/x=" + dir.resolve("nope"));
     assertThat(missingDir.exit()).isEqualTo(2);
     assertThat(missingDir.err()).contains("is not a directory");
 
-    Run badFlock = run("appliance", "--state", dir.toString(), "--flock", "http://example.invalid");
+    Run badFlock = Run.run("appliance", "--state", dir.toString(), "--flock", "http://example.invalid");
     assertThat(badFlock.exit()).isEqualTo(1);
     assertThat(badFlock.err()).contains("ws:// or wss://");
   }

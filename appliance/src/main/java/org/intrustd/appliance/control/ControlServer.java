@@ -6,26 +6,21 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.net.StandardProtocolFamily;
 import java.net.URLDecoder;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppManifest;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.apps.InstalledApp;
 import org.intrustd.appliance.bundles.BundleException;
 import org.intrustd.appliance.install.Installer;
+import org.intrustd.appliance.net.UnixServer;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.proxy.Problem;
 import org.intrustd.appliance.proxy.RequestHead;
@@ -43,48 +38,25 @@ public final class ControlServer implements AutoCloseable {
   private static final int MAX_LOG_LINES = 10_000;
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final ServerSocketChannel server;
-  private final Path socket;
   private final AppSupervisor apps;
   private final Grants grants;
   private final Installer installer;
-  private final ExecutorService connections = Executors.newVirtualThreadPerTaskExecutor();
+  private UnixServer server;
 
-  private ControlServer(ServerSocketChannel server, Path socket, AppSupervisor apps, Grants grants,
-      Installer installer) {
-    this.server = server;
-    this.socket = socket;
+  private ControlServer(AppSupervisor apps, Grants grants, Installer installer) {
     this.apps = apps;
     this.grants = grants;
     this.installer = installer;
   }
 
   public static ControlServer start(Path socket, AppSupervisor apps, Grants grants, Installer installer) {
+    ControlServer control = new ControlServer(apps, grants, installer);
     try {
-      Files.createDirectories(socket.getParent());
-      Files.deleteIfExists(socket);
-      ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-      server.bind(UnixDomainSocketAddress.of(socket));
-      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-      ControlServer control = new ControlServer(server, socket, apps, grants, installer);
-      Thread.ofVirtual().name("control-accept").start(control::acceptLoop);
-      return control;
+      control.server = UnixServer.start(socket, "rw-------", "control-accept", control::serve);
     } catch (IOException e) {
       throw new AppException("cannot listen on " + socket + ": " + e.getMessage(), e);
     }
-  }
-
-  private void acceptLoop() {
-    while (server.isOpen()) {
-      try {
-        SocketChannel ch = server.accept();
-        connections.execute(() -> serve(ch));
-      } catch (IOException e) {
-        if (server.isOpen()) {
-          LOG.log(Level.WARNING, "control socket: {0}", e.getMessage());
-        }
-      }
-    }
+    return control;
   }
 
   private void serve(SocketChannel ch) {
@@ -364,12 +336,6 @@ public final class ControlServer implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      server.close();
-      Files.deleteIfExists(socket);
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "closing the control socket: {0}", e.getMessage());
-    }
-    connections.shutdownNow();
+    server.close();
   }
 }

@@ -2,20 +2,15 @@ package org.intrustd.appliance.interapp;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
-import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.net.UnixServer;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.proxy.BodyFramer;
 import org.intrustd.appliance.proxy.Problem;
@@ -40,48 +35,26 @@ public final class AppCallGateway implements AutoCloseable {
   private static final int BUFFER = 64 * 1024;
 
   private final String caller;
-  private final Path socket;
-  private final ServerSocketChannel server;
   private final Grants grants;
   private final AppSupervisor apps;
-  private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
+  private UnixServer server;
 
-  private AppCallGateway(String caller, Path socket, ServerSocketChannel server, Grants grants, AppSupervisor apps) {
+  private AppCallGateway(String caller, Grants grants, AppSupervisor apps) {
     this.caller = caller;
-    this.socket = socket;
-    this.server = server;
     this.grants = grants;
     this.apps = apps;
   }
 
   /** Listens on {@code socket} for calls from the app {@code caller}. */
   public static AppCallGateway start(String caller, Path socket, Grants grants, AppSupervisor apps) {
+    AppCallGateway gateway = new AppCallGateway(caller, grants, apps);
     try {
-      Files.createDirectories(socket.getParent());
-      Files.deleteIfExists(socket);
-      ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-      server.bind(UnixDomainSocketAddress.of(socket));
       // The directory (the app's own, mode 0700) is the gate; the app's uid must be able to connect.
-      Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
-      AppCallGateway gateway = new AppCallGateway(caller, socket, server, grants, apps);
-      Thread.ofVirtual().name("app-calls-" + caller).start(gateway::acceptLoop);
-      return gateway;
+      gateway.server = UnixServer.start(socket, "rw-rw-rw-", "app-calls-" + caller, gateway::serve);
     } catch (IOException e) {
       throw new AppException("cannot listen on " + socket + ": " + e.getMessage(), e);
     }
-  }
-
-  private void acceptLoop() {
-    while (server.isOpen()) {
-      try {
-        SocketChannel ch = server.accept();
-        calls.execute(() -> serve(ch));
-      } catch (IOException e) {
-        if (server.isOpen()) {
-          LOG.log(Level.WARNING, "app calls from {0}: {1}", caller, e.getMessage());
-        }
-      }
-    }
+    return gateway;
   }
 
   private void serve(SocketChannel from) {
@@ -193,12 +166,6 @@ public final class AppCallGateway implements AutoCloseable {
 
   @Override
   public void close() {
-    try {
-      server.close();
-      Files.deleteIfExists(socket);
-    } catch (IOException e) {
-      LOG.log(Level.DEBUG, "closing {0}: {1}", socket, e.getMessage());
-    }
-    calls.shutdownNow();
+    server.close();
   }
 }
