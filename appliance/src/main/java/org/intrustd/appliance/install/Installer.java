@@ -192,8 +192,8 @@ public final class Installer {
     if (!app.directory().startsWith(installed.toAbsolutePath())) {
       throw new AppException("app '" + id + "' comes from " + app.directory() + ", not from a bundle; remove it there");
     }
+    registry.remove(id); // first, so that no request starts it again meanwhile
     apps.stop(id);
-    registry.remove(id);
     onRemoved.accept(id);
     try {
       // Renamed first, so that a crash midway leaves a directory recover() deletes, not half an app.

@@ -208,7 +208,7 @@ public final class SandboxLauncher implements AppLauncher {
     }
   }
 
-  /** The whole command line: pure, so that tests can read it. */
+  /** The whole command line: bash (cgroups, seccomp fd), setpriv (uid), bubblewrap, bridges, the app. */
   List<String> command(InstalledApp app, AppPaths paths, int uid, Cgroups.AppGroup group) {
     AppManifest m = app.manifest();
     List<String> b = new ArrayList<>(List.of(bwrap.toString(), "--unshare-all", "--unshare-user", "--disable-userns",
