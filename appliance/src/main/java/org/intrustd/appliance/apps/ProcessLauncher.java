@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Runs an app as a plain child process of the daemon, with no isolation at all (for
@@ -13,7 +12,6 @@ import java.util.concurrent.TimeUnit;
  * a log file.
  */
 public final class ProcessLauncher implements AppLauncher {
-  private static final long GRACE_SECONDS = 5;
   private final String java;
 
   public ProcessLauncher() {
@@ -58,17 +56,7 @@ public final class ProcessLauncher implements AppLauncher {
 
     @Override
     public void stop() {
-      process.descendants().forEach(ProcessHandle::destroy);
-      process.destroy();
-      try {
-        if (!process.waitFor(GRACE_SECONDS, TimeUnit.SECONDS)) {
-          process.descendants().forEach(ProcessHandle::destroyForcibly);
-          process.destroyForcibly().waitFor(GRACE_SECONDS, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        process.destroyForcibly();
-      }
+      GracefulStop.stop(process, p -> true);
     }
 
     @Override

@@ -12,12 +12,12 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppLauncher;
 import org.intrustd.appliance.apps.AppManifest;
 import org.intrustd.appliance.apps.AppPaths;
+import org.intrustd.appliance.apps.GracefulStop;
 import org.intrustd.appliance.apps.InstalledApp;
 import org.intrustd.appliance.apps.RotatingLog;
 
@@ -39,7 +39,6 @@ public final class SandboxLauncher implements AppLauncher {
   /** The uid and gid apps see inside their sandbox. */
   static final int INNER_ID = 1000;
   static final String SOCKET_DIR = "/run/intrustd";
-  private static final long GRACE_SECONDS = 5;
   /** Host files an app's libraries and runtimes look for; bound read-only when present. */
   private static final List<String> HOST_ETC = List.of("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives",
       "ssl", "ca-certificates", "localtime", "mime.types", "java-17-openjdk", "java-21-openjdk", "java-25-openjdk");
@@ -295,18 +294,8 @@ public final class SandboxLauncher implements AppLauncher {
 
     @Override
     public void stop() {
-      // SIGTERM to the app itself (bubblewrap does not forward it), then wait for the sandbox
-      // to end; whatever is left gets SIGKILL.
-      process.descendants().filter(p -> !isBwrap(p)).forEach(ProcessHandle::destroy);
-      try {
-        if (!process.waitFor(GRACE_SECONDS, TimeUnit.SECONDS)) {
-          process.descendants().forEach(ProcessHandle::destroyForcibly);
-          process.destroyForcibly().waitFor(GRACE_SECONDS, TimeUnit.SECONDS);
-        }
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        process.destroyForcibly();
-      }
+      // SIGTERM to the app itself (bubblewrap does not forward it); the sandbox ends with it.
+      GracefulStop.stop(process, p -> !isBwrap(p));
       group.remove();
     }
 
