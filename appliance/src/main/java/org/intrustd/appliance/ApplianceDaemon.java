@@ -14,6 +14,7 @@ import org.intrustd.appliance.flock.FlockConnection;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.links.LinkSessions;
 import org.intrustd.appliance.permissions.Grants;
+import org.intrustd.appliance.personas.PersonaStore;
 import org.intrustd.appliance.proxy.ChannelProxy;
 import org.intrustd.core.id.ApplianceId;
 import org.intrustd.core.identity.Identity;
@@ -39,10 +40,11 @@ public final class ApplianceDaemon implements AutoCloseable {
   private final ScheduledExecutorService housekeeping;
   private final ControlServer control;
   private final AppEndpoints endpoints;
+  private final PersonaStore personas;
 
   private ApplianceDaemon(Identity identity, AppSupervisor apps, LinkFactory linkFactory, ChannelProxy proxy,
       LinkSessions sessions, FlockConnection flock, ScheduledExecutorService housekeeping, ControlServer control,
-      AppEndpoints endpoints) {
+      AppEndpoints endpoints, PersonaStore personas) {
     this.identity = identity;
     this.apps = apps;
     this.linkFactory = linkFactory;
@@ -52,6 +54,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     this.housekeeping = housekeeping;
     this.control = control;
     this.endpoints = endpoints;
+    this.personas = personas;
   }
 
   /** The owner's control socket of the daemon whose state directory is {@code stateDir}. */
@@ -73,7 +76,8 @@ public final class ApplianceDaemon implements AutoCloseable {
     });
     installer.recover();
     registry.all().forEach(app -> endpoints.open(app.id()));
-    ControlServer control = ControlServer.start(controlSocket(config.stateDir()), apps, grants, installer);
+    PersonaStore personas = PersonaStore.open(config.stateDir().resolve("appliance.db"));
+    ControlServer control = ControlServer.start(controlSocket(config.stateDir()), apps, grants, installer, personas);
     ChannelProxy proxy = new ChannelProxy(apps, identity.id());
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy);
     FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), sessions);
@@ -85,7 +89,8 @@ public final class ApplianceDaemon implements AutoCloseable {
     flock.start();
     LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
         registry.all().stream().map(a -> a.id()).toList());
-    return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints);
+    return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints,
+        personas);
   }
 
   public ApplianceId id() {
@@ -120,5 +125,6 @@ public final class ApplianceDaemon implements AutoCloseable {
     sessions.close();
     apps.close();
     linkFactory.close();
+    personas.close();
   }
 }

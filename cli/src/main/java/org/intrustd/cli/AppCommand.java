@@ -4,13 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import org.intrustd.appliance.ApplianceDaemon;
-import org.intrustd.appliance.control.ControlClient;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -31,48 +27,7 @@ import picocli.CommandLine.Spec;
     exitCodeList = {"0:done", "1:the appliance refused; the message says why", "2:bad usage",
         "3:no appliance is running with this state directory"})
 final class AppCommand {
-  static final int REFUSED = 1;
-  static final int NOT_RUNNING = 3;
   private static final ObjectMapper JSON = new ObjectMapper();
-
-  /** What every app subcommand shares: which appliance, output format, and the call itself. */
-  abstract static class Base implements Callable<Integer> {
-    @Mixin
-    StateOption state = new StateOption();
-
-    @Option(names = "--json", description = "Print the appliance's JSON answer instead of text.")
-    boolean json;
-
-    @Spec
-    picocli.CommandLine.Model.CommandSpec spec;
-
-    /** Calls the control API; prints the answer (text via {@code text}) and returns the exit code. */
-    int call(String method, String target, JsonNode body, java.util.function.Function<JsonNode, String> text) {
-      ControlClient.Response r;
-      try {
-        r = new ControlClient(ApplianceDaemon.controlSocket(state.state())).call(method, target, body);
-      } catch (ControlClient.NotRunning e) {
-        spec.commandLine().getErr().println("intrustd: " + e.getMessage());
-        return NOT_RUNNING;
-      } catch (IOException e) {
-        spec.commandLine().getErr().println("intrustd: cannot talk to the appliance: " + e.getMessage());
-        return REFUSED;
-      }
-      if (!r.ok()) {
-        if (json) {
-          spec.commandLine().getOut().println(r.body().toPrettyString());
-        }
-        spec.commandLine().getErr().println("intrustd: " + r.detail());
-        return REFUSED;
-      }
-      spec.commandLine().getOut().println(json ? r.body().toPrettyString() : text.apply(r.body()));
-      return 0;
-    }
-
-    static String path(String app) {
-      return "/v1/apps/" + URLEncoder.encode(app, StandardCharsets.UTF_8);
-    }
-  }
 
   static String describe(JsonNode app) {
     List<String> grants = new ArrayList<>();
@@ -91,7 +46,7 @@ final class AppCommand {
   }
 
   @Command(name = "list", mixinStandardHelpOptions = true, description = "List the installed apps.")
-  static final class ListApps extends Base {
+  static final class ListApps extends ControlCommand {
     @Override
     public Integer call() {
       return call("GET", "/v1/apps", null, body -> {
@@ -121,7 +76,7 @@ final class AppCommand {
 
   @Command(name = "install", mixinStandardHelpOptions = true,
       description = "Install an app from a signed bundle file, or (with --repo) the latest version of APP from a repository.")
-  static final class Install extends Base {
+  static final class Install extends ControlCommand {
     @Parameters(paramLabel = "BUNDLE|APP", description = "A bundle file, or with --repo an app id.")
     String what;
 
@@ -136,7 +91,7 @@ final class AppCommand {
 
   @Command(name = "update", mixinStandardHelpOptions = true,
       description = "Update an app: the new version starts beside the old one and takes over only once healthy.")
-  static final class Update extends Base {
+  static final class Update extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
@@ -156,7 +111,7 @@ final class AppCommand {
   }
 
   @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove an app; its data is kept unless --purge.")
-  static final class Remove extends Base {
+  static final class Remove extends ControlCommand {
     @Parameters(paramLabel = "APP")
     String app;
 
@@ -195,7 +150,7 @@ final class AppCommand {
   }
 
   @Command(name = "start", mixinStandardHelpOptions = true, description = "Start an app now (it also starts on its first request).")
-  static final class Start extends Base {
+  static final class Start extends ControlCommand {
     @Parameters(paramLabel = "APP")
     String app;
 
@@ -206,7 +161,7 @@ final class AppCommand {
   }
 
   @Command(name = "stop", mixinStandardHelpOptions = true, description = "Stop an app now (it starts again on its next request).")
-  static final class Stop extends Base {
+  static final class Stop extends ControlCommand {
     @Parameters(paramLabel = "APP")
     String app;
 
@@ -217,7 +172,7 @@ final class AppCommand {
   }
 
   @Command(name = "logs", mixinStandardHelpOptions = true, description = "Print the end of an app's log.")
-  static final class Logs extends Base {
+  static final class Logs extends ControlCommand {
     @Parameters(paramLabel = "APP")
     String app;
 
@@ -236,7 +191,7 @@ final class AppCommand {
 
   @Command(name = "grant", mixinStandardHelpOptions = true,
       description = "Grant a permission: internet (optionally only to --host HOST:PORT ...) or app:<other-app>.")
-  static final class Grant extends Base {
+  static final class Grant extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
@@ -257,7 +212,7 @@ final class AppCommand {
 
   @Command(name = "revoke", mixinStandardHelpOptions = true,
       description = "Take a permission back; connections it allowed are cut at once.")
-  static final class Revoke extends Base {
+  static final class Revoke extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
@@ -266,7 +221,7 @@ final class AppCommand {
 
     @Override
     public Integer call() {
-      return call("DELETE", path(app) + "/grants/" + URLEncoder.encode(permission, StandardCharsets.UTF_8), null,
+      return call("DELETE", path(app) + "/grants/" + encode(permission), null,
           AppCommand::describe);
     }
   }

@@ -17,6 +17,7 @@ import org.intrustd.appliance.bundles.PublisherKey;
 import org.intrustd.appliance.control.ControlServer;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.permissions.Grants;
+import org.intrustd.appliance.personas.PersonaStore;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -42,7 +43,7 @@ class AppCommandTest {
     apps = new AppSupervisor(registry, new ProcessLauncher(), state, Duration.ofSeconds(5), Duration.ofMinutes(10),
         InstantSource.system());
     control = ControlServer.start(ApplianceDaemon.controlSocket(state), apps, Grants.load(state),
-        new Installer(state, registry, apps, id -> {}, id -> {}));
+        new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(state.resolve("appliance.db")));
   }
 
   @AfterEach
@@ -113,6 +114,30 @@ class AppCommandTest {
     assertThat(garbage.exit()).isEqualTo(1);
     assertThat(garbage.err()).contains("bundle refused");
     assertThat(Run.run("app", "update", "diary", "--state", state.toString()).exit()).as("needs a bundle or --repo").isEqualTo(2);
+  }
+
+  @Test
+  void personasAreAddedListedAndRemovedWithPasswordsFromStandardInput() {
+    var stdin = System.in;
+    try {
+      System.setIn(new java.io.ByteArrayInputStream("a long password\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      Run add = Run.run("persona", "add", "alice", "--role", "owner", "--display-name", "Alice", "--password-stdin",
+          "--state", state.toString());
+      assertThat(add.exit()).as(add.err()).isZero();
+      assertThat(add.out()).containsPattern("alice\\s+owner\\s+Alice");
+      System.setIn(new java.io.ByteArrayInputStream("short\n".getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      Run weak = Run.run("persona", "add", "bob", "--password-stdin", "--state", state.toString());
+      assertThat(weak.exit()).isEqualTo(1);
+      assertThat(weak.err()).contains("a password has 8 to 1024 characters");
+    } finally {
+      System.setIn(stdin);
+    }
+    assertThat(Run.run("persona", "list", "--state", state.toString()).out()).contains("alice").doesNotContain("bob");
+    Run removeOwner = Run.run("persona", "remove", "alice", "--state", state.toString());
+    assertThat(removeOwner.exit()).isEqualTo(1);
+    assertThat(removeOwner.err()).contains("the owner cannot be removed");
+    assertThat(Run.run("persona", "add", "carol", "--state", state.toString()).exit())
+        .as("no terminal and no --password-stdin").isEqualTo(2);
   }
 
   @Test

@@ -22,6 +22,8 @@ import org.intrustd.appliance.bundles.BundleException;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.net.UnixServer;
 import org.intrustd.appliance.permissions.Grants;
+import org.intrustd.appliance.personas.PersonaException;
+import org.intrustd.appliance.personas.PersonaStore;
 import org.intrustd.appliance.proxy.Problem;
 import org.intrustd.appliance.proxy.RequestHead;
 import org.intrustd.appliance.proxy.RequestHeadParser;
@@ -41,16 +43,19 @@ public final class ControlServer implements AutoCloseable {
   private final AppSupervisor apps;
   private final Grants grants;
   private final Installer installer;
+  private final PersonaStore personas;
   private UnixServer server;
 
-  private ControlServer(AppSupervisor apps, Grants grants, Installer installer) {
+  private ControlServer(AppSupervisor apps, Grants grants, Installer installer, PersonaStore personas) {
     this.apps = apps;
     this.grants = grants;
     this.installer = installer;
+    this.personas = personas;
   }
 
-  public static ControlServer start(Path socket, AppSupervisor apps, Grants grants, Installer installer) {
-    ControlServer control = new ControlServer(apps, grants, installer);
+  public static ControlServer start(Path socket, AppSupervisor apps, Grants grants, Installer installer,
+      PersonaStore personas) {
+    ControlServer control = new ControlServer(apps, grants, installer, personas);
     try {
       control.server = UnixServer.start(socket, "rw-------", "control-accept", control::serve);
     } catch (IOException e) {
@@ -68,6 +73,8 @@ public final class ControlServer implements AutoCloseable {
         response = p.problem().toResponse();
       } catch (Grants.BadGrant e) {
         response = new Problem(400, e.getMessage()).toResponse();
+      } catch (PersonaException e) {
+        response = new Problem(409, e.getMessage()).toResponse();
       } catch (BundleException e) {
         response = new Problem(422, "bundle refused (" + e.reason() + "): " + e.getMessage()).toResponse();
       } catch (AppException e) {
@@ -125,6 +132,9 @@ public final class ControlServer implements AutoCloseable {
     int q = target.indexOf('?');
     String query = q < 0 ? "" : target.substring(q + 1);
     List<String> path = segments(q < 0 ? target : target.substring(0, q));
+    if (path.size() >= 2 && path.get(0).equals("v1") && path.get(1).equals("personas")) {
+      return personas(method, path, request.body());
+    }
     if (path.size() < 2 || !path.get(0).equals("v1") || !path.get(1).equals("apps")) {
       throw new ControlProblem(404, "no such resource: " + target);
     }
@@ -179,6 +189,44 @@ public final class ControlServer implements AutoCloseable {
       }
       default -> throw new ControlProblem(404, "no such resource: " + target);
     }
+  }
+
+  /**
+   * {@code GET /v1/personas}, {@code POST /v1/personas} {name, displayName, role, password},
+   * {@code POST /v1/personas/<name>/password} {password}, {@code DELETE /v1/personas/<name>}.
+   * Passwords arrive in the body only, never in a URL.
+   */
+  private byte[] personas(String method, List<String> path, byte[] body) {
+    if (path.size() == 2 && method.equals("GET")) {
+      ArrayNode list = JSON.createArrayNode();
+      personas.list().forEach(p -> list.add(describe(p)));
+      return ok(JSON.createObjectNode().set("personas", list));
+    }
+    if (path.size() == 2 && method.equals("POST")) {
+      JsonNode req = parseJson(body);
+      String name = text(req, "name");
+      PersonaStore.Persona p = personas.create(name, req.hasNonNull("displayName") ? text(req, "displayName") : name,
+          PersonaStore.Role.parse(req.path("role").asText("member")), text(req, "password"));
+      LOG.log(Level.INFO, "persona {0} added as {1}", p.name(), p.role().label());
+      return ok(describe(p));
+    }
+    if (path.size() == 3 && method.equals("DELETE")) {
+      personas.remove(path.get(2));
+      LOG.log(Level.INFO, "persona {0} removed", path.get(2));
+      return ok(JSON.createObjectNode().put("removed", path.get(2)));
+    }
+    if (path.size() == 4 && path.get(3).equals("password") && method.equals("POST")) {
+      personas.setPassword(path.get(2), text(parseJson(body), "password"));
+      LOG.log(Level.INFO, "password of persona {0} changed", path.get(2));
+      return ok(describe(personas.find(path.get(2)).orElseThrow()));
+    }
+    throw new ControlProblem(405, "use GET or POST /v1/personas, POST /v1/personas/<name>/password,"
+        + " DELETE /v1/personas/<name>");
+  }
+
+  private static ObjectNode describe(PersonaStore.Persona p) {
+    return JSON.createObjectNode().put("name", p.name()).put("displayName", p.displayName())
+        .put("role", p.role().label()).put("created", p.created().toString());
   }
 
   private byte[] grantsOf(InstalledApp app, String method, List<String> path, byte[] body) {

@@ -24,6 +24,7 @@ import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.permissions.Grants;
+import org.intrustd.appliance.personas.PersonaStore;
 import org.intrustd.appliance.testing.Apps;
 import org.intrustd.appliance.testing.InProcessLauncher;
 import org.intrustd.testing.Gen;
@@ -53,7 +54,7 @@ class ControlServerTest {
     grants = Grants.load(state);
     grants.onChange(changes::add);
     server = ControlServer.start(state.resolve("control.sock"), apps, grants,
-        new Installer(state, registry, apps, id -> {}, id -> {}));
+        new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(state.resolve("appliance.db")));
     client = new ControlClient(state.resolve("control.sock"));
   }
 
@@ -139,6 +140,20 @@ class ControlServerTest {
       assertThat(answer).satisfiesAnyOf(a -> assertThat(a).isEmpty(), a -> assertThat(a).startsWith("HTTP/1.1 "));
     });
     ok("GET", "/v1/apps", null);
+  }
+
+  @Test
+  void personasThroughTheApiNeverEchoPasswords() throws IOException {
+    JsonNode alice = ok("POST", "/v1/personas", "{\"name\": \"alice\", \"role\": \"owner\", \"password\": \"a long password\"}");
+    assertThat(alice.path("role").asText()).isEqualTo("owner");
+    assertThat(alice.toString()).doesNotContain("a long password").doesNotContain("argon2");
+    assertThat(ok("GET", "/v1/personas", null).path("personas")).hasSize(1);
+    assertThat(refused("POST", "/v1/personas", "{\"name\": \"x\", \"role\": \"owner\", \"password\": \"a long password\"}",
+        409).detail()).isEqualTo("the appliance already has an owner");
+    refused("POST", "/v1/personas", "{\"name\": \"y\"}", 400);
+    ok("POST", "/v1/personas/alice/password", "{\"password\": \"another long one\"}");
+    refused("DELETE", "/v1/personas/alice", null, 409);
+    refused("PUT", "/v1/personas", null, 405);
   }
 
   @Test
