@@ -73,6 +73,17 @@ class RequestRewriterTest {
   }
 
   @Test
+  void fieldsNamedInConnectionAreDroppedButNeverTheBodyFraming() {
+    RequestHead head = rewritten("POST /upload HTTP/1.1\r\nHost: hello\r\nConnection: X-Hop, close , x-other\r\n"
+        + "Connection: Content-Length\r\nX-Hop: secret\r\nX-Other: 1\r\nX-Kept: 2\r\nContent-Length: 5\r\n\r\n");
+    assertThat(values(head, "X-Hop")).isEmpty();
+    assertThat(values(head, "X-Other")).isEmpty();
+    assertThat(values(head, "X-Kept")).containsExactly("2");
+    assertThat(values(head, "Content-Length")).containsExactly("5");
+    assertThat(head.framing()).isEqualTo(new RequestHead.BodyFraming.Length(5));
+  }
+
+  @Test
   void hostIsForcedToTheAppIdWhateverTheClientSent() {
     assertThat(values(rewritten("GET / HTTP/1.1\r\nHost: evil.example\r\nhost: other\r\n\r\n"), "Host"))
         .containsExactly("hello");
