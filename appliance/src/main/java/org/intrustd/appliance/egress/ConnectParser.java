@@ -1,7 +1,7 @@
 package org.intrustd.appliance.egress;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
+import org.intrustd.appliance.proxy.HeadSyntax;
 
 /**
  * Incremental parser of the one request head an app sends to the egress proxy:
@@ -52,7 +52,7 @@ final class ConnectParser {
       }
       byte b = in.get();
       head[length++] = b;
-      if (b == '\n' && length >= 4 && head[length - 2] == '\r' && head[length - 3] == '\n' && head[length - 4] == '\r') {
+      if (b == '\n' && HeadSyntax.endsHead(head, length)) {
         return parse();
       }
     }
@@ -74,13 +74,9 @@ final class ConnectParser {
   }
 
   private Result parse() {
-    // ISO-8859-1 maps bytes 1:1; nothing outside visible ASCII passes the checks below.
-    String text = new String(head, 0, length - 4, StandardCharsets.ISO_8859_1);
-    String[] lines = text.split("\r\n", -1);
-    for (String line : lines) {
-      if (line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0) {
-        return fail(400, "a line ends without CRLF");
-      }
+    String[] lines = HeadSyntax.lines(head, length);
+    if (lines == null) {
+      return fail(400, "a line ends without CRLF");
     }
     if (lines.length - 1 > MAX_FIELDS) {
       return fail(431, "more than " + MAX_FIELDS + " header fields");
@@ -88,7 +84,7 @@ final class ConnectParser {
     for (int i = 1; i < lines.length; i++) {
       String line = lines[i];
       int colon = line.indexOf(':');
-      if (colon <= 0 || !isToken(line.substring(0, colon))) {
+      if (colon <= 0 || !HeadSyntax.isToken(line.substring(0, colon))) {
         return fail(400, "header line " + i + " is not 'Name: value' (no folding, no space before ':')");
       }
       if (!line.substring(colon + 1).chars().allMatch(c -> c == '\t' || c >= 0x20 && c < 0x7f || c >= 0x80)) {
@@ -100,7 +96,7 @@ final class ConnectParser {
 
   private Result requestLine(String line) {
     String[] parts = line.split(" ", -1);
-    if (parts.length != 3 || !isToken(parts[0])) {
+    if (parts.length != 3 || !HeadSyntax.isToken(parts[0])) {
       return fail(400, "the request line is not 'CONNECT host:port HTTP/1.1'");
     }
     if (!parts[0].equals("CONNECT")) {
@@ -120,17 +116,4 @@ final class ConnectParser {
     }
   }
 
-  private static boolean isToken(String s) {
-    if (s.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
-  }
 }

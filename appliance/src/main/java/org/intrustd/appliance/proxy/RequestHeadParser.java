@@ -1,7 +1,6 @@
 package org.intrustd.appliance.proxy;
 
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -55,7 +54,7 @@ public final class RequestHeadParser {
       }
       byte b = in.get();
       head[length++] = b;
-      if (b == '\n' && length >= 4 && head[length - 2] == '\r' && head[length - 3] == '\n' && head[length - 4] == '\r') {
+      if (b == '\n' && HeadSyntax.endsHead(head, length)) {
         return parse();
       }
     }
@@ -69,13 +68,9 @@ public final class RequestHeadParser {
   }
 
   private Result parse() {
-    // ISO-8859-1 maps bytes 1:1, so positions in the string are positions in the bytes.
-    String text = new String(head, 0, length - 4, StandardCharsets.ISO_8859_1);
-    String[] lines = text.split("\r\n", -1);
-    for (String line : lines) {
-      if (line.indexOf('\r') >= 0 || line.indexOf('\n') >= 0) {
-        return fail(400, "a line ends without CRLF");
-      }
+    String[] lines = HeadSyntax.lines(head, length);
+    if (lines == null) {
+      return fail(400, "a line ends without CRLF");
     }
     String[] requestLine = lines[0].split(" ", -1);
     if (requestLine.length != 3) {
@@ -83,7 +78,7 @@ public final class RequestHeadParser {
     }
     String method = requestLine[0];
     String target = requestLine[1];
-    if (!isToken(method)) {
+    if (!HeadSyntax.isToken(method)) {
       return fail(400, "the method is not a token");
     }
     if (!requestLine[2].equals("HTTP/1.1")) {
@@ -100,7 +95,7 @@ public final class RequestHeadParser {
         return fail(400, "a header line has no field name");
       }
       String name = line.substring(0, colon);
-      if (!isToken(name)) {
+      if (!HeadSyntax.isToken(name)) {
         return fail(400, "the field name '" + printable(name) + "' is not a token (no folding, no space before ':')");
       }
       String value = trimOws(line.substring(colon + 1));
@@ -167,19 +162,6 @@ public final class RequestHeadParser {
     return s.substring(from, to);
   }
 
-  private static boolean isToken(String s) {
-    if (s.isEmpty()) {
-      return false;
-    }
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      boolean ok = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || "!#$%&'*+-.^_`|~".indexOf(c) >= 0;
-      if (!ok) {
-        return false;
-      }
-    }
-    return true;
-  }
 
   private static boolean isVisibleAscii(String s) {
     return s.chars().allMatch(c -> c > 0x20 && c < 0x7f);
