@@ -310,7 +310,7 @@ async function run(opts) {
 
   const state = tempDir('intrustd-bench-state-');
   const appliance = new Proc('appliance', JAVA, javaArgs(opts.applianceJavaOpts, cliCp, 'org.intrustd.cli.Main',
-    ['appliance', '--state', state, '--flock', flockUrl, '--apps', path.join(ROOT, 'apps', 'hello', 'target'), '--name', 'bench']));
+    ['appliance', '--state', state, '--flock', flockUrl, '--apps', path.join(ROOT, 'apps', 'hello', 'target'), '--public', 'hello', '--name', 'bench']));
   const applianceId = (await appliance.ready).applianceId;
   const rawState = tempDir('intrustd-bench-raw-');
   const raw = new Proc('raw-peer', JAVA, javaArgs('', benchCp, 'org.intrustd.bench.RawChannelPeer', ['--flock', flockUrl, '--state', rawState]));

@@ -353,17 +353,18 @@ export async function startFlock({ staticMounts = DEFAULT_STATIC, env = {} } = {
 
 /**
  * Start an appliance daemon with the hello app (or the app directories in `apps`, one or an
- * array), registered with `flock` (ws URL).
+ * array), registered with `flock` (ws URL). `publicApps` may be opened with no login.
  * `stateDir` defaults to a fresh temporary directory (reuse it to restart with the same ID).
  * @returns {Promise<Appliance>}
  */
-export async function startAppliance({ flock, stateDir, name = 'e2e', javaOpts, env = {}, apps = HELLO_APPS } = {}) {
+export async function startAppliance({ flock, stateDir, name = 'e2e', javaOpts, env = {}, apps = HELLO_APPS, publicApps = ['hello', 'pyserve'] } = {}) {
   requireLauncher();
   const state = stateDir || tempDir('intrustd-e2e-state-');
   const extraEnv = { ...env };
   if (javaOpts) extraEnv.INTRUSTD_JAVA_OPTS = javaOpts;
   const proc = new Proc(`appliance-${name}`, LAUNCHER,
-    ['appliance', '--state', state, '--flock', flock, ...[].concat(apps).flatMap((a) => ['--apps', a]), '--name', name],
+    ['appliance', '--state', state, '--flock', flock, ...[].concat(apps).flatMap((a) => ['--apps', a]),
+      ...publicApps.flatMap((a) => ['--public', a]), '--name', name],
     { env: extraEnv });
   let ready;
   try {

@@ -47,21 +47,22 @@ test('GET intrustd+app://hello/echo?msg= returns the message and the trusted hea
   assert.equal(again.body, '2');
 });
 
-test('POST echo and a non-existent app (404 problem+json) and path (404)', async () => {
+test('POST echo, an app the visitor may not open (403 problem+json) and a missing path (404)', async () => {
   const post = await page.evaluate(() => e2e.fetchText('intrustd+app://hello/echo', { method: 'POST', body: 'posted body' }));
   assert.equal(post.status, 200);
   assert.equal(post.body, 'posted body');
   assert.equal(post.headers['x-echo-method'], 'POST');
 
   const r = await page.evaluate(() => e2e.attempt(() => e2e.fetchText('intrustd+app://no-such-app/echo')));
-  assert.ok(r.ok, `a missing app should be an HTTP 404, not a network error: ${JSON.stringify(r.error)}`);
-  assert.equal(r.value.status, 404);
+  // A visitor who has not logged in learns nothing about which apps exist: 403 either way.
+  assert.ok(r.ok, `an app the visitor may not open should be an HTTP 403, not a network error: ${JSON.stringify(r.error)}`);
+  assert.equal(r.value.status, 403);
   assert.match(r.value.headers['content-type'], /^application\/problem\+json/);
   const problem = JSON.parse(r.value.body);
-  assert.equal(problem.status, 404);
+  assert.equal(problem.status, 403);
   assert.equal(typeof problem.title, 'string');
   assert.match(problem.detail || '', /no-such-app/);
-  assert.equal(r.value.headers['x-seen-appliance'], undefined, 'the 404 must come from the appliance, not from the hello app');
+  assert.equal(r.value.headers['x-seen-appliance'], undefined, 'the 403 must come from the appliance, not from an app');
 });
 
 test('POST 10 MiB of random bytes to /upload: size and SHA-256 match', async () => {

@@ -4,6 +4,7 @@
 import { asBytes, utf8, randomBytes } from './bytes.js';
 
 const CHUNK = 64 * 1024;
+const BLOB_SLICE = 1024 * 1024;
 
 /**
  * @typedef {{
@@ -31,9 +32,14 @@ function blobBody(blob, contentType) {
     contentType,
     replayable: true,
     async *chunks() {
-      // read slices so that a large Blob is never held in memory at once
-      for (let i = 0; i < blob.size; i += 1024 * 1024) {
-        const part = new Uint8Array(await blob.slice(i, Math.min(i + 1024 * 1024, blob.size)).arrayBuffer());
+      // Read 1 MiB slices, so a large Blob is never held in memory at once, and start reading
+      // the next slice before handing out the current one: a Blob read is an IPC round trip to
+      // the browser's blob store, and waiting for it between slices idled the link.
+      const read = (at) => blob.slice(at, Math.min(at + BLOB_SLICE, blob.size)).arrayBuffer();
+      let pending = blob.size > 0 ? read(0) : null;
+      for (let i = 0; i < blob.size; i += BLOB_SLICE) {
+        const part = new Uint8Array(await pending);
+        pending = i + BLOB_SLICE < blob.size ? read(i + BLOB_SLICE) : null;
         for (let j = 0; j < part.length; j += CHUNK) yield part.subarray(j, Math.min(j + CHUNK, part.length));
       }
     },

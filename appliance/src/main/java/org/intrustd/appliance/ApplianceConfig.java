@@ -4,15 +4,19 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
+import org.intrustd.appliance.access.AccessLog;
 
 /**
  * What an appliance needs to run. Defaults: apps stop after 10 idle minutes and have 30 s to
- * become healthy.
+ * become healthy; no app is public; the access log keeps request paths (not queries) for 90
+ * days. {@code publicApps} are apps anyone who reaches the appliance may open with no login.
  */
 public record ApplianceConfig(Path stateDir, URI flock, String name, List<Path> appDirs, Duration appStartTimeout,
-    Duration appIdleTimeout) {
+    Duration appIdleTimeout, Set<String> publicApps, AccessLog.Detail accessLogDetail, Duration accessLogRetention) {
   public ApplianceConfig {
     appDirs = List.copyOf(appDirs);
+    publicApps = Set.copyOf(publicApps);
     if (name.isBlank() || name.length() > 64) {
       throw new IllegalArgumentException("the appliance name must be 1-64 characters, not '" + name + "'");
     }
@@ -23,6 +27,17 @@ public record ApplianceConfig(Path stateDir, URI flock, String name, List<Path> 
   }
 
   public static ApplianceConfig of(Path stateDir, URI flock, String name, List<Path> appDirs) {
-    return new ApplianceConfig(stateDir, flock, name, appDirs, Duration.ofSeconds(30), Duration.ofMinutes(10));
+    return new ApplianceConfig(stateDir, flock, name, appDirs, Duration.ofSeconds(30), Duration.ofMinutes(10), Set.of(),
+        AccessLog.Detail.PATH, Duration.ofDays(90));
+  }
+
+  public ApplianceConfig withPublicApps(Set<String> apps) {
+    return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, apps, accessLogDetail,
+        accessLogRetention);
+  }
+
+  public ApplianceConfig withAccessLog(AccessLog.Detail detail, Duration retention) {
+    return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, publicApps, detail,
+        retention);
   }
 }

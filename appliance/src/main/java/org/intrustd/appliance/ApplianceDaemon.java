@@ -1,11 +1,18 @@
 package org.intrustd.appliance;
 
+import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.intrustd.appliance.access.AccessLog;
+import org.intrustd.appliance.access.AccessStore;
+import org.intrustd.appliance.access.LinkAccess;
+import org.intrustd.appliance.access.LoginLimiter;
+import org.intrustd.appliance.access.SessionApi;
+import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppLauncher;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
@@ -41,10 +48,13 @@ public final class ApplianceDaemon implements AutoCloseable {
   private final ControlServer control;
   private final AppEndpoints endpoints;
   private final PersonaStore personas;
+  private final AccessStore access;
+  private final AccessLog accessLog;
+  private final SessionApi sessionApi;
 
   private ApplianceDaemon(Identity identity, AppSupervisor apps, LinkFactory linkFactory, ChannelProxy proxy,
       LinkSessions sessions, FlockConnection flock, ScheduledExecutorService housekeeping, ControlServer control,
-      AppEndpoints endpoints, PersonaStore personas) {
+      AppEndpoints endpoints, PersonaStore personas, AccessStore access, AccessLog accessLog, SessionApi sessionApi) {
     this.identity = identity;
     this.apps = apps;
     this.linkFactory = linkFactory;
@@ -55,6 +65,9 @@ public final class ApplianceDaemon implements AutoCloseable {
     this.control = control;
     this.endpoints = endpoints;
     this.personas = personas;
+    this.access = access;
+    this.accessLog = accessLog;
+    this.sessionApi = sessionApi;
   }
 
   /** The owner's control socket of the daemon whose state directory is {@code stateDir}. */
@@ -76,21 +89,43 @@ public final class ApplianceDaemon implements AutoCloseable {
     });
     installer.recover();
     registry.all().forEach(app -> endpoints.open(app.id()));
-    PersonaStore personas = PersonaStore.open(config.stateDir().resolve("appliance.db"));
-    ControlServer control = ControlServer.start(controlSocket(config.stateDir()), apps, grants, installer, personas);
-    ChannelProxy proxy = new ChannelProxy(apps, identity.id());
-    LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy);
+    Path db = config.stateDir().resolve("appliance.db");
+    PersonaStore personas = PersonaStore.open(db);
+    AccessStore access = AccessStore.open(db);
+    AccessLog accessLog = AccessLog.open(db, config.accessLogDetail());
+    LinkAccess linkAccess = new LinkAccess(identity.id(), access, personas, config.publicApps(), InstantSource.system());
+    access.onRevoke(linkAccess::enforce);
+    Path sessionSocket = config.stateDir().resolve("run").resolve("session.sock");
+    SessionApi sessionApi;
+    try {
+      sessionApi = SessionApi.start(sessionSocket, identity.id(), personas, access, linkAccess,
+          new LoginLimiter(InstantSource.system()), InstantSource.system());
+    } catch (IOException e) {
+      throw new AppException("cannot listen on " + sessionSocket + ": " + e.getMessage(), e);
+    }
+    ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
+        personas,
+        access, accessLog);
+    ChannelProxy proxy = new ChannelProxy(apps, identity.id(), linkAccess, accessLog, sessionSocket);
+    LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy, linkAccess);
     FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), sessions);
     sessions.attach(flock);
     ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("housekeeping").daemon().factory());
     housekeeping.scheduleWithFixedDelay(apps::stopIdle, 30, 30, TimeUnit.SECONDS);
     housekeeping.scheduleWithFixedDelay(apps::checkHealth, HEALTH_CHECK_SECONDS, HEALTH_CHECK_SECONDS, TimeUnit.SECONDS);
+    // Tokens and sessions also end by expiring; a second is the promise for open channels.
+    housekeeping.scheduleWithFixedDelay(() -> {
+      if (linkAccess.hasCredentialedChannels()) {
+        linkAccess.enforce();
+      }
+    }, 1, 1, TimeUnit.SECONDS);
+    housekeeping.scheduleWithFixedDelay(() -> accessLog.expire(config.accessLogRetention()), 1, 60 * 60, TimeUnit.SECONDS);
     flock.start();
     LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
         registry.all().stream().map(a -> a.id()).toList());
     return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints,
-        personas);
+        personas, access, accessLog, sessionApi);
   }
 
   public ApplianceId id() {
@@ -118,6 +153,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     // Order matters: exchanges still use their channels' native objects, so they end first,
     // then the links, and only then the engine that owns them all.
     control.close();
+    sessionApi.close();
     endpoints.close();
     flock.close();
     housekeeping.shutdownNow();
@@ -125,6 +161,8 @@ public final class ApplianceDaemon implements AutoCloseable {
     sessions.close();
     apps.close();
     linkFactory.close();
+    accessLog.close();
+    access.close();
     personas.close();
   }
 }

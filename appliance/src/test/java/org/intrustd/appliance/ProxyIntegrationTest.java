@@ -59,7 +59,8 @@ class ProxyIntegrationTest {
     Apps.write(tmp.resolve("apps/hello"), "hello", List.of("in-process"), "/health");
     Apps.write(tmp.resolve("apps/broken"), "broken", List.of("in-process"), "/health");
     ApplianceConfig config = new ApplianceConfig(tmp.resolve("state"), flock.uri(), "test appliance",
-        List.of(tmp.resolve("apps")), Duration.ofSeconds(10), Duration.ofMinutes(10));
+        List.of(tmp.resolve("apps")), Duration.ofSeconds(10), Duration.ofMinutes(10), java.util.Set.of("hello", "broken"),
+        org.intrustd.appliance.access.AccessLog.Detail.PATH, Duration.ofDays(1));
     daemon = ApplianceDaemon.start(config, launcher, WebRtcLinkFactory.create());
     assertThat(daemon.awaitRegistered(10_000)).as("registered with the flock").isTrue();
     // The browser has its own engine, as it would in its own process.
@@ -217,11 +218,13 @@ class ProxyIntegrationTest {
   // ------------------------------------------------------------------ errors the appliance answers itself
 
   @Test
-  void anUnknownAppIsA404Problem() throws Exception {
+  void anAppTheVisitorMayNotOpenIsA403ProblemWhetherOrNotItExists() throws Exception {
+    // An anonymous visitor learns nothing about which apps are installed (AccessIntegrationTest
+    // checks that the owner gets a 404 for a missing app).
     int before = launcher.launches.get();
-    JsonNode body = problem(link.request("nope", "GET / HTTP/1.1\r\nHost: nope\r\n\r\n"), 404);
-    assertThat(body.get("title").asText()).isEqualTo("Not Found");
-    assertThat(body.get("detail").asText()).contains("'nope'");
+    JsonNode body = problem(link.request("nope", "GET / HTTP/1.1\r\nHost: nope\r\n\r\n"), 403);
+    assertThat(body.get("title").asText()).isEqualTo("Forbidden");
+    assertThat(body.get("detail").asText()).contains("'nope'").contains("log in");
     assertThat(launcher.launches.get()).isEqualTo(before);
   }
 

@@ -21,7 +21,7 @@ final class ApplianceCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ApplianceConfig config = ApplianceConfig.of(options.state(), flock, options.name, options.apps);
+    ApplianceConfig config = options.config(flock);
     ApplianceDaemon daemon = ApplianceDaemon.start(config, options.launcher(), WebRtcLinkFactory.create());
     System.out.println("appliance " + daemon.id() + " registering with " + flock);
     if (!daemon.awaitRegistered(30_000)) {

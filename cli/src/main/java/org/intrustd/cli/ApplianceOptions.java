@@ -22,9 +22,23 @@ final class ApplianceOptions {
       description = "An app directory (with manifest.json) or a folder of them (repeatable).")
   List<Path> apps = new ArrayList<>();
 
+  @Option(names = "--public", paramLabel = "APP",
+      description = "An app anyone who reaches the appliance may open with no login (repeatable).")
+  java.util.Set<String> publicApps = new java.util.LinkedHashSet<>();
+
+  @Option(names = "--access-log-detail", paramLabel = "full|path|none", defaultValue = "path",
+      description = "How much of each request's target the access log keeps (default: ${DEFAULT-VALUE}).")
+  String accessLogDetail;
+
   @Option(names = "--no-sandbox",
       description = "Run apps as plain child processes with no isolation at all (development only).")
   boolean noSandbox;
+
+  /** The appliance's configuration from these options. */
+  org.intrustd.appliance.ApplianceConfig config(java.net.URI flock) {
+    return org.intrustd.appliance.ApplianceConfig.of(state(), flock, name, apps).withPublicApps(publicApps)
+        .withAccessLog(org.intrustd.appliance.access.AccessLog.Detail.parse(accessLogDetail), java.time.Duration.ofDays(90));
+  }
 
   Path state() {
     return stateOption.state();

@@ -46,8 +46,7 @@ final class DemoCommand implements Callable<Integer> {
     URI flockUri = URI.create("ws://" + flock.uri().getHost() + ":" + flock.port());
     ApplianceDaemon daemon;
     try {
-      ApplianceConfig config = ApplianceConfig.of(applianceOptions.state(), flockUri, applianceOptions.name,
-          applianceOptions.apps);
+      ApplianceConfig config = applianceOptions.config(flockUri);
       daemon = ApplianceDaemon.start(config, applianceOptions.launcher(), WebRtcLinkFactory.create());
     } catch (RuntimeException e) {
       flock.close();

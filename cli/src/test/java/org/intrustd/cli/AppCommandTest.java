@@ -9,6 +9,8 @@ import java.time.Duration;
 import java.time.InstantSource;
 import java.util.List;
 import org.intrustd.appliance.ApplianceDaemon;
+import org.intrustd.appliance.access.AccessLog;
+import org.intrustd.appliance.access.AccessStore;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.apps.ProcessLauncher;
@@ -18,12 +20,16 @@ import org.intrustd.appliance.control.ControlServer;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.personas.PersonaStore;
+import org.intrustd.core.id.ApplianceId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code intrustd app ...} against a real control server (apps are never started here). */
+/**
+ * {@code intrustd app ...} and the access commands ({@code grant}, {@code token},
+ * {@code session}, {@code access-log}) against a real control server (apps are never started here).
+ */
 class AppCommandTest {
   @TempDir
   Path tmp;
@@ -42,8 +48,10 @@ class AppCommandTest {
     AppRegistry registry = AppRegistry.scan(List.of(tmp.resolve("apps")));
     apps = new AppSupervisor(registry, new ProcessLauncher(), state, Duration.ofSeconds(5), Duration.ofMinutes(10),
         InstantSource.system());
-    control = ControlServer.start(ApplianceDaemon.controlSocket(state), apps, Grants.load(state),
-        new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(state.resolve("appliance.db")));
+    Path db = state.resolve("appliance.db");
+    control = ControlServer.start(ApplianceDaemon.controlSocket(state), ApplianceId.fromPublicKey(new byte[32]), apps,
+        Grants.load(state), new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
+        AccessStore.open(db), AccessLog.open(db, AccessLog.Detail.PATH));
   }
 
   @AfterEach
@@ -70,6 +78,53 @@ class AppCommandTest {
     Run revoke = Run.run("app", "revoke", "photos", "app:notes", "--state", state.toString());
     assertThat(revoke.exit()).isZero();
     assertThat(Grants.load(state).of("photos").openApps()).isEmpty();
+  }
+
+  @Test
+  void tokensAreMintedOnceListedWithoutSecretsAndRevoked() throws Exception {
+    String st = state.toString();
+    Run mint = Run.run("token", "mint", "intrustd+perm://photos/view?album=a", "--label", "for gran", "--max-uses", "3",
+        "--expires-in", "7d", "--page", "https://photos.example/#old", "--state", st);
+    assertThat(mint.exit()).as(mint.err()).isZero();
+    assertThat(mint.out()).containsPattern("secret: it1_[A-Za-z0-9_-]{43}")
+        .containsPattern("link: https://photos.example/#intrustd-appliance=[A-Z2-7-]+&intrustd-token=it1_");
+    String id = mint.out().lines().findFirst().orElseThrow().split(" ")[1];
+    Run list = Run.run("token", "list", "--state", st);
+    assertThat(list.out()).contains(id).contains("for gran").contains("uses 0/3").doesNotContain("it1_");
+    assertThat(Run.run("token", "revoke", id, "--state", st).exit()).isZero();
+    assertThat(Run.run("token", "list", "--state", st).out()).isEqualTo("no tokens\n");
+    assertThat(Run.run("token", "list", "--all", "--state", st).out()).contains("REVOKED");
+    Run again = Run.run("token", "revoke", "nope", "--state", st);
+    assertThat(again.exit()).isEqualTo(1);
+    assertThat(again.err()).contains("no token with id 'nope'");
+  }
+
+  @Test
+  void tokensForUnknownAppsOrWithBadPermissionsAreRefused() {
+    String st = state.toString();
+    Run unknown = Run.run("token", "mint", "intrustd+perm://nope/view", "--state", st);
+    assertThat(unknown.exit()).isEqualTo(1);
+    assertThat(unknown.err()).contains("no app named 'nope'");
+    Run bad = Run.run("token", "mint", "photos/view", "--state", st);
+    assertThat(bad.err()).contains("is not a permission");
+    Run badExpiry = Run.run("token", "mint", "intrustd+perm://photos/view", "--expires-in", "soon", "--state", st);
+    assertThat(badExpiry.err()).contains("a duration is");
+  }
+
+  @Test
+  void grantsToPersonasAndAnyone() {
+    String st = state.toString();
+    assertThat(Run.run("grant", "add", "anyone", "intrustd+perm://intrustd/open?app=notes", "--state", st).exit()).isZero();
+    assertThat(Run.run("grant", "list", "anyone", "--state", st).out())
+        .isEqualTo("intrustd+perm://intrustd/open?app=notes\n");
+    Run noPersona = Run.run("grant", "add", "persona:zed", "intrustd+perm://photos/view", "--state", st);
+    assertThat(noPersona.exit()).isEqualTo(1);
+    assertThat(noPersona.err()).contains("no persona named 'zed'");
+    assertThat(Run.run("grant", "revoke", "anyone", "intrustd+perm://intrustd/open?app=notes", "--state", st).exit())
+        .isZero();
+    assertThat(Run.run("grant", "list", "anyone", "--state", st).out()).isEqualTo("anyone holds nothing\n");
+    assertThat(Run.run("access-log", "--state", st).out()).isEqualTo("no entries\n");
+    assertThat(Run.run("session", "list", "--state", st).out()).isEqualTo("no sessions\n");
   }
 
   @Test

@@ -74,6 +74,9 @@ public record AppManifest(String id, String name, String version, String descrip
     if (!APP_ID.matcher(id).matches()) {
       throw new AppException(file + ": app id '" + id + "' must match " + APP_ID.pattern());
     }
+    if (id.equals(org.intrustd.core.access.Permission.DAEMON)) {
+      throw new AppException(file + ": the app id '" + id + "' is the daemon's own (its permissions, its session API)");
+    }
     JsonNode run = root.path("run");
     List<String> command = command(run.path("command"), file);
     runtime(run.get("runtime"), file);

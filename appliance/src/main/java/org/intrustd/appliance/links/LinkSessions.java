@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.intrustd.appliance.access.LinkAccess;
 import org.intrustd.appliance.flock.FlockConnection;
 import org.intrustd.appliance.proxy.ChannelProxy;
 import org.intrustd.core.identity.Identity;
@@ -42,6 +43,7 @@ public final class LinkSessions implements FlockConnection.Handler, AutoCloseabl
   private final Identity identity;
   private final LinkFactory links;
   private final ChannelProxy proxy;
+  private final LinkAccess access;
   // Sessions still signalling, by the flock's session id; a link leaves this map on bye but
   // stays in `live` (and working) until it closes.
   private final Map<String, Link> bySession = new ConcurrentHashMap<>();
@@ -49,10 +51,11 @@ public final class LinkSessions implements FlockConnection.Handler, AutoCloseabl
   private volatile FlockConnection flock;
   private volatile List<LinkConfig.IceServer> iceServers = List.of();
 
-  public LinkSessions(Identity identity, LinkFactory links, ChannelProxy proxy) {
+  public LinkSessions(Identity identity, LinkFactory links, ChannelProxy proxy, LinkAccess access) {
     this.identity = identity;
     this.links = links;
     this.proxy = proxy;
+    this.access = access;
   }
 
   /** Where answers and candidates go; set once before the connection starts. */
@@ -100,6 +103,13 @@ public final class LinkSessions implements FlockConnection.Handler, AutoCloseabl
       return;
     }
     String session = offer.session();
+    // The client's certificate fingerprint names it for session binding (docs/spec/access.md);
+    // DTLS will hold the client to it, and the signed answer covers it.
+    Optional<String> fingerprint = LinkAccess.fingerprintOf(offer.sdp());
+    if (fingerprint.isEmpty()) {
+      flock.send(new Bye(session, "bad-offer"));
+      return;
+    }
     java.util.concurrent.atomic.AtomicReference<Link> self = new java.util.concurrent.atomic.AtomicReference<>();
     LinkListener listener = new LinkListener() {
       @Override
@@ -127,6 +137,7 @@ public final class LinkSessions implements FlockConnection.Handler, AutoCloseabl
           bySession.remove(session, link);
           if (live.remove(link)) {
             LOG.log(Level.INFO, "[{0}] link {1}", link.id(), state.name().toLowerCase(java.util.Locale.ROOT));
+            access.unregister(link.id());
             link.close();
           }
         } else if (state == LinkState.CONNECTED) {
@@ -143,6 +154,7 @@ public final class LinkSessions implements FlockConnection.Handler, AutoCloseabl
       return;
     }
     self.set(pending.link());
+    access.register(pending.link().id(), fingerprint.get());
     live.add(pending.link());
     bySession.put(session, pending.link());
     byte[] signature = identity.signAnswer(offer.sdp(), pending.sdp());
@@ -153,6 +165,7 @@ public final class LinkSessions implements FlockConnection.Handler, AutoCloseabl
     } catch (LinkException e) {
       bySession.remove(session);
       live.remove(pending.link());
+      access.unregister(pending.link().id());
       pending.link().close();
       flock.send(new Bye(session, "answer-failed"));
     }

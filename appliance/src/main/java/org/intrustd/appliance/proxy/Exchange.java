@@ -15,7 +15,6 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.intrustd.appliance.apps.AppException;
-import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.proxy.RequestHead.BodyFraming;
 import org.intrustd.link.Channel;
 import org.intrustd.link.LinkException;
@@ -30,7 +29,7 @@ import org.intrustd.link.frame.StreamFrame;
  * exactly its body to the socket, while a second virtual thread pumps the app's response back
  * as DATA frames. Memory per exchange is bounded by the queue and one 64 KiB buffer.
  */
-final class Exchange implements Channel.Handler {
+final class Exchange implements Channel.Handler, org.intrustd.appliance.access.LinkAccess.Revocable {
   private static final System.Logger LOG = System.getLogger("intrustd.proxy");
   private static final int QUEUE_MESSAGES = 64;
   private static final long LINGER_SECONDS = 30;
@@ -59,21 +58,62 @@ final class Exchange implements Channel.Handler {
     }
   }
 
+  /**
+   * How an exchange went, for the access log: {@code status} is the app's (or the daemon's)
+   * response status, 0 when there was none; {@code result} is {@code ok}, {@code refused},
+   * {@code error} or {@code revoked}.
+   */
+  record Outcome(String method, String target, int status, long bytesIn, long bytesOut, long millis, String result) {}
+
   private final String linkId;
   private final String appId;
   private final Channel channel;
-  private final AppSupervisor apps;
-  private final Map<String, String> trusted;
+  private final Upstream upstream;
+  private final Gate gate;
+  private volatile Problem refusal;
   private final BlockingQueue<Event> inbound = new ArrayBlockingQueue<>(QUEUE_MESSAGES);
+  private final long started = System.nanoTime();
   private volatile boolean channelClosed;
   private volatile boolean finished;
+  private volatile boolean revoked;
+  private volatile RequestHead head;
+  private volatile int status;
+  private volatile String failure;
+  private final java.util.concurrent.atomic.AtomicLong bytesIn = new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong bytesOut = new java.util.concurrent.atomic.AtomicLong();
 
-  Exchange(String linkId, String appId, Channel channel, AppSupervisor apps, Map<String, String> trusted) {
+  /**
+   * Admits a request once its head has arrived (so the decision is as of the request, not of
+   * the channel's opening), and hears how it went.
+   */
+  interface Gate {
+    /** The trusted headers to add, or the problem the daemon answers instead. */
+    sealed interface Verdict {
+      record Enter(Map<String, String> trusted) implements Verdict {}
+
+      record Refuse(Problem problem) implements Verdict {}
+    }
+
+    Verdict enter(Exchange exchange);
+
+    /** Runs once, when the exchange has ended. */
+    void left(Outcome outcome);
+  }
+
+  Exchange(String linkId, Upstream upstream, Channel channel, Gate gate) {
     this.linkId = linkId;
-    this.appId = appId;
+    this.appId = upstream.name();
+    this.upstream = upstream;
     this.channel = channel;
-    this.apps = apps;
-    this.trusted = trusted;
+    this.gate = gate;
+  }
+
+  /** Closes the exchange because its caller lost the right to it (RESET with the reason). */
+  @Override
+  public void revoke(String reason) {
+    revoked = true;
+    reset(reason);
+    channel.close();
   }
 
   /** Refuses a channel that is not ours: RESET with a reason, then close. */
@@ -168,12 +208,16 @@ final class Exchange implements Channel.Handler {
       ByteBuffer rest = null;
       RequestHead head = null;
       while (head == null) {
+        if (revoked) {
+          throw new Abort("access revoked", false);
+        }
         switch (next()) {
           case Event.Bytes b -> {
             switch (parser.feed(b.data())) {
               case RequestHeadParser.Result.NeedMore more -> { }
               case RequestHeadParser.Result.Done done -> {
                 head = done.head();
+                this.head = head;
                 rest = b.data();
               }
               case RequestHeadParser.Result.Failed failed -> {
@@ -188,13 +232,23 @@ final class Exchange implements Channel.Handler {
           case Event.Closed c -> throw new Abort("channel closed", false);
         }
       }
-      if (!apps.isInstalled(appId)) {
+      Map<String, String> trusted;
+      switch (gate.enter(this)) {
+        case Gate.Verdict.Refuse r -> {
+          refusal = r.problem();
+          respond(r.problem());
+          return;
+        }
+        case Gate.Verdict.Enter e -> trusted = e.trusted();
+      }
+      if (!upstream.exists()) {
         respond(new Problem(404, "no app named '" + appId + "' on this appliance"));
         return;
       }
-      proxy(head, rest);
+      proxy(head, rest, trusted);
     } catch (Abort a) {
       LOG.log(Level.DEBUG, "[{0}] {1}: {2}", linkId, appId, a.getMessage());
+      failure = a.getMessage();
       if (a.reset) {
         reset(a.getMessage());
       }
@@ -202,10 +256,10 @@ final class Exchange implements Channel.Handler {
     }
   }
 
-  private void proxy(RequestHead head, ByteBuffer rest) throws Abort {
+  private void proxy(RequestHead head, ByteBuffer rest, Map<String, String> trusted) throws Abort {
     Path socket;
     try {
-      socket = apps.acquire(appId);
+      socket = upstream.acquire();
     } catch (AppException e) {
       respond(new Problem(503, e.getMessage()));
       return;
@@ -221,6 +275,7 @@ final class Exchange implements Channel.Handler {
       Thread pump = Thread.ofVirtual().name("response-" + appId).start(() -> pumpResponse(app, switched));
       try {
         writeAll(app, ByteBuffer.wrap(RequestRewriter.rewrite(head, appId, trusted)));
+        bytesIn.set(0); // the request's size is the client's body, not the rewritten head
         forwardBody(head.framing(), rest, app, switched);
         pump.join();
       } catch (Abort a) {
@@ -234,7 +289,7 @@ final class Exchange implements Channel.Handler {
       Thread.currentThread().interrupt();
       throw new Abort("the appliance is shutting down", true);
     } finally {
-      apps.release(appId); // before lingering: the app is done, and may be stopped as idle
+      upstream.release(); // before lingering: the app is done, and may be stopped as idle
     }
     try {
       lingerForClientEnd();
@@ -265,6 +320,7 @@ final class Exchange implements Channel.Handler {
           if (!awaitSwitched(switched)) {
             throw new Abort("data after the end of the request (the app did not switch protocols)", true);
           }
+          bytesIn.addAndGet(pending.remaining());
           writeAll(app, pending);
         } else {
           if (framer.isDone()) {
@@ -274,6 +330,7 @@ final class Exchange implements Channel.Handler {
           if (framer.isFailed()) {
             throw new Abort("malformed request body: " + framer.failure(), true);
           }
+          bytesIn.addAndGet(n);
           writeAll(app, pending.slice(pending.position(), n));
           pending.position(pending.position() + n);
           if (pending.hasRemaining()) {
@@ -340,8 +397,10 @@ final class Exchange implements Channel.Handler {
           statusLength += take;
           if (statusLength == status.length) {
             switched.complete(java.util.Arrays.equals(status, SWITCHING));
+            this.status = statusCode(status);
           }
         }
+        bytesOut.addAndGet(n);
         channel.send(buf);
       }
       channel.send(StreamFrame.encode(new StreamFrame.End()));
@@ -370,10 +429,24 @@ final class Exchange implements Channel.Handler {
     }
   }
 
+  /** The status code of a status line's first 13 bytes ({@code HTTP/1.1 NNN }), or 0. */
+  private static int statusCode(byte[] line) {
+    int code = 0;
+    for (int i = 9; i < 12; i++) {
+      if (line[i] < '0' || line[i] > '9') {
+        return 0;
+      }
+      code = code * 10 + (line[i] - '0');
+    }
+    return code;
+  }
+
   private void respond(Problem problem) {
     LOG.log(Level.DEBUG, "[{0}] {1}: {2} {3}", linkId, appId, problem.status(), problem.detail());
+    status = problem.status();
     try {
       byte[] response = problem.toResponse();
+      bytesOut.addAndGet(response.length);
       for (int off = 0; off < response.length; off += StreamFrame.MAX_PAYLOAD) {
         int n = Math.min(StreamFrame.MAX_PAYLOAD, response.length - off);
         channel.send(StreamFrame.encode(new StreamFrame.Data(ByteBuffer.wrap(response, off, n))));
@@ -397,9 +470,20 @@ final class Exchange implements Channel.Handler {
   }
 
   private void finish() {
+    if (finished) {
+      return;
+    }
     finished = true;
     inbound.clear();
     channel.close();
+    RequestHead h = head;
+    String result = revoked ? "revoked" : refusal != null ? "refused" : failure != null ? "error" : "ok";
+    try {
+      gate.left(new Outcome(h == null ? "" : h.method(), h == null ? "" : h.target(), status, bytesIn.get(),
+          bytesOut.get(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), result));
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "[{0}] recording an exchange failed: {1}", linkId, e.toString());
+    }
   }
 
   private static void writeAll(SocketChannel app, ByteBuffer data) throws Abort {

@@ -4,8 +4,15 @@ import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 
-/** An error the daemon answers itself: an HTTP/1.1 response with an RFC 9457 problem body. */
-public record Problem(int status, String detail) {
+/**
+ * An error the daemon answers itself: an HTTP/1.1 response with an RFC 9457 problem body, and
+ * a {@code Retry-After} when {@code retryAfterSeconds} is not negative.
+ */
+public record Problem(int status, String detail, long retryAfterSeconds) {
+
+  public Problem(int status, String detail) {
+    this(status, detail, -1);
+  }
 
   public byte[] toResponse() {
     String title = title(status);
@@ -16,6 +23,7 @@ public record Problem(int status, String detail) {
         + "Content-Type: application/problem+json\r\n"
         + "Content-Length: " + json.length + "\r\n"
         + "Cache-Control: no-store\r\n"
+        + (retryAfterSeconds >= 0 ? "Retry-After: " + retryAfterSeconds + "\r\n" : "")
         + "Connection: close\r\n\r\n";
     byte[] h = head.getBytes(StandardCharsets.US_ASCII);
     byte[] out = new byte[h.length + json.length];
@@ -33,6 +41,8 @@ public record Problem(int status, String detail) {
       case 409 -> "Conflict";
       case 413 -> "Content Too Large";
       case 422 -> "Unprocessable Content";
+      case 429 -> "Too Many Requests";
+      case 401 -> "Unauthorized";
       case 431 -> "Request Header Fields Too Large";
       case 500 -> "Internal Server Error";
       case 501 -> "Not Implemented";

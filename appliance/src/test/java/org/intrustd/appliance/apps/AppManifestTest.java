@@ -89,6 +89,7 @@ class AppManifestTest {
         Arguments.of("an upper-case id", "{\"id\": \"Hello\", " + run + "}", "app id 'Hello' must match"),
         Arguments.of("an id with a slash", "{\"id\": \"../etc\", " + run + "}", "app id '../etc' must match"),
         Arguments.of("an id starting with '-'", "{\"id\": \"-x\", " + run + "}", "app id '-x' must match"),
+        Arguments.of("the daemon's own id", "{\"id\": \"intrustd\", " + run + "}", "is the daemon's own"),
         Arguments.of("an id of 64 characters", "{\"id\": \"" + "a".repeat(64) + "\", " + run + "}", "must match"),
         Arguments.of("no run", "{\"id\": \"x\"}", "run.command must be a non-empty array of strings"),
         Arguments.of("run without command", "{\"id\": \"x\", \"run\": {}}", "run.command must be a non-empty array"),

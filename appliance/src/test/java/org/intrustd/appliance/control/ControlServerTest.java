@@ -53,8 +53,12 @@ class ControlServerTest {
         Duration.ofMinutes(10), InstantSource.system());
     grants = Grants.load(state);
     grants.onChange(changes::add);
-    server = ControlServer.start(state.resolve("control.sock"), apps, grants,
-        new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(state.resolve("appliance.db")));
+    Path db = state.resolve("appliance.db");
+    server = ControlServer.start(state.resolve("control.sock"),
+        org.intrustd.core.id.ApplianceId.fromPublicKey(new byte[32]), apps, grants,
+        new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
+        org.intrustd.appliance.access.AccessStore.open(db),
+        org.intrustd.appliance.access.AccessLog.open(db, org.intrustd.appliance.access.AccessLog.Detail.PATH));
     client = new ControlClient(state.resolve("control.sock"));
   }
 

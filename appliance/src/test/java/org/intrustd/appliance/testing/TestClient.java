@@ -202,7 +202,7 @@ public final class TestClient implements WebSocket.Listener, AutoCloseable {
     }
     pending.forEach(c -> sendCandidate(session, c));
     first.awaitOpen();
-    TestLink link = new TestLink(offer.link(), first);
+    TestLink link = new TestLink(offer.link(), first, offer.sdp());
     links.add(link);
     return link;
   }
@@ -246,11 +246,33 @@ public final class TestClient implements WebSocket.Listener, AutoCloseable {
   public static final class TestLink implements AutoCloseable {
     private final Link link;
     private final StreamChannel first;
+    private final String offerSdp;
     private boolean firstUsed;
 
-    TestLink(Link link, StreamChannel first) {
+    TestLink(Link link, StreamChannel first, String offerSdp) {
       this.link = link;
       this.first = first;
+      this.offerSdp = offerSdp;
+    }
+
+    /** The offer this link was made from (its fingerprint names this client). */
+    public String offerSdp() {
+      return offerSdp;
+    }
+
+    /** One exchange with the daemon's session API (channel {@code intrustd/session}); {@code json} may be null. */
+    public HttpResponse session(String method, String path, String json) {
+      byte[] body = json == null ? new byte[0] : json.getBytes(StandardCharsets.UTF_8);
+      String head = method + " " + path + " HTTP/1.1\r\nHost: intrustd\r\n"
+          + (json == null ? "" : "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n") + "\r\n";
+      try (StreamChannel ch = open("intrustd/session", "intrustd/1")) {
+        ch.send(head.getBytes(StandardCharsets.ISO_8859_1));
+        if (body.length > 0) {
+          ch.send(body);
+        }
+        ch.end();
+        return HttpResponse.read(ch);
+      }
     }
 
     public Link link() {

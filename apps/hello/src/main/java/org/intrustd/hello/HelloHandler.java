@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 
 import org.eclipse.jetty.http.HttpFields;
+import org.intrustd.core.access.TrustedHeaders;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.io.Content;
@@ -50,7 +51,8 @@ final class HelloHandler extends Handler.Abstract {
             "/health", new Route(List.of("GET"), HelloHandler::health),
             "/echo", new Route(List.of("GET", "POST"), HelloHandler::echo),
             "/stream", new Route(List.of("GET"), HelloHandler::stream),
-            "/upload", new Route(List.of("POST"), HelloHandler::upload));
+            "/upload", new Route(List.of("POST"), HelloHandler::upload),
+            "/whoami", new Route(List.of("GET"), HelloHandler::whoami));
 
     @Override
     public boolean handle(Request request, Response response, Callback callback) throws Exception {
@@ -69,6 +71,37 @@ final class HelloHandler extends Handler.Abstract {
     private static void health(Request request, Response response, Callback callback) {
         response.getHeaders().put(HttpHeader.CONTENT_TYPE, TEXT);
         Content.Sink.write(response, true, "ok", callback);
+    }
+
+    /**
+     * Who is calling, as the daemon's trusted headers say, read with core's helper: the way an
+     * app checks fine-grained permissions. {@code ?check=<permission>} adds whether it is held.
+     */
+    private static void whoami(Request request, Response response, Callback callback) {
+        TrustedHeaders.Caller caller;
+        try {
+            caller = TrustedHeaders.parse(name -> request.getHeaders().get(name));
+        } catch (IllegalArgumentException e) {
+            problem(response, callback, HttpStatus.BAD_REQUEST_400, e.getMessage());
+            return;
+        }
+        String check = Request.extractQueryParameters(request).getValue("check");
+        StringBuilder json = new StringBuilder("{\"persona\":").append(quote(caller.persona().orElse(null)))
+                .append(",\"role\":").append(quote(caller.role().orElse(null)))
+                .append(",\"tokens\":[").append(String.join(",", caller.tokens().stream().map(HelloHandler::quote).toList()))
+                .append("],\"permissions\":[").append(String.join(",",
+                        caller.permissions().stream().map(p -> quote(p.toString())).sorted().toList())).append(']');
+        if (check != null) {
+            json.append(",\"holds\":").append(caller.has(check));
+        }
+        json.append('}');
+        response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
+        Content.Sink.write(response, true, json.toString(), callback);
+    }
+
+    /** A JSON string (or null); trusted header values are printable ASCII, so escaping quotes and backslashes is enough. */
+    private static String quote(String s) {
+        return s == null ? "null" : '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
     }
 
     /** Echoes the body (POST) or {@code msg} (GET), and reports the trusted headers the daemon injected. */

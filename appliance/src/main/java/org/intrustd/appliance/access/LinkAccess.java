@@ -1,0 +1,255 @@
+package org.intrustd.appliance.access;
+
+import java.lang.System.Logger.Level;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.intrustd.appliance.personas.PersonaStore;
+import org.intrustd.core.access.Permission;
+import org.intrustd.core.access.TrustedHeaders;
+import org.intrustd.core.id.ApplianceId;
+
+/**
+ * Who is at the other end of each link, and what they may open: the login session bound to
+ * the link, the tokens presented on it, and the grants behind them. Every channel is admitted
+ * here (the coarse check: may this caller open this app at all) and gets the trusted headers
+ * the app sees. Open channels are remembered with the link, so that when a session, token,
+ * grant or persona is revoked, {@link #enforce} closes every channel that would no longer be
+ * admitted — WebSockets included — at once. Thread-safe.
+ */
+public final class LinkAccess {
+  private static final System.Logger LOG = System.getLogger("intrustd.access");
+  private static final Pattern FINGERPRINT = Pattern.compile("(?m)^a=fingerprint:(\\S+) ([0-9A-Fa-f:]+)\\s*$");
+  static final int MAX_TOKENS_PER_LINK = 16;
+
+  /** An open channel that can be closed from outside. */
+  public interface Revocable {
+    void revoke(String reason);
+  }
+
+  /** The outcome of admitting a channel; {@code grant} names what let it through. */
+  public sealed interface Decision {
+    Optional<String> persona();
+
+    List<String> tokens();
+
+    record Admitted(Map<String, String> headers, Optional<String> persona, List<String> tokens, String grant)
+        implements Decision {}
+
+    record Refused(int status, String detail, Optional<String> persona, List<String> tokens) implements Decision {}
+  }
+
+  /** A permission and where it came from ({@code role:owner}, {@code persona:x}, {@code token:id}, {@code anyone}, {@code public}). */
+  private record Held(Permission permission, String source) {}
+
+  /** What the caller on a link is, right now. */
+  public record Principal(Optional<PersonaStore.Persona> persona, Optional<AccessStore.Session> session,
+      List<AccessStore.Token> tokens, List<Permission> permissions) {}
+
+  private static final class LinkState {
+    final String id;
+    final String fingerprint;
+    volatile String sessionId;
+    final Set<String> tokenIds = new CopyOnWriteArraySet<>();
+    final Set<Open> open = ConcurrentHashMap.newKeySet();
+
+    LinkState(String id, String fingerprint) {
+      this.id = id;
+      this.fingerprint = fingerprint;
+    }
+  }
+
+  private record Open(String app, Revocable channel) {}
+
+  private final ApplianceId appliance;
+  private final AccessStore store;
+  private final PersonaStore personas;
+  private final Set<String> publicApps;
+  private final InstantSource clock;
+  private final Map<String, LinkState> links = new ConcurrentHashMap<>();
+
+  public LinkAccess(ApplianceId appliance, AccessStore store, PersonaStore personas, Set<String> publicApps,
+      InstantSource clock) {
+    this.appliance = appliance;
+    this.store = store;
+    this.personas = personas;
+    this.publicApps = Set.copyOf(publicApps);
+    this.clock = clock;
+  }
+
+  /**
+   * The client's DTLS certificate fingerprint from its offer ({@code sha-256 AB:CD:…}, algorithm
+   * in lower case, hex in upper case), which the signed answer and DTLS tie to this link.
+   */
+  public static Optional<String> fingerprintOf(String offerSdp) {
+    Matcher m = FINGERPRINT.matcher(offerSdp);
+    return m.find() ? Optional.of(m.group(1).toLowerCase(Locale.ROOT) + " " + m.group(2).toUpperCase(Locale.ROOT))
+        : Optional.empty();
+  }
+
+  public void register(String linkId, String fingerprint) {
+    links.put(linkId, new LinkState(linkId, fingerprint));
+  }
+
+  /** The link is gone: forget it (its channels closed with it). */
+  public void unregister(String linkId) {
+    links.remove(linkId);
+  }
+
+  public Optional<String> fingerprint(String linkId) {
+    return Optional.ofNullable(links.get(linkId)).map(s -> s.fingerprint);
+  }
+
+  /** The caller on {@code linkId} logs in (or resumes) with {@code session}. */
+  public void bindSession(String linkId, AccessStore.Session session) {
+    state(linkId).sessionId = session.id();
+  }
+
+  /** Logs the link out; its channels that needed the login are closed. */
+  public void clearSession(String linkId) {
+    state(linkId).sessionId = null;
+    enforce();
+  }
+
+  /** Adds a presented token to the link (at most {@value #MAX_TOKENS_PER_LINK}). */
+  public void attachToken(String linkId, AccessStore.Token token) {
+    LinkState s = state(linkId);
+    if (!s.tokenIds.contains(token.id()) && s.tokenIds.size() >= MAX_TOKENS_PER_LINK) {
+      throw new AccessException(409, "at most " + MAX_TOKENS_PER_LINK + " tokens on one link");
+    }
+    s.tokenIds.add(token.id());
+  }
+
+  /** The caller on a link as of now (expired or revoked credentials dropped). */
+  public Principal principal(String linkId) {
+    LinkState s = state(linkId);
+    Instant now = clock.instant();
+    Optional<AccessStore.Session> session = Optional.ofNullable(s.sessionId).flatMap(store::session);
+    Optional<PersonaStore.Persona> persona = session.flatMap(x -> personas.find(x.persona()));
+    List<AccessStore.Token> tokens = new ArrayList<>();
+    for (String id : s.tokenIds) {
+      store.token(id).filter(t -> t.refusal(now).isEmpty()).ifPresent(tokens::add);
+    }
+    List<Permission> perms = held(persona, tokens).stream().map(Held::permission).distinct().toList();
+    return new Principal(persona, session, tokens, perms);
+  }
+
+  /** Whether the caller on {@code linkId} may open {@code app}, and with which trusted headers. */
+  public Decision admit(String linkId, String app) {
+    LinkState s = links.get(linkId);
+    if (s == null) {
+      return new Decision.Refused(403, "this link is closing", Optional.empty(), List.of());
+    }
+    Principal p = principal(linkId);
+    List<Held> held = held(p.persona(), p.tokens());
+    Optional<String> personaName = p.persona().map(PersonaStore.Persona::name)
+        .or(() -> p.tokens().stream().flatMap(t -> t.persona().stream()).findFirst());
+    List<String> tokenIds = p.tokens().stream().map(AccessStore.Token::id).toList();
+    Permission open = Permission.open(app);
+    Optional<Held> allowing = held.stream()
+        .filter(h -> h.permission().implies(open) || h.permission().app().equals(app)).findFirst();
+    if (allowing.isEmpty()) {
+      String how = p.persona().isPresent() ? "ask the owner for access" : "log in, or open a link that grants it";
+      return new Decision.Refused(403, "you may not open app '" + app + "': " + how, personaName, tokenIds);
+    }
+    Set<Permission> forApp = new LinkedHashSet<>();
+    held.stream().map(Held::permission)
+        .filter(x -> x.app().equals(app) || x.equals(Permission.ADMIN)).forEach(forApp::add);
+    TrustedHeaders.Caller caller = new TrustedHeaders.Caller(appliance.toString(), Optional.of(linkId), personaName,
+        p.persona().map(x -> x.role().label()), tokenIds, forApp, Optional.empty());
+    return new Decision.Admitted(TrustedHeaders.format(caller), personaName, tokenIds, allowing.get().source());
+  }
+
+  /** Remembers an admitted channel until the returned action is run (when it ends). */
+  public Runnable opened(String linkId, String app, Revocable channel) {
+    LinkState s = links.get(linkId);
+    if (s == null) {
+      return () -> { };
+    }
+    Open o = new Open(app, channel);
+    s.open.add(o);
+    return () -> s.open.remove(o);
+  }
+
+  /**
+   * Closes every open channel its caller may no longer open, and forgets credentials that
+   * ended. Run after every revocation; cheap when nothing is open.
+   */
+  public void enforce() {
+    for (LinkState s : links.values()) {
+      if (s.sessionId != null && store.session(s.sessionId).isEmpty()) {
+        s.sessionId = null;
+      }
+      Instant now = clock.instant();
+      s.tokenIds.removeIf(id -> store.token(id).flatMap(t -> t.refusal(now)).isPresent()
+          || store.token(id).isEmpty());
+      for (Open o : s.open) {
+        if (admit(s.id, o.app()) instanceof Decision.Refused r) {
+          LOG.log(Level.INFO, "[{0}] closing a channel to {1}: access revoked", s.id, o.app());
+          s.open.remove(o);
+          // Off this thread: closing sends on the channel, which may wait on a slow peer.
+          Thread.ofVirtual().start(() -> o.channel().revoke("access revoked: " + r.detail()));
+        }
+      }
+    }
+  }
+
+  /**
+   * Whether any open channel rests on a session or token, which can end by expiring as well as
+   * by revocation; the daemon then runs {@link #enforce} every second.
+   */
+  public boolean hasCredentialedChannels() {
+    for (LinkState s : links.values()) {
+      if (!s.open.isEmpty() && (s.sessionId != null || !s.tokenIds.isEmpty())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private List<Held> held(Optional<PersonaStore.Persona> persona, List<AccessStore.Token> tokens) {
+    List<Held> out = new ArrayList<>();
+    persona.ifPresent(p -> out.addAll(personaHolds(p)));
+    store.grantsOf(AccessStore.ANYONE).forEach(g -> out.add(new Held(g, AccessStore.ANYONE)));
+    publicApps.forEach(a -> out.add(new Held(Permission.open(a), "public")));
+    for (AccessStore.Token t : tokens) {
+      // A token acting as a persona never grants more than that persona holds now.
+      List<Held> ceiling = t.persona().flatMap(personas::find).map(this::personaHolds).orElse(null);
+      if (t.persona().isPresent() && ceiling == null) {
+        continue; // its persona is gone
+      }
+      for (Permission perm : t.permissions()) {
+        if (ceiling == null || ceiling.stream().anyMatch(c -> c.permission().implies(perm))) {
+          out.add(new Held(perm, "token:" + t.id()));
+        }
+      }
+    }
+    return out;
+  }
+
+  private List<Held> personaHolds(PersonaStore.Persona p) {
+    if (p.role() != PersonaStore.Role.MEMBER) {
+      return List.of(new Held(Permission.ADMIN, "role:" + p.role().label()));
+    }
+    return store.grantsOf(AccessStore.persona(p.name())).stream()
+        .map(g -> new Held(g, AccessStore.persona(p.name()))).toList();
+  }
+
+  private LinkState state(String linkId) {
+    LinkState s = links.get(linkId);
+    if (s == null) {
+      throw new AccessException(410, "this link has closed");
+    }
+    return s;
+  }
+}

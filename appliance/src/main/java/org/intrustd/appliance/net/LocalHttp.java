@@ -1,0 +1,174 @@
+package org.intrustd.appliance.net;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.URLDecoder;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.intrustd.appliance.proxy.Problem;
+import org.intrustd.appliance.proxy.RequestHead;
+import org.intrustd.appliance.proxy.RequestHeadParser;
+
+/**
+ * The small HTTP/1.1 server side the daemon's local JSON APIs share (the owner's control
+ * socket, the session API behind the link): one request per connection with a small
+ * Content-Length body, JSON answers, problems as {@code application/problem+json}.
+ */
+public final class LocalHttp {
+  public static final ObjectMapper JSON = new ObjectMapper();
+
+  private LocalHttp() {}
+
+  /** A request: its head, its body, and its path and query taken apart. */
+  public record Request(RequestHead head, byte[] body) {
+    public String method() {
+      return head.method();
+    }
+
+    /** The decoded, non-empty segments of the path. */
+    public List<String> path() {
+      String target = head.target();
+      int q = target.indexOf('?');
+      List<String> out = new ArrayList<>();
+      for (String s : (q < 0 ? target : target.substring(0, q)).split("/")) {
+        if (!s.isEmpty()) {
+          out.add(decode(s));
+        }
+      }
+      return out;
+    }
+
+    /** The query's parameters, decoded; the last of a repeated one wins. */
+    public Map<String, String> query() {
+      String target = head.target();
+      int q = target.indexOf('?');
+      Map<String, String> out = new LinkedHashMap<>();
+      if (q >= 0) {
+        for (String kv : target.substring(q + 1).split("&")) {
+          if (kv.isEmpty()) {
+            continue;
+          }
+          int eq = kv.indexOf('=');
+          out.put(decode(eq < 0 ? kv : kv.substring(0, eq)), eq < 0 ? "" : decode(kv.substring(eq + 1)));
+        }
+      }
+      return out;
+    }
+
+    public String header(String name) {
+      return head.first(name).orElse(null);
+    }
+
+    /** The body as a JSON object, or a 400 problem. */
+    public JsonNode json() {
+      try {
+        JsonNode node = JSON.readTree(body);
+        if (node == null || !node.isObject()) {
+          throw new HttpProblem(400, "the body must be a JSON object");
+        }
+        return node;
+      } catch (IOException e) {
+        throw new HttpProblem(400, "the body is not JSON: " + e.getMessage());
+      }
+    }
+
+    private static String decode(String s) {
+      try {
+        return URLDecoder.decode(s, StandardCharsets.UTF_8);
+      } catch (IllegalArgumentException e) {
+        throw new HttpProblem(400, "bad escape in the request target: " + e.getMessage());
+      }
+    }
+  }
+
+  /** A request the API refuses, with its status (and, for 429 and 503, when to retry). */
+  public static final class HttpProblem extends RuntimeException {
+    private final int status;
+    private final long retryAfterSeconds;
+
+    public HttpProblem(int status, String message) {
+      this(status, message, -1);
+    }
+
+    public HttpProblem(int status, String message, long retryAfterSeconds) {
+      super(message, null, false, false);
+      this.status = status;
+      this.retryAfterSeconds = retryAfterSeconds;
+    }
+
+    public int status() {
+      return status;
+    }
+
+    public byte[] toResponse() {
+      return new Problem(status, getMessage(), retryAfterSeconds).toResponse();
+    }
+  }
+
+  /** Reads one request with a body of at most {@code maxBody} bytes framed by Content-Length. */
+  public static Request read(SocketChannel ch, int maxBody) throws IOException {
+    RequestHeadParser parser = new RequestHeadParser();
+    ByteBuffer buf = ByteBuffer.allocate(8192);
+    while (true) {
+      if (ch.read(buf) < 0) {
+        throw new HttpProblem(400, "the request ended before its head did");
+      }
+      buf.flip();
+      RequestHeadParser.Result r = parser.feed(buf);
+      if (r instanceof RequestHeadParser.Result.Failed f) {
+        throw new HttpProblem(f.status(), f.reason());
+      }
+      if (r instanceof RequestHeadParser.Result.Done d) {
+        long length = switch (d.head().framing()) {
+          case RequestHead.BodyFraming.None n -> 0;
+          case RequestHead.BodyFraming.Length l -> l.bytes();
+          default -> throw new HttpProblem(400, "send the body with a Content-Length");
+        };
+        if (length > maxBody) {
+          throw new HttpProblem(413, "bodies are at most " + maxBody + " bytes");
+        }
+        ByteBuffer body = ByteBuffer.allocate((int) length);
+        body.put(buf.slice(buf.position(), Math.min(buf.remaining(), body.capacity())));
+        while (body.hasRemaining()) {
+          if (ch.read(body) < 0) {
+            throw new HttpProblem(400, "the body is shorter than its Content-Length");
+          }
+        }
+        return new Request(d.head(), body.array());
+      }
+      buf.compact();
+    }
+  }
+
+  /** A 200 response with a JSON body that must not be cached (it may hold a secret). */
+  public static byte[] ok(JsonNode body) {
+    byte[] json = body.toString().getBytes(StandardCharsets.UTF_8);
+    byte[] head = ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + json.length
+        + "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] out = new byte[head.length + json.length];
+    System.arraycopy(head, 0, out, 0, head.length);
+    System.arraycopy(json, 0, out, head.length, json.length);
+    return out;
+  }
+
+  public static void requireMethod(Request request, String allowed) {
+    if (!request.method().equals(allowed)) {
+      throw new HttpProblem(405, "use " + allowed + " here");
+    }
+  }
+
+  /** A required non-empty string field of a JSON body. */
+  public static String text(JsonNode req, String field) {
+    JsonNode v = req.get(field);
+    if (v == null || !v.isTextual() || v.textValue().isEmpty()) {
+      throw new HttpProblem(400, "'" + field + "' must be a non-empty string");
+    }
+    return v.textValue();
+  }
+}
