@@ -28,6 +28,20 @@ export interface InstallOptions {
   iceServers?: RTCIceServer[];
   /** Link set-up timeout, default 10000 ms. */
   connectTimeoutMs?: number;
+  /** Pick up a share link's `#intrustd-token=` from the page URL (and remove it from the address bar); default true. */
+  tokenFromUrl?: boolean;
+  /** Where the device key and sealed secrets are kept; default IndexedDB (memory where there is none). */
+  store?: { get(key: string): Promise<any>; put(key: string, value: any): Promise<void>; delete(key: string): Promise<void> };
+}
+
+/** Who the page is to the appliance (spec/access.md, the session description). */
+export interface SessionInfo {
+  appliance: string;
+  link: string;
+  persona: { name: string; displayName: string; role: 'owner' | 'admin' | 'member' } | null;
+  session: { id: string; expires: string } | null;
+  tokens: Array<{ id: string; label: string; expires?: string; permissions: string[] }>;
+  permissions: string[];
 }
 
 export interface StatusDetail {
@@ -42,10 +56,29 @@ export interface IntrustdHandle extends EventTarget {
   /** LinkInfo while a link is up, else null. */
   readonly status: LinkInfo | null;
   addEventListener(type: 'status', listener: (ev: CustomEvent<StatusDetail>) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: 'session', listener: (ev: CustomEvent<SessionInfo>) => void, options?: boolean | AddEventListenerOptions): void;
   addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
   /** Restore the original fetch, XMLHttpRequest and WebSocket and close the link. */
   uninstall(): void;
+  /** Log in; the session is bound to this browser's device key. Rejects with IntrustdAccessError. */
+  login(persona: string, password: string, options?: { label?: string }): Promise<SessionInfo>;
+  /** End the session on the appliance and forget it here. */
+  logout(): Promise<SessionInfo>;
+  /** Ask the appliance who this page is now. */
+  session(): Promise<SessionInfo>;
+  /** The last SessionInfo the shim learned, or null. */
+  readonly currentSession: SessionInfo | null;
+  /** Present a token (a share link's secret) and remember it for later links. */
+  presentToken(token: string): Promise<SessionInfo>;
+  /** Show the login dialog (`<dialog class="intrustd-login">`); null if cancelled. */
+  showLogin(options?: { title?: string; persona?: string }): Promise<SessionInfo | null>;
+}
+
+/** The appliance refused a login, session or token. */
+export class IntrustdAccessError extends Error {
+  readonly status: number;
+  readonly retryAfterSeconds: number | null;
 }
 
 /**

@@ -43,3 +43,16 @@ export class WsProtocolError extends IntrustdError {
     this.closeCode = closeCode;
   }
 }
+
+/**
+ * The appliance refused a login, a session or a token (spec/access.md). `status` is its HTTP
+ * status (401 bad credentials, 429 too many attempts, …); `retryAfterSeconds` says when to try
+ * again after a 429, else null.
+ */
+export class IntrustdAccessError extends IntrustdError {
+  constructor(message, status, retryAfterSeconds = null) {
+    super(message);
+    this.status = status;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}

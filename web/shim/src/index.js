@@ -6,5 +6,6 @@ export { parseApplianceId, applianceIdFromPublicKey, isApplianceId } from './id.
 export { signingInput, verifyAnswer } from './signing.js';
 export {
   IntrustdError, IntrustdVerificationError, IntrustdLinkError, InvalidApplianceIdError,
-  FrameError, StreamError, HttpParseError, WsProtocolError,
+  FrameError, StreamError, HttpParseError, WsProtocolError, IntrustdAccessError,
 } from './errors.js';
+export { takeTokenFromFragment } from './access.js';

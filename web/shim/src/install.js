@@ -5,6 +5,8 @@ import { normaliseApps } from './routes.js';
 import { createFetch } from './fetch.js';
 import { createXHRClass } from './xhr.js';
 import { createWebSocketClass } from './websocket.js';
+import { Access, takeTokenFromFragment } from './access.js';
+import { showLogin } from './login-ui.js';
 
 const BACKOFF_START_MS = 250;
 const BACKOFF_MAX_MS = 2000;
@@ -29,20 +31,24 @@ export class LinkManager extends EventTarget {
     return this.link && this.link.state === 'up' ? this.link.info : null;
   }
 
-  /** @returns {Promise<Link>} a link that is up */
+  /** @returns {Promise<Link>} a link that is up, and prepared (session resumed, tokens presented) */
   async get() {
     if (this.closed) throw new TypeError('the shim was uninstalled');
     const current = this.link;
-    if (current && current.state === 'up') return current;
-    if (current && current.state === 'connecting') {
-      await current.ready;
-      return current;
-    }
+    if (current && current.state !== 'down') return this._prepared(current);
     if (!this._starting) {
       this._starting = this._start().finally(() => { this._starting = null; });
     }
-    const link = await this._starting;
+    return this._prepared(await this._starting);
+  }
+
+  /** Waits for the link, then for `options.prepare(link)` once per link; a failed preparation does not fail the link. */
+  async _prepared(link) {
     await link.ready;
+    if (!link._prepared) {
+      link._prepared = this.options.prepare ? this.options.prepare(link).catch(() => {}) : Promise.resolve();
+    }
+    await link._prepared;
     return link;
   }
 
@@ -92,6 +98,8 @@ export class LinkManager extends EventTarget {
  *   apps?: Record<string, string>,
  *   iceServers?: RTCIceServer[],
  *   connectTimeoutMs?: number,
+ *   tokenFromUrl?: boolean,
+ *   store?: {get(key: string): Promise<any>, put(key: string, value: any): Promise<void>, delete(key: string): Promise<void>},
  * }} InstallOptions
  */
 
@@ -108,7 +116,20 @@ export function install(options) {
   const apps = normaliseApps(options.apps);
   const g = globalThis;
   const originals = { fetch: g.fetch, XMLHttpRequest: g.XMLHttpRequest, WebSocket: g.WebSocket };
+  const access = new Access({ appliance, store: options.store });
+  if (options.tokenFromUrl !== false && g.location && typeof g.location.hash === 'string') {
+    // A share link's token rides in the fragment (never sent to a server); take it out of the
+    // address bar so it is not shared further by copying the URL or on a screen.
+    const { token, rest } = takeTokenFromFragment(g.location.hash, appliance);
+    if (token) {
+      access.queueToken(token);
+      if (g.history && typeof g.history.replaceState === 'function') {
+        g.history.replaceState(g.history.state, '', g.location.pathname + g.location.search + rest);
+      }
+    }
+  }
   const manager = new LinkManager({
+    prepare: (link) => access.prepare(link),
     flock: options.flock,
     appliance,
     iceServers: options.iceServers,
@@ -125,7 +146,7 @@ export function install(options) {
   patched.WebSocket = createWebSocketClass({ getLink, apps, NativeWebSocket: originals.WebSocket });
   Object.assign(g, patched);
 
-  return new IntrustdHandle(manager, () => {
+  return new IntrustdHandle(manager, access, () => {
     for (const [name, value] of Object.entries(patched)) {
       if (g[name] === value) g[name] = originals[name];
     }
@@ -135,14 +156,58 @@ export function install(options) {
 
 /** What install() returns. Events: `status` (CustomEvent, detail {state, info, error}). */
 export class IntrustdHandle extends EventTarget {
-  constructor(manager, uninstall) {
+  constructor(manager, access, uninstall) {
     super();
     this._manager = manager;
+    this._access = access;
     this._uninstall = uninstall;
-    manager.addEventListener('status', (ev) => {
-      const copy = typeof CustomEvent === 'function' ? new CustomEvent('status', { detail: ev.detail }) : Object.assign(new Event('status'), { detail: ev.detail });
-      this.dispatchEvent(copy);
-    });
+    for (const [source, type] of [[manager, 'status'], [access, 'session']]) {
+      source.addEventListener(type, (ev) => {
+        const copy = typeof CustomEvent === 'function' ? new CustomEvent(type, { detail: ev.detail }) : Object.assign(new Event(type), { detail: ev.detail });
+        this.dispatchEvent(copy);
+      });
+    }
+  }
+
+  /**
+   * Log in as `persona`. The password goes only through the verified link; the session is
+   * bound to this browser's device key and remembered (sealed) for later page loads.
+   * Rejects with IntrustdAccessError (status 401, or 429 with retryAfterSeconds).
+   * @returns {Promise<import('./access.js').SessionInfo>}
+   */
+  async login(persona, password, { label } = {}) {
+    return this._access.login(await this._manager.get(), persona, password, label);
+  }
+
+  /** End the session on the appliance and forget it here. */
+  async logout() {
+    return this._access.logout(await this._manager.get());
+  }
+
+  /**
+   * Who this page is to the appliance now: persona, tokens, permissions.
+   * @returns {Promise<import('./access.js').SessionInfo>}
+   */
+  async session() {
+    return this._access.refresh(await this._manager.get());
+  }
+
+  /** The last known SessionInfo (null until a session, token or `session()` call said). */
+  get currentSession() {
+    return this._access.current;
+  }
+
+  /** Present a token (the secret of a share link) and remember it for later links. */
+  async presentToken(token) {
+    return this._access.presentToken(await this._manager.get(), token);
+  }
+
+  /**
+   * Show the login dialog (restylable: it is a <dialog class="intrustd-login">); resolves with
+   * the SessionInfo, or null if the visitor cancels.
+   */
+  showLogin(options = {}) {
+    return showLogin(this, options);
   }
 
   /** The current LinkInfo, or null while no link is up. */

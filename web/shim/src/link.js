@@ -8,6 +8,7 @@ import { toB64url, randomBytes } from './bytes.js';
 import { APP_ID } from './routes.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10000;
+export const SESSION_LABEL = 'intrustd/session';
 const DISCONNECTED_GRACE_MS = 5000;
 const KEEPALIVE_LABEL = 'intrustd/keepalive';
 
@@ -306,11 +307,30 @@ export class Link extends EventTarget {
    */
   async openStream(appId) {
     if (!APP_ID.test(appId)) throw new TypeError(`invalid app id ${JSON.stringify(appId)}`);
+    return this._openChannel(`http/${appId}`);
+  }
+
+  /** Open a stream to the appliance's own session API (channel `intrustd/session`, spec/access.md). */
+  async openSessionStream() {
+    return this._openChannel(SESSION_LABEL);
+  }
+
+  /**
+   * This end's DTLS certificate fingerprint as the appliance canonicalises it
+   * (`sha-256 AB:CD:…`): what a session proof names (spec/access.md).
+   */
+  get localFingerprint() {
+    const sdp = this._pc && this._pc.localDescription ? this._pc.localDescription.sdp : '';
+    const m = /^a=fingerprint:(\S+) ([0-9A-Fa-f:]+)\s*$/m.exec(sdp);
+    return m ? `${m[1].toLowerCase()} ${m[2].toUpperCase()}` : null;
+  }
+
+  async _openChannel(label) {
     if (this.state === 'connecting') await this.ready;
     if (this.state !== 'up') throw this.error || new IntrustdLinkError('link is down', 'down');
     let channel;
     try {
-      channel = this._pc.createDataChannel(`http/${appId}`, { ordered: true, protocol: 'intrustd/1' });
+      channel = this._pc.createDataChannel(label, { ordered: true, protocol: 'intrustd/1' });
     } catch (e) {
       const err = new IntrustdLinkError('cannot open a data channel', 'channel-failed', { cause: e });
       this._down(err);

@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import org.intrustd.appliance.access.AppTokenApi;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.egress.EgressProxy;
@@ -24,11 +25,13 @@ final class AppEndpoints implements AutoCloseable {
 
   private final AppSupervisor apps;
   private final Grants grants;
+  private final AppTokenApi tokens;
   private final Map<String, Endpoints> open = new ConcurrentHashMap<>();
 
-  AppEndpoints(AppSupervisor apps, Grants grants) {
+  AppEndpoints(AppSupervisor apps, Grants grants, AppTokenApi tokens) {
     this.apps = apps;
     this.grants = grants;
+    this.tokens = tokens;
     grants.onChange(id -> Optional.ofNullable(open.get(id)).ifPresent(e -> e.egress().recheck()));
   }
 
@@ -42,7 +45,7 @@ final class AppEndpoints implements AutoCloseable {
       } catch (IOException e) {
         throw new AppException("cannot listen on " + egressSocket + ": " + e.getMessage(), e);
       }
-      return new Endpoints(AppCallGateway.start(id, apps.paths(id).daemonSocket(), grants, apps), egress);
+      return new Endpoints(AppCallGateway.start(id, apps.paths(id).daemonSocket(), grants, apps, tokens), egress);
     });
   }
 

@@ -4,16 +4,20 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.util.Set;
+import java.util.stream.Collectors;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.intrustd.appliance.access.AccessLog;
 import org.intrustd.appliance.access.AccessStore;
+import org.intrustd.appliance.access.AppTokenApi;
 import org.intrustd.appliance.access.LinkAccess;
 import org.intrustd.appliance.access.LoginLimiter;
 import org.intrustd.appliance.access.SessionApi;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppLauncher;
+import org.intrustd.appliance.apps.AppManifest;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.control.ControlServer;
@@ -82,19 +86,23 @@ public final class ApplianceDaemon implements AutoCloseable {
     AppSupervisor apps = new AppSupervisor(registry, launcher, config.stateDir(),
         config.appStartTimeout(), config.appIdleTimeout(), InstantSource.system());
     Grants grants = Grants.load(config.stateDir());
-    AppEndpoints endpoints = new AppEndpoints(apps, grants);
-    Installer installer = new Installer(config.stateDir(), registry, apps, endpoints::open, id -> {
-      endpoints.close(id);
-      grants.forget(id);
-    });
-    installer.recover();
-    registry.all().forEach(app -> endpoints.open(app.id()));
     Path db = config.stateDir().resolve("appliance.db");
     PersonaStore personas = PersonaStore.open(db);
     AccessStore access = AccessStore.open(db);
     AccessLog accessLog = AccessLog.open(db, config.accessLogDetail());
     LinkAccess linkAccess = new LinkAccess(identity.id(), access, personas, config.publicApps(), InstantSource.system());
     access.onRevoke(linkAccess::enforce);
+    AppTokenApi appTokens = new AppTokenApi(identity.id(), access, linkAccess, id -> apps.installed().stream()
+        .filter(a -> a.id().equals(id)).findFirst()
+        .map(a -> a.manifest().defines().stream().map(AppManifest.Permission::name).collect(Collectors.toSet()))
+        .orElse(Set.of()));
+    AppEndpoints endpoints = new AppEndpoints(apps, grants, appTokens);
+    Installer installer = new Installer(config.stateDir(), registry, apps, endpoints::open, id -> {
+      endpoints.close(id);
+      grants.forget(id);
+    });
+    installer.recover();
+    registry.all().forEach(app -> endpoints.open(app.id()));
     Path sessionSocket = config.stateDir().resolve("run").resolve("session.sock");
     SessionApi sessionApi;
     try {

@@ -71,6 +71,23 @@ public final class LinkAccess {
 
   private record Open(String app, Revocable channel) {}
 
+  /**
+   * Who made an admitted request, as of its admission: what an app may act for when it asks the
+   * daemon to mint a token "for this request" (docs/spec/access.md, app API).
+   */
+  public record Requester(String app, String link, Optional<String> persona, List<Permission> holds, Instant expires) {}
+
+  static final java.time.Duration REQUEST_LIFETIME = java.time.Duration.ofMinutes(10);
+  private static final int MAX_REQUESTS = 10_000;
+  private static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
+  private final Map<String, Requester> requests = java.util.Collections.synchronizedMap(
+      new java.util.LinkedHashMap<>(256, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Requester> eldest) {
+          return size() > MAX_REQUESTS;
+        }
+      });
+
   private final ApplianceId appliance;
   private final AccessStore store;
   private final PersonaStore personas;
@@ -167,7 +184,22 @@ public final class LinkAccess {
         .filter(x -> x.app().equals(app) || x.equals(Permission.ADMIN)).forEach(forApp::add);
     TrustedHeaders.Caller caller = new TrustedHeaders.Caller(appliance.toString(), Optional.of(linkId), personaName,
         p.persona().map(x -> x.role().label()), tokenIds, forApp, Optional.empty());
-    return new Decision.Admitted(TrustedHeaders.format(caller), personaName, tokenIds, allowing.get().source());
+    Map<String, String> headers = new java.util.LinkedHashMap<>(TrustedHeaders.format(caller));
+    byte[] id = new byte[16];
+    RANDOM.nextBytes(id);
+    String requestId = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(id);
+    // Only a logged-in persona can have tokens minted for it; a token's visitor acts for no one.
+    Optional<String> persona = p.persona().map(PersonaStore.Persona::name);
+    requests.put(requestId, new Requester(app, linkId, persona, List.copyOf(forApp),
+        clock.instant().plus(REQUEST_LIFETIME)));
+    headers.put(TrustedHeaders.REQUEST, requestId);
+    return new Decision.Admitted(headers, personaName, tokenIds, allowing.get().source());
+  }
+
+  /** The requester behind a request id the daemon gave {@code app}, if it is recent. */
+  public Optional<Requester> requester(String app, String requestId) {
+    Requester r = requestId == null ? null : requests.get(requestId);
+    return r != null && r.app().equals(app) && clock.instant().isBefore(r.expires()) ? Optional.of(r) : Optional.empty();
   }
 
   /** Remembers an admitted channel until the returned action is run (when it ends). */

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.lang.System.Logger.Level;
-import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -16,6 +15,8 @@ import java.util.Set;
 import org.intrustd.appliance.access.AccessException;
 import org.intrustd.appliance.access.AccessLog;
 import org.intrustd.appliance.access.AccessStore;
+import org.intrustd.appliance.access.AppTokenApi;
+import org.intrustd.appliance.access.DurationText;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.net.LocalHttp;
 import org.intrustd.appliance.net.LocalHttp.HttpProblem;
@@ -198,17 +199,8 @@ final class AccessApi {
     return JSON.createObjectNode().put("dropped", log.dropped()).set("entries", out);
   }
 
-  private ObjectNode describe(AccessStore.Token t) {
-    ObjectNode n = JSON.createObjectNode().put("id", t.id()).put("label", t.label()).put("creator", t.creator())
-        .put("created", t.created().toString()).put("uses", t.uses());
-    ArrayNode perms = n.putArray("permissions");
-    t.permissions().forEach(p -> perms.add(p.toString()));
-    t.persona().ifPresent(p -> n.put("persona", p));
-    t.createdFromApp().ifPresent(a -> n.put("createdFromApp", a));
-    t.expires().ifPresent(e -> n.put("expires", e.toString()));
-    t.maxUses().ifPresent(m -> n.put("maxUses", m));
-    t.revoked().ifPresent(r -> n.put("revoked", r.toString()));
-    return n;
+  private static ObjectNode describe(AccessStore.Token t) {
+    return AppTokenApi.describe(t);
   }
 
   private String subject(String text) {
@@ -247,23 +239,9 @@ final class AccessApi {
       return instant(LocalHttp.text(req, "expires"), "expires");
     }
     if (req.hasNonNull("expiresIn")) {
-      return Optional.of(Instant.now().plus(duration(LocalHttp.text(req, "expiresIn"))));
+      return Optional.of(Instant.now().plus(DurationText.parse(LocalHttp.text(req, "expiresIn"))));
     }
     return Optional.empty();
-  }
-
-  /** "30m", "12h", "7d", "2w". */
-  static Duration duration(String text) {
-    if (!text.matches("[1-9][0-9]{0,5}[mhdw]")) {
-      throw new HttpProblem(400, "a duration is a number and m, h, d or w (e.g. 7d), not '" + text + "'");
-    }
-    long n = Long.parseLong(text.substring(0, text.length() - 1));
-    return switch (text.charAt(text.length() - 1)) {
-      case 'm' -> Duration.ofMinutes(n);
-      case 'h' -> Duration.ofHours(n);
-      case 'd' -> Duration.ofDays(n);
-      default -> Duration.ofDays(7 * n);
-    };
   }
 
   private static Optional<Instant> instant(String text, String field) {

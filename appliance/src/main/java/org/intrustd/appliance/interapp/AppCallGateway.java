@@ -8,8 +8,11 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import org.intrustd.appliance.access.AccessException;
+import org.intrustd.appliance.access.AppTokenApi;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.net.LocalHttp;
 import org.intrustd.appliance.net.UnixServer;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.proxy.BodyFramer;
@@ -18,6 +21,7 @@ import org.intrustd.appliance.proxy.RequestHead;
 import org.intrustd.appliance.proxy.RequestHead.BodyFraming;
 import org.intrustd.appliance.proxy.RequestHeadParser;
 import org.intrustd.appliance.proxy.RequestRewriter;
+import org.intrustd.core.access.Permission;
 
 /**
  * How one app calls another: the daemon listens on {@code daemon.sock} in the caller's socket
@@ -37,17 +41,22 @@ public final class AppCallGateway implements AutoCloseable {
   private final String caller;
   private final Grants grants;
   private final AppSupervisor apps;
+  private final AppTokenApi tokens;
   private UnixServer server;
 
-  private AppCallGateway(String caller, Grants grants, AppSupervisor apps) {
+  private AppCallGateway(String caller, Grants grants, AppSupervisor apps, AppTokenApi tokens) {
     this.caller = caller;
     this.grants = grants;
     this.apps = apps;
+    this.tokens = tokens;
   }
 
-  /** Listens on {@code socket} for calls from the app {@code caller}. */
-  public static AppCallGateway start(String caller, Path socket, Grants grants, AppSupervisor apps) {
-    AppCallGateway gateway = new AppCallGateway(caller, grants, apps);
+  /**
+   * Listens on {@code socket} for calls from the app {@code caller}: to other apps, and with
+   * {@code Host: intrustd} to the daemon's {@link AppTokenApi}.
+   */
+  public static AppCallGateway start(String caller, Path socket, Grants grants, AppSupervisor apps, AppTokenApi tokens) {
+    AppCallGateway gateway = new AppCallGateway(caller, grants, apps, tokens);
     try {
       // The directory (the app's own, mode 0700) is the gate; the app's uid must be able to connect.
       gateway.server = UnixServer.start(socket, "rw-rw-rw-", "app-calls-" + caller, gateway::serve);
@@ -79,6 +88,10 @@ public final class AppCallGateway implements AutoCloseable {
         }
       }
       String target = head.first("Host").map(h -> h.replaceFirst(":\\d+$", "").toLowerCase(Locale.ROOT)).orElse("");
+      if (target.equals(Permission.DAEMON)) {
+        askDaemon(from, head, buf);
+        return;
+      }
       if (!apps.isInstalled(target)) {
         refuse(from, 404, "no app named '" + target + "' (name it in the Host header)");
         return;
@@ -93,6 +106,19 @@ public final class AppCallGateway implements AutoCloseable {
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "app call from {0} ended: {1}", caller, e.getMessage());
     }
+  }
+
+  private void askDaemon(SocketChannel from, RequestHead head, ByteBuffer rest) throws IOException {
+    byte[] response;
+    try {
+      LocalHttp.Request request = new LocalHttp.Request(head, LocalHttp.readBody(from, head, rest, AppTokenApi.MAX_BODY));
+      response = LocalHttp.ok(tokens.handle(caller, request));
+    } catch (LocalHttp.HttpProblem p) {
+      response = p.toResponse();
+    } catch (AccessException e) {
+      response = new Problem(e.status(), e.getMessage()).toResponse();
+    }
+    writeAll(from, ByteBuffer.wrap(response));
   }
 
   private void forward(SocketChannel from, ByteBuffer pending, RequestHead head, String target) throws IOException {

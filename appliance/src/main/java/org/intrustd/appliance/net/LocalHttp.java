@@ -125,25 +125,33 @@ public final class LocalHttp {
         throw new HttpProblem(f.status(), f.reason());
       }
       if (r instanceof RequestHeadParser.Result.Done d) {
-        long length = switch (d.head().framing()) {
-          case RequestHead.BodyFraming.None n -> 0;
-          case RequestHead.BodyFraming.Length l -> l.bytes();
-          default -> throw new HttpProblem(400, "send the body with a Content-Length");
-        };
-        if (length > maxBody) {
-          throw new HttpProblem(413, "bodies are at most " + maxBody + " bytes");
-        }
-        ByteBuffer body = ByteBuffer.allocate((int) length);
-        body.put(buf.slice(buf.position(), Math.min(buf.remaining(), body.capacity())));
-        while (body.hasRemaining()) {
-          if (ch.read(body) < 0) {
-            throw new HttpProblem(400, "the body is shorter than its Content-Length");
-          }
-        }
-        return new Request(d.head(), body.array());
+        return new Request(d.head(), readBody(ch, d.head(), buf, maxBody));
       }
       buf.compact();
     }
+  }
+
+  /**
+   * Reads the body of a request whose head has been parsed; {@code rest} holds the bytes that
+   * followed the head. Content-Length only, at most {@code maxBody} bytes.
+   */
+  public static byte[] readBody(SocketChannel ch, RequestHead head, ByteBuffer rest, int maxBody) throws IOException {
+    long length = switch (head.framing()) {
+      case RequestHead.BodyFraming.None n -> 0;
+      case RequestHead.BodyFraming.Length l -> l.bytes();
+      default -> throw new HttpProblem(400, "send the body with a Content-Length");
+    };
+    if (length > maxBody) {
+      throw new HttpProblem(413, "bodies are at most " + maxBody + " bytes");
+    }
+    ByteBuffer body = ByteBuffer.allocate((int) length);
+    body.put(rest.slice(rest.position(), Math.min(rest.remaining(), body.capacity())));
+    while (body.hasRemaining()) {
+      if (ch.read(body) < 0) {
+        throw new HttpProblem(400, "the body is shorter than its Content-Length");
+      }
+    }
+    return body.array();
   }
 
   /** A 200 response with a JSON body that must not be cached (it may hold a secret). */

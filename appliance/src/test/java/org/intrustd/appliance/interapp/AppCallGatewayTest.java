@@ -19,6 +19,14 @@ import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.testing.Apps;
 import org.intrustd.appliance.testing.InProcessLauncher;
+import org.intrustd.appliance.testing.TestAccess;
+import org.intrustd.appliance.access.AccessStore;
+import org.intrustd.appliance.access.LinkAccess;
+import org.intrustd.appliance.personas.PersonaStore;
+import org.intrustd.core.access.Permission;
+import org.intrustd.core.access.TrustedHeaders;
+import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -32,6 +40,7 @@ class AppCallGatewayTest {
   private Grants grants;
   private AppCallGateway gateway;
   private Path daemonSocket;
+  private TestAccess access;
 
   @BeforeEach
   void start() {
@@ -41,13 +50,15 @@ class AppCallGatewayTest {
         Duration.ofMinutes(10), InstantSource.system());
     grants = Grants.load(state);
     daemonSocket = apps.paths("photos").daemonSocket();
-    gateway = AppCallGateway.start("photos", daemonSocket, grants, apps);
+    access = new TestAccess(state, Map.of("photos", Set.of("view", "edit")));
+    gateway = AppCallGateway.start("photos", daemonSocket, grants, apps, access.tokens);
   }
 
   @AfterEach
   void stop() {
     gateway.close();
     apps.close();
+    access.close();
   }
 
   private String call(String request) {
@@ -103,5 +114,63 @@ class AppCallGatewayTest {
     assertThat(call("\u0000\u0001garbage\r\n\r\n")).startsWith("HTTP/1.1 400");
     assertThat(call("GET /echo?msg=x HTTP/1.1\r\nHost: photos\r\n\r\n")).as("not even itself without a grant")
         .startsWith("HTTP/1.1 403");
+  }
+
+  // ------------------------------------------------------------------ tokens minted by apps
+
+  /** A request to photos from `persona` (logged in on a fresh link), as the proxy admits it: its X-Intrustd-Request. */
+  private String requestFrom(String persona, String linkId) {
+    access.links.register(linkId, "sha-256 AA");
+    AccessStore.NewSession s = access.store.createSession(persona, new byte[] {1}, "test");
+    access.links.bindSession(linkId, s.session());
+    LinkAccess.Decision d = access.links.admit(linkId, "photos");
+    assertThat(d).isInstanceOf(LinkAccess.Decision.Admitted.class);
+    return ((LinkAccess.Decision.Admitted) d).headers().get(TrustedHeaders.REQUEST);
+  }
+
+  private String mint(String json) {
+    return call("POST /v1/tokens HTTP/1.1\r\nHost: intrustd\r\nContent-Length: " + json.getBytes(StandardCharsets.UTF_8).length
+        + "\r\n\r\n" + json);
+  }
+
+  @Test
+  void anAppMintsATokenForThePersonBehindARequestOnlyWithinWhatTheyHold() {
+    access.personas.create("bob", "Bob", PersonaStore.Role.MEMBER, "bob's password");
+    access.store.grant(AccessStore.persona("bob"), Permission.parse("intrustd+perm://photos/view?album=a"));
+    String request = requestFrom("bob", "l1");
+    String ok = mint("{\"request\": \"" + request + "\", \"permissions\": [\"intrustd+perm://photos/view?album=a\"],"
+        + " \"label\": \"album a\", \"expiresIn\": \"7d\"}");
+    assertThat(ok).startsWith("HTTP/1.1 200").contains("\"secret\":\"it1_").contains("\"createdFromApp\":\"photos\"")
+        .contains("\"persona\":\"bob\"");
+    // Beyond what bob holds, beyond what photos defines, for another app, or without a real request: refused.
+    assertThat(mint("{\"request\": \"" + request + "\", \"permissions\": [\"intrustd+perm://photos/view?album=b\"]}"))
+        .startsWith("HTTP/1.1 403").contains("bob does not hold");
+    assertThat(mint("{\"request\": \"" + request + "\", \"permissions\": [\"intrustd+perm://photos/delete\"]}"))
+        .startsWith("HTTP/1.1 403").contains("only share permissions it defines");
+    assertThat(mint("{\"request\": \"" + request + "\", \"permissions\": [\"intrustd+perm://notes/view\"]}"))
+        .startsWith("HTTP/1.1 403");
+    assertThat(mint("{\"request\": \"made-up\", \"permissions\": [\"intrustd+perm://photos/view?album=a\"]}"))
+        .startsWith("HTTP/1.1 403").contains("X-Intrustd-Request");
+    assertThat(mint("not json")).startsWith("HTTP/1.1 400");
+    // The app lists and revokes what it minted, and nothing else.
+    String list = call("GET /v1/tokens HTTP/1.1\r\nHost: intrustd\r\n\r\n");
+    assertThat(list).startsWith("HTTP/1.1 200").contains("album a");
+    String id = access.store.tokens(false).get(0).id();
+    assertThat(call("DELETE /v1/tokens/" + id + " HTTP/1.1\r\nHost: intrustd\r\n\r\n")).startsWith("HTTP/1.1 200");
+    assertThat(access.store.token(id).orElseThrow().revoked()).isPresent();
+  }
+
+  @Test
+  void aTokenMintedByAnAppNarrowsWhenThePersonaLosesTheGrant() {
+    access.personas.create("carol", "Carol", PersonaStore.Role.MEMBER, "carol's password");
+    Permission view = Permission.parse("intrustd+perm://photos/view");
+    access.store.grant(AccessStore.persona("carol"), view);
+    String answer = mint("{\"request\": \"" + requestFrom("carol", "l2") + "\", \"permissions\": [\"" + view + "\"]}");
+    String secret = answer.replaceAll("(?s).*\"secret\":\"(it1_[^\"]+)\".*", "$1");
+    access.links.register("visitor", "sha-256 BB");
+    access.links.attachToken("visitor", access.store.redeem(secret, java.time.Instant.now()));
+    assertThat(access.links.admit("visitor", "photos")).isInstanceOf(LinkAccess.Decision.Admitted.class);
+    access.store.revokeGrant(AccessStore.persona("carol"), view);
+    assertThat(access.links.admit("visitor", "photos")).isInstanceOf(LinkAccess.Decision.Refused.class);
   }
 }

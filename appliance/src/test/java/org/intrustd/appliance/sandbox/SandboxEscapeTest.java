@@ -49,6 +49,7 @@ class SandboxEscapeTest {
   private Path probe;
   private Grants grants;
   private AppCallGateway gateway;
+  private org.intrustd.appliance.testing.TestAccess access;
   private EgressProxy egress;
   private EchoServer allowedEcho;
   private EchoServer otherEcho;
@@ -77,7 +78,8 @@ class SandboxEscapeTest {
 
     apps = supervisor(SandboxLauncher.create(state), state, appDirs);
     grants = Grants.load(state);
-    gateway = AppCallGateway.start("probe", apps.paths("probe").daemonSocket(), grants, apps);
+    access = new org.intrustd.appliance.testing.TestAccess(state, java.util.Map.of());
+    gateway = AppCallGateway.start("probe", apps.paths("probe").daemonSocket(), grants, apps, access.tokens);
     egress = EgressProxy.start("probe", apps.paths("probe").egressSocket(),
         () -> grants.of("probe").internet().map(InternetGrant::parse));
     grants.onChange(id -> egress.recheck());
@@ -106,6 +108,9 @@ class SandboxEscapeTest {
   void stop() throws IOException {
     if (gateway != null) {
       gateway.close();
+    }
+    if (access != null) {
+      access.close();
     }
     if (egress != null) {
       egress.close();
