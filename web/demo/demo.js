@@ -100,6 +100,22 @@ async function main() {
     fail('install', e);
     return;
   }
+  // Logins happen inside the link (docs/sharing.md); `hello` is public in the demo, so they are optional here.
+  const visitor = (info) => {
+    const who = info && info.persona;
+    document.getElementById('visitor').textContent = who ? `${who.displayName} (${who.role})`
+      : info && info.tokens.length ? `share link: ${info.tokens.map((t) => t.label).join(', ')}` : 'not logged in';
+    document.getElementById('login').textContent = who ? 'Log out' : 'Log in';
+  };
+  handle.addEventListener('session', (ev) => visitor(ev.detail));
+  document.getElementById('login').addEventListener('click', async () => {
+    try {
+      if (handle.currentSession && handle.currentSession.persona) await handle.logout();
+      else await handle.showLogin();
+    } catch (e) {
+      fail('login', e);
+    }
+  });
   handle.addEventListener('status', (ev) => {
     const { state, info } = ev.detail;
     if (state === 'up' && info) showLink(info);

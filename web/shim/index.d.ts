@@ -67,6 +67,12 @@ export interface IntrustdHandle extends EventTarget {
   logout(): Promise<SessionInfo>;
   /** Ask the appliance who this page is now. */
   session(): Promise<SessionInfo>;
+  /** The logged-in persona's sessions (its browsers). */
+  sessions(): Promise<Array<{ id: string; label: string; created: string; lastUsed: string; expires: string; current: boolean }>>;
+  /** End one of them (a lost phone); resolves with the rest. */
+  endSession(id: string): Promise<Array<{ id: string; label: string; created: string; lastUsed: string; expires: string; current: boolean }>>;
+  /** The logged-in persona's picture (a data: URL), or null. */
+  avatar(): Promise<string | null>;
   /** The last SessionInfo the shim learned, or null. */
   readonly currentSession: SessionInfo | null;
   /** Present a token (a share link's secret) and remember it for later links. */

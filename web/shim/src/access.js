@@ -140,8 +140,8 @@ export class Access extends EventTarget {
     const fingerprint = link.localFingerprint;
     if (!fingerprint) throw new IntrustdAccessError('the link has no certificate fingerprint', 400);
     const { keyPair } = await this._device();
-    const message = `${PROOF_CONTEXT}\n${this.appliance}\n${fingerprint}\n${sessionId}`;
-    const sig = await subtle().sign({ name: 'ECDSA', hash: 'SHA-256' }, keyPair.privateKey, utf8(message));
+    const sig = await subtle().sign({ name: 'ECDSA', hash: 'SHA-256' }, keyPair.privateKey,
+      utf8(proofMessage(this.appliance, fingerprint, sessionId)));
     return toB64url(new Uint8Array(sig));
   }
 
@@ -176,9 +176,29 @@ export class Access extends EventTarget {
     if (TOKEN.test(token)) this._pendingTokens.push(token);
   }
 
+  /** The logged-in persona's sessions (its browsers), the current one marked. */
+  async sessions(link) {
+    return (await this.call(link, 'GET', '/v1/sessions')).sessions;
+  }
+
+  /** Ends another of the persona's sessions (a lost phone, say). */
+  async endSession(link, id) {
+    return (await this.call(link, 'DELETE', `/v1/sessions/${encodeURIComponent(id)}`)).sessions;
+  }
+
+  /** The logged-in persona's picture as a data: URL, or null. */
+  async avatar(link) {
+    return (await this.call(link, 'GET', '/v1/avatar')).avatar;
+  }
+
   async refresh(link) {
     return this._update(await this.call(link, 'GET', '/v1/session'));
   }
+}
+
+/** What a device signs to resume session `sessionId` on the link whose certificate has `fingerprint`. */
+export function proofMessage(appliance, fingerprint, sessionId) {
+  return `${PROOF_CONTEXT}\n${appliance}\n${fingerprint}\n${sessionId}`;
 }
 
 /**

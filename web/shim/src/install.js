@@ -192,6 +192,21 @@ export class IntrustdHandle extends EventTarget {
     return this._access.refresh(await this._manager.get());
   }
 
+  /** The logged-in persona's sessions: [{id, label, created, lastUsed, expires, current}]. */
+  async sessions() {
+    return this._access.sessions(await this._manager.get());
+  }
+
+  /** End one of the persona's sessions (e.g. a lost phone); resolves with the remaining ones. */
+  async endSession(id) {
+    return this._access.endSession(await this._manager.get(), id);
+  }
+
+  /** The logged-in persona's picture (a data: URL), or null if it has none. */
+  async avatar() {
+    return this._access.avatar(await this._manager.get());
+  }
+
   /** The last known SessionInfo (null until a session, token or `session()` call said). */
   get currentSession() {
     return this._access.current;

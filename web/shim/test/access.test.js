@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { webcrypto } from 'node:crypto';
-import { Access, takeTokenFromFragment } from '../src/access.js';
+import { Access, takeTokenFromFragment, proofMessage } from '../src/access.js';
 import { MemoryStore } from '../src/keystore.js';
 import { IntrustdAccessError } from '../src/errors.js';
 import { FakeLink, channelPair, serve } from './fakes.js';
@@ -160,4 +160,17 @@ test('takeTokenFromFragment never throws on any fragment', () => {
     assert.ok(r.token === null || typeof r.token === 'string');
     assert.ok(!r.rest.includes('intrustd-token='), s);
   }
+});
+
+test('session-proof vectors: the valid proof verifies under WebCrypto, the invalid ones do not', async () => {
+  const { loadVectors } = await import('./vectors.js');
+  const v = loadVectors('session-proof.json');
+  const verify = async (x) => {
+    const key = await webcrypto.subtle.importKey('spki', fromB64url(x.deviceKey), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['verify']);
+    const message = proofMessage(x.appliance, x.fingerprint, x.sessionId);
+    return webcrypto.subtle.verify({ name: 'ECDSA', hash: 'SHA-256' }, key, fromB64url(x.proof), new TextEncoder().encode(message));
+  };
+  assert.equal(proofMessage(v.valid.appliance, v.valid.fingerprint, v.valid.sessionId), v.valid.message);
+  assert.equal(await verify(v.valid), true);
+  for (const bad of v.invalid) assert.equal(await verify(bad), false, bad.why);
 });

@@ -30,6 +30,10 @@ final class ApplianceOptions {
       description = "How much of each request's target the access log keeps (default: ${DEFAULT-VALUE}).")
   String accessLogDetail;
 
+  @Option(names = "--access-log-days", paramLabel = "DAYS", defaultValue = "90",
+      description = "How many days of access log to keep (default: ${DEFAULT-VALUE}).")
+  int accessLogDays;
+
   @Option(names = "--no-sandbox",
       description = "Run apps as plain child processes with no isolation at all (development only).")
   boolean noSandbox;
@@ -37,7 +41,8 @@ final class ApplianceOptions {
   /** The appliance's configuration from these options. */
   org.intrustd.appliance.ApplianceConfig config(java.net.URI flock) {
     return org.intrustd.appliance.ApplianceConfig.of(state(), flock, name, apps).withPublicApps(publicApps)
-        .withAccessLog(org.intrustd.appliance.access.AccessLog.Detail.parse(accessLogDetail), java.time.Duration.ofDays(90));
+        .withAccessLog(org.intrustd.appliance.access.AccessLog.Detail.parse(accessLogDetail),
+            java.time.Duration.ofDays(Math.max(1, accessLogDays)));
   }
 
   Path state() {

@@ -21,7 +21,7 @@ import picocli.CommandLine.Parameters;
 @Command(name = "persona", mixinStandardHelpOptions = true,
     description = "List, add and remove the appliance's personas (its users) and change their passwords.",
     subcommands = {PersonaCommand.ListPersonas.class, PersonaCommand.Add.class, PersonaCommand.Passwd.class,
-        PersonaCommand.Remove.class})
+        PersonaCommand.Remove.class, PersonaCommand.Avatar.class})
 final class PersonaCommand {
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -112,6 +112,37 @@ final class PersonaCommand {
     @Override
     public Integer call() {
       return call("DELETE", "/v1/personas/" + encode(name), null, p -> "removed " + name);
+    }
+  }
+
+  @Command(name = "avatar", mixinStandardHelpOptions = true,
+      description = "Set a persona's picture (PNG, JPEG or WebP, at most 48 KiB), or remove it.")
+  static final class Avatar extends ControlCommand {
+    @Parameters(index = "0", paramLabel = "NAME")
+    String name;
+
+    @Parameters(index = "1", paramLabel = "FILE", arity = "0..1")
+    java.nio.file.Path file;
+
+    @Option(names = "--remove", description = "Remove the picture.")
+    boolean remove;
+
+    @Override
+    public Integer call() {
+      if (remove == (file != null)) {
+        throw new ParameterException(spec.commandLine(), "give a FILE, or --remove");
+      }
+      if (remove) {
+        return call("DELETE", "/v1/personas/" + encode(name) + "/avatar", null, p -> "removed the picture of " + name);
+      }
+      byte[] image;
+      try {
+        image = java.nio.file.Files.readAllBytes(file);
+      } catch (IOException e) {
+        throw new ParameterException(spec.commandLine(), "cannot read " + file + ": " + e.getMessage());
+      }
+      var body = JSON.createObjectNode().put("data", java.util.Base64.getEncoder().encodeToString(image));
+      return call("PUT", "/v1/personas/" + encode(name) + "/avatar", body, p -> "set the picture of " + name);
     }
   }
 }

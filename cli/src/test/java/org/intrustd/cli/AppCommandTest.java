@@ -128,6 +128,26 @@ class AppCommandTest {
   }
 
   @Test
+  void personaAvatarsAreSetFromAFileAndRemoved() throws Exception {
+    String st = state.toString();
+    try (PersonaStore store = PersonaStore.open(state.resolve("appliance.db"))) {
+      store.create("alice", "Alice", PersonaStore.Role.MEMBER, "alice's password");
+    }
+    Path png = tmp.resolve("a.png");
+    Files.write(png, new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13});
+    Run set = Run.run("persona", "avatar", "alice", png.toString(), "--state", st);
+    assertThat(set.exit()).as(set.err()).isZero();
+    assertThat(set.out()).contains("set the picture of alice");
+    Path text = tmp.resolve("a.txt");
+    Files.writeString(text, "not an image");
+    Run bad = Run.run("persona", "avatar", "alice", text.toString(), "--state", st);
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.err()).contains("PNG, JPEG or WebP");
+    assertThat(Run.run("persona", "avatar", "alice", "--remove", "--state", st).exit()).isZero();
+    assertThat(Run.run("persona", "avatar", "alice", "--state", st).exit()).isEqualTo(2);
+  }
+
+  @Test
   void refusalsAreExitOneWithTheReason() {
     Run unknownApp = Run.run("app", "grant", "nope", "internet", "--state", state.toString());
     assertThat(unknownApp.exit()).isEqualTo(1);

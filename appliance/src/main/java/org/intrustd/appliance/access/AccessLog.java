@@ -3,7 +3,7 @@ package org.intrustd.appliance.access;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import org.intrustd.appliance.db.Sqlite;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -33,6 +33,8 @@ public final class AccessLog implements AutoCloseable {
   static final int QUEUE = 10_000;
   private static final int BATCH = 256;
   public static final int MAX_QUERY = 1000;
+  /** The id of the queue entry {@link #flush} sends through; never stored. */
+  private static final long FLUSH_MARKER = -1;
 
   /** How much of a request's target the log keeps. */
   public enum Detail {
@@ -70,6 +72,8 @@ public final class AccessLog implements AutoCloseable {
   private final Detail detail;
   private final BlockingQueue<Entry> queue = new ArrayBlockingQueue<>(QUEUE);
   private final AtomicLong dropped = new AtomicLong();
+  /** Callers of {@link #flush} waiting for the writer to pass their marker. */
+  private final List<CountDownLatch> flushes = new ArrayList<>();
   private final Thread writer;
   private volatile boolean closing;
 
@@ -81,11 +85,8 @@ public final class AccessLog implements AutoCloseable {
 
   public static AccessLog open(Path file, Detail detail) {
     try {
-      Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+      Connection db = Sqlite.open(file, false);
       try (Statement s = db.createStatement()) {
-        s.execute("PRAGMA journal_mode=WAL");
-        s.execute("PRAGMA synchronous=NORMAL");
-        s.execute("PRAGMA busy_timeout=5000");
         s.execute("""
             CREATE TABLE IF NOT EXISTS access_log (
               id INTEGER PRIMARY KEY,
@@ -107,7 +108,7 @@ public final class AccessLog implements AutoCloseable {
         s.execute("CREATE INDEX IF NOT EXISTS access_log_persona ON access_log(persona, at)");
       }
       return new AccessLog(db, detail);
-    } catch (SQLException e) {
+    } catch (java.io.IOException | SQLException e) {
       throw new AccessException(500, "cannot open the access log in " + file + ": " + e.getMessage(), -1, e);
     }
   }
@@ -137,15 +138,13 @@ public final class AccessLog implements AutoCloseable {
   /** Waits until everything queued before this call is stored (tests, shutdown). */
   public void flush() throws InterruptedException {
     CountDownLatch done = new CountDownLatch(1);
-    Entry marker = new Entry(-1, Instant.EPOCH, "", Optional.empty(), List.of(), "", "", "", 0, 0, 0, 0, "", "");
+    Entry marker = new Entry(FLUSH_MARKER, Instant.EPOCH, "", Optional.empty(), List.of(), "", "", "", 0, 0, 0, 0, "", "");
     synchronized (flushes) {
       flushes.add(done);
     }
     queue.put(marker);
     done.await(10, TimeUnit.SECONDS);
   }
-
-  private final List<CountDownLatch> flushes = new ArrayList<>();
 
   private void writeLoop() {
     List<Entry> batch = new ArrayList<>(BATCH);
@@ -161,7 +160,7 @@ public final class AccessLog implements AutoCloseable {
       } catch (InterruptedException e) {
         closing = true;
       } finally {
-        if (batch.stream().anyMatch(x -> x.id() == -1)) {
+        if (batch.stream().anyMatch(x -> x.id() == FLUSH_MARKER)) {
           synchronized (flushes) {
             flushes.forEach(CountDownLatch::countDown);
             flushes.clear();
@@ -179,7 +178,7 @@ public final class AccessLog implements AutoCloseable {
             result, grant_ref) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
         db.setAutoCommit(false);
         for (Entry e : batch) {
-          if (e.id() == -1) {
+          if (e.id() == FLUSH_MARKER) {
             continue;
           }
           ps.setLong(1, e.at().toEpochMilli());

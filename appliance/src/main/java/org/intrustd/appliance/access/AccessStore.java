@@ -1,9 +1,8 @@
 package org.intrustd.appliance.access;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import org.intrustd.appliance.db.Sqlite;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -76,12 +75,8 @@ public final class AccessStore implements AutoCloseable {
 
   public static AccessStore open(Path file) {
     try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+      Connection db = Sqlite.open(file, true);
       try (Statement s = db.createStatement()) {
-        s.execute("PRAGMA journal_mode=WAL");
-        s.execute("PRAGMA synchronous=FULL");
-        s.execute("PRAGMA busy_timeout=5000");
         s.execute("""
             CREATE TABLE IF NOT EXISTS grants (
               subject TEXT NOT NULL,

@@ -87,7 +87,22 @@ public final class SessionApi implements AutoCloseable {
   private JsonNode handle(Request request, String link) {
     List<String> path = request.path();
     String route = String.join("/", path);
+    if (path.size() == 3 && route.startsWith("v1/sessions/")) {
+      LocalHttp.requireMethod(request, "DELETE");
+      return revokeOwn(link, path.get(2));
+    }
     return switch (route) {
+      case "v1/avatar" -> {
+        LocalHttp.requireMethod(request, "GET");
+        PersonaStore.Persona me = links.principal(link).persona()
+            .orElseThrow(() -> new AccessException(401, "log in first"));
+        yield LocalHttp.JSON.createObjectNode().put("avatar", personas.avatar(me.name())
+            .map(a -> "data:" + a.type() + ";base64," + Base64.getEncoder().encodeToString(a.data())).orElse(null));
+      }
+      case "v1/sessions" -> {
+        LocalHttp.requireMethod(request, "GET");
+        yield ownSessions(link);
+      }
       case "v1/session" -> {
         LocalHttp.requireMethod(request, "GET");
         yield describe(link);
@@ -187,6 +202,31 @@ public final class SessionApi implements AutoCloseable {
     int ended = store.revokeSessionsOf(persona.name(), p.session().map(AccessStore.Session::id));
     LOG.log(Level.INFO, "[{0}] ''{1}'' changed their password; {2} other sessions ended", link, persona.name(), ended);
     return describe(link);
+  }
+
+  /** The logged-in persona's live sessions (its browsers), the link's own marked. */
+  private JsonNode ownSessions(String link) {
+    LinkAccess.Principal p = links.principal(link);
+    PersonaStore.Persona persona = p.persona().orElseThrow(() -> new AccessException(401, "log in first"));
+    ArrayNode out = LocalHttp.JSON.createArrayNode();
+    for (AccessStore.Session s : store.sessions(Optional.of(persona.name()))) {
+      out.addObject().put("id", s.id()).put("label", s.label()).put("created", s.created().toString())
+          .put("lastUsed", s.lastUsed().toString()).put("expires", s.expires().toString())
+          .put("current", p.session().map(c -> c.id().equals(s.id())).orElse(false));
+    }
+    return LocalHttp.JSON.createObjectNode().set("sessions", out);
+  }
+
+  /** Ends one of the logged-in persona's sessions (another browser of theirs, say a lost phone). */
+  private JsonNode revokeOwn(String link, String id) {
+    PersonaStore.Persona persona = links.principal(link).persona()
+        .orElseThrow(() -> new AccessException(401, "log in first"));
+    if (store.session(id).filter(s -> s.persona().equals(persona.name())).isEmpty()) {
+      throw new AccessException(404, "you have no live session with id '" + id + "'");
+    }
+    store.revokeSession(id);
+    LOG.log(Level.INFO, "[{0}] ''{1}'' ended their session {2}", link, persona.name(), id);
+    return ownSessions(link);
   }
 
   /** {@code GET /v1/session}: the appliance, the persona (if logged in), tokens and permissions held. */

@@ -31,6 +31,7 @@ import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.personas.PersonaException;
 import org.intrustd.appliance.personas.PersonaStore;
 import org.intrustd.appliance.proxy.Problem;
+import org.intrustd.core.access.Permission;
 import org.intrustd.core.id.ApplianceId;
 
 /**
@@ -41,7 +42,7 @@ import org.intrustd.core.id.ApplianceId;
  */
 public final class ControlServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.control");
-  static final int MAX_BODY = 64 * 1024;
+  static final int MAX_BODY = 128 * 1024;
   private static final int MAX_LOG_LINES = 10_000;
   private static final ObjectMapper JSON = LocalHttp.JSON;
 
@@ -193,6 +194,19 @@ public final class ControlServer implements AutoCloseable {
       LOG.log(Level.INFO, "persona {0} removed", path.get(2));
       return LocalHttp.ok(JSON.createObjectNode().put("removed", path.get(2)));
     }
+    if (path.size() == 4 && path.get(3).equals("avatar") && (method.equals("PUT") || method.equals("DELETE"))) {
+      byte[] image = null;
+      if (method.equals("PUT")) {
+        try {
+          image = java.util.Base64.getDecoder().decode(LocalHttp.text(request.json(), "data"));
+        } catch (IllegalArgumentException e) {
+          throw new HttpProblem(400, "'data' must be the image in base64");
+        }
+      }
+      personas.setAvatar(path.get(2), image);
+      LOG.log(Level.INFO, "avatar of persona {0} {1}", path.get(2), image == null ? "removed" : "set");
+      return LocalHttp.ok(describe(personas.find(path.get(2)).orElseThrow()));
+    }
     if (path.size() == 4 && path.get(3).equals("password") && method.equals("POST")) {
       personas.setPassword(path.get(2), LocalHttp.text(request.json(), "password"));
       access.store().revokeSessionsOf(path.get(2), java.util.Optional.empty());
@@ -200,7 +214,7 @@ public final class ControlServer implements AutoCloseable {
       return LocalHttp.ok(describe(personas.find(path.get(2)).orElseThrow()));
     }
     throw new HttpProblem(405, "use GET or POST /v1/personas, POST /v1/personas/<name>/password,"
-        + " DELETE /v1/personas/<name>");
+        + " PUT or DELETE /v1/personas/<name>/avatar, DELETE /v1/personas/<name>");
   }
 
   private static ObjectNode describe(PersonaStore.Persona p) {
@@ -222,7 +236,7 @@ public final class ControlServer implements AutoCloseable {
         throw new HttpProblem(400, "hosts must be an array of \"host:port\" strings");
       }
       h.forEach(x -> hosts.add(x.asText()));
-      String name = permission.textValue();
+      String name = appGrantName(permission.textValue());
       if (name.startsWith(Grants.APP_PREFIX) && apps.installed().stream().noneMatch(a -> a.id().equals(name.substring(4)))) {
         throw new HttpProblem(404, "no app named '" + name.substring(4) + "' to grant access to");
       }
@@ -231,13 +245,33 @@ public final class ControlServer implements AutoCloseable {
       return LocalHttp.ok(describe(app));
     }
     if (path.size() == 5 && method.equals("DELETE")) {
-      if (!grants.revoke(app.id(), path.get(4))) {
+      if (!grants.revoke(app.id(), appGrantName(path.get(4)))) {
         throw new HttpProblem(404, "app '" + app.id() + "' does not have the permission '" + path.get(4) + "'");
       }
       LOG.log(Level.INFO, "revoked {0} from app {1}", path.get(4), app.id());
       return LocalHttp.ok(describe(app));
     }
     throw new HttpProblem(405, "use POST /v1/apps/<id>/grants or DELETE /v1/apps/<id>/grants/<permission>");
+  }
+
+  /**
+   * An app's grant by its short name ({@code internet}, {@code app:<id>}) or as the daemon-level
+   * permission it is (docs/spec/access.md): {@code intrustd+perm://intrustd/internet} and
+   * {@code intrustd+perm://intrustd/call?app=<id>}.
+   */
+  private static String appGrantName(String text) {
+    if (!text.startsWith(Permission.SCHEME)) {
+      return text;
+    }
+    Permission p = Permission.tryParse(text).orElseThrow(() -> new HttpProblem(400, "'" + text + "' is not a permission"));
+    if (p.app().equals(Permission.DAEMON) && p.name().equals("internet") && p.params().isEmpty()) {
+      return "internet";
+    }
+    if (p.app().equals(Permission.DAEMON) && p.name().equals("call") && p.params().size() == 1 && p.param("app").isPresent()) {
+      return Grants.APP_PREFIX + p.param("app").get();
+    }
+    throw new HttpProblem(400, "apps are granted intrustd+perm://intrustd/internet or intrustd+perm://intrustd/call?app=<id>,"
+        + " not " + text);
   }
 
   private byte[] logs(InstalledApp app, Map<String, String> query) {

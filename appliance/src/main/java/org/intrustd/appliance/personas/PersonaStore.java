@@ -1,9 +1,8 @@
 package org.intrustd.appliance.personas;
 
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
+import org.intrustd.appliance.db.Sqlite;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -59,12 +58,8 @@ public final class PersonaStore implements AutoCloseable {
   /** Opens (creating if needed) the database file. */
   public static PersonaStore open(Path file) {
     try {
-      Files.createDirectories(file.toAbsolutePath().getParent());
-      Connection db = DriverManager.getConnection("jdbc:sqlite:" + file.toAbsolutePath());
+      Connection db = Sqlite.open(file, true);
       try (Statement s = db.createStatement()) {
-        s.execute("PRAGMA journal_mode=WAL");
-        s.execute("PRAGMA synchronous=FULL");
-        s.execute("PRAGMA busy_timeout=5000");
         s.execute("""
             CREATE TABLE IF NOT EXISTS personas (
               name TEXT PRIMARY KEY,
@@ -72,6 +67,9 @@ public final class PersonaStore implements AutoCloseable {
               role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
               password_hash TEXT NOT NULL,
               created_at INTEGER NOT NULL)""");
+        if (!columns(s, "personas").contains("avatar")) {
+          s.execute("ALTER TABLE personas ADD COLUMN avatar BLOB");
+        }
         // The database itself keeps "one owner", whatever the code above it does.
         s.execute("CREATE UNIQUE INDEX IF NOT EXISTS one_owner ON personas(role) WHERE role = 'owner'");
       }
@@ -79,6 +77,68 @@ public final class PersonaStore implements AutoCloseable {
     } catch (java.io.IOException | SQLException e) {
       throw new PersonaException("cannot open the persona database " + file + ": " + e.getMessage(), e);
     }
+  }
+
+  private static java.util.Set<String> columns(Statement s, String table) throws SQLException {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    try (ResultSet rs = s.executeQuery("PRAGMA table_info(" + table + ")")) {
+      while (rs.next()) {
+        out.add(rs.getString("name"));
+      }
+    }
+    return out;
+  }
+
+  /** The largest avatar kept: a small picture for a login screen, not a photo. */
+  public static final int MAX_AVATAR = 48 * 1024;
+
+  /** An avatar image and its media type. */
+  public record Avatar(String type, byte[] data) {}
+
+  /** Sets (or, with null, removes) a persona's avatar: a PNG, JPEG or WebP of at most {@link #MAX_AVATAR} bytes. */
+  public synchronized void setAvatar(String name, byte[] image) {
+    if (image != null) {
+      if (image.length > MAX_AVATAR) {
+        throw new PersonaException("an avatar is at most " + MAX_AVATAR / 1024 + " KiB");
+      }
+      mediaType(image).orElseThrow(() -> new PersonaException("an avatar is a PNG, JPEG or WebP image"));
+    }
+    try (PreparedStatement ps = db.prepareStatement("UPDATE personas SET avatar = ? WHERE name = ?")) {
+      ps.setBytes(1, image);
+      ps.setString(2, name);
+      if (ps.executeUpdate() == 0) {
+        throw new PersonaException("no persona named '" + name + "'");
+      }
+    } catch (SQLException e) {
+      throw new PersonaException("cannot change persona: " + e.getMessage(), e);
+    }
+  }
+
+  public synchronized Optional<Avatar> avatar(String name) {
+    try (PreparedStatement ps = db.prepareStatement("SELECT avatar FROM personas WHERE name = ?")) {
+      ps.setString(1, name);
+      try (ResultSet rs = ps.executeQuery()) {
+        byte[] data = rs.next() ? rs.getBytes(1) : null;
+        return data == null ? Optional.empty() : mediaType(data).map(t -> new Avatar(t, data));
+      }
+    } catch (SQLException e) {
+      throw new PersonaException("cannot read persona '" + name + "': " + e.getMessage(), e);
+    }
+  }
+
+  /** The image type from the file's magic bytes; only the three formats every browser shows. */
+  static Optional<String> mediaType(byte[] b) {
+    if (b.length > 8 && (b[0] & 0xff) == 0x89 && b[1] == 'P' && b[2] == 'N' && b[3] == 'G') {
+      return Optional.of("image/png");
+    }
+    if (b.length > 3 && (b[0] & 0xff) == 0xff && (b[1] & 0xff) == 0xd8 && (b[2] & 0xff) == 0xff) {
+      return Optional.of("image/jpeg");
+    }
+    if (b.length > 12 && b[0] == 'R' && b[1] == 'I' && b[2] == 'F' && b[3] == 'F' && b[8] == 'W' && b[9] == 'E'
+        && b[10] == 'B' && b[11] == 'P') {
+      return Optional.of("image/webp");
+    }
+    return Optional.empty();
   }
 
   public synchronized Persona create(String name, String displayName, Role role, String password) {

@@ -314,6 +314,26 @@ class AccessIntegrationTest {
     daemonLogHas("revoked", token.get("id").asText());
   }
 
+  @Test
+  void removingAPersonaClosesItsOpenWebSocketAndEndsItsSessions() throws Exception {
+    ok(control.call("POST", "/v1/personas", json("name", "frank", "password", "frank's password")));
+    ok(control.call("POST", "/v1/grants", json("subject", "persona:frank", "permission", "intrustd+perm://hello/chat")));
+    try (TestLink link = newLink()) {
+      assertThat(login(link, "frank", "frank's password", device()).status()).isEqualTo(200);
+      StreamChannel ws = link.open("http/hello", "intrustd/1");
+      ws.send("GET /ws HTTP/1.1\r\nHost: hello\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+      assertThat(HttpResponse.readHead(ws).status()).isEqualTo(101);
+      long removedAt = System.nanoTime();
+      ok(control.call("DELETE", "/v1/personas/frank", null));
+      ws.awaitTerminal();
+      long millis = (System.nanoTime() - removedAt) / 1_000_000;
+      assertThat(millis).as("closed %d ms after the removal", millis).isLessThan(1000);
+      assertThat(ok(control.call("GET", "/v1/sessions?persona=frank", null)).get("sessions")).isEmpty();
+      assertThat(body(link.session("GET", "/v1/session", null)).get("persona").isNull()).isTrue();
+    }
+  }
+
   private static void daemonLogHas(String result, String tokenId) throws Exception {
     JsonNode log = ok(control.call("GET", "/v1/access-log?token=" + tokenId, null));
     assertThat(log.get("entries").findValuesAsText("result")).contains(result);
@@ -344,6 +364,25 @@ class AccessIntegrationTest {
       assertThat(changed.status()).as(changed.text()).isEqualTo(200);
       assertThat(get(a, "/whoami").status()).isEqualTo(200);
       assertThat(get(b, "/whoami").status()).as("the other browser is logged out").isEqualTo(403);
+      JsonNode mine = body(a.session("GET", "/v1/sessions", null)).get("sessions");
+      assertThat(mine).hasSize(1);
+      assertThat(mine.get(0).get("current").asBoolean()).isTrue();
+    }
+  }
+
+  @Test
+  void aPersonaListsItsBrowsersAndEndsAnother() throws Exception {
+    ok(control.call("POST", "/v1/personas", json("name", "erin", "password", "erin's password")));
+    ok(control.call("POST", "/v1/grants", json("subject", "persona:erin", "permission", "intrustd+perm://hello/x")));
+    try (TestLink laptop = newLink(); TestLink phone = newLink()) {
+      login(laptop, "erin", "erin's password", device());
+      String phoneSession = body(login(phone, "erin", "erin's password", device())).at("/newSession/id").asText();
+      assertThat(body(laptop.session("GET", "/v1/sessions", null)).get("sessions")).hasSize(2);
+      assertThat(laptop.session("DELETE", "/v1/sessions/nope", null).status()).isEqualTo(404);
+      HttpResponse ended = laptop.session("DELETE", "/v1/sessions/" + phoneSession, null);
+      assertThat(ended.status()).as(ended.text()).isEqualTo(200);
+      assertThat(get(phone, "/whoami").status()).isEqualTo(403);
+      assertThat(get(laptop, "/whoami").status()).isEqualTo(200);
     }
   }
 

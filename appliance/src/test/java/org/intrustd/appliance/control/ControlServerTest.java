@@ -179,4 +179,15 @@ class ControlServerTest {
       return "";
     }
   }
+
+  @Test
+  void appGrantsMayBeNamedAsDaemonPermissions() throws IOException {
+    ok("POST", "/v1/apps/photos/grants", "{\"permission\": \"intrustd+perm://intrustd/call?app=hello\"}");
+    assertThat(grants.of("photos").openApps()).containsExactly("hello");
+    ok("DELETE", "/v1/apps/photos/grants/intrustd%2Bperm:%2F%2Fintrustd%2Fcall%3Fapp%3Dhello", null);
+    assertThat(grants.of("photos").openApps()).isEmpty();
+    ok("POST", "/v1/apps/photos/grants", "{\"permission\": \"intrustd+perm://intrustd/internet\", \"hosts\": [\"example.org:443\"]}");
+    assertThat(grants.of("photos").internet()).isPresent();
+    refused("POST", "/v1/apps/photos/grants", "{\"permission\": \"intrustd+perm://intrustd/admin\"}", 400);
+  }
 }

@@ -125,4 +125,29 @@ class PersonaStoreTest {
       assertThat(store.list()).hasSize(3);
     }
   }
+
+  @Test
+  void avatarsAreSmallImagesOfAKnownTypeAndSurviveReopening() {
+    byte[] png = new byte[200];
+    System.arraycopy(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'}, 0, png, 0, 8);
+    Path file = dir.resolve("appliance.db");
+    try (PersonaStore store = PersonaStore.open(file)) {
+      store.create("alice", "Alice", PersonaStore.Role.OWNER, "alice's password");
+      assertThat(store.avatar("alice")).isEmpty();
+      store.setAvatar("alice", png);
+      assertThatThrownBy(() -> store.setAvatar("alice", "<svg onload=alert(1)>".getBytes()))
+          .hasMessageContaining("PNG, JPEG or WebP");
+      assertThatThrownBy(() -> store.setAvatar("alice", java.util.Arrays.copyOf(png, PersonaStore.MAX_AVATAR + 1)))
+          .hasMessageContaining("at most 48 KiB");
+      assertThatThrownBy(() -> store.setAvatar("nobody", png)).hasMessageContaining("no persona named 'nobody'");
+    }
+    try (PersonaStore store = PersonaStore.open(file)) {
+      assertThat(store.avatar("alice")).hasValueSatisfying(a -> {
+        assertThat(a.type()).isEqualTo("image/png");
+        assertThat(a.data()).isEqualTo(png);
+      });
+      store.setAvatar("alice", null);
+      assertThat(store.avatar("alice")).isEmpty();
+    }
+  }
 }
