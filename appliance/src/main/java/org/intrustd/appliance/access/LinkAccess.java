@@ -149,7 +149,13 @@ public final class LinkAccess {
 
   /** The caller on a link as of now (expired or revoked credentials dropped). */
   public Principal principal(String linkId) {
-    LinkState s = state(linkId);
+    return standing(state(linkId)).principal();
+  }
+
+  /** A principal and where each of its permissions came from. */
+  private record Standing(Principal principal, List<Held> held) {}
+
+  private Standing standing(LinkState s) {
     Instant now = clock.instant();
     Optional<AccessStore.Session> session = Optional.ofNullable(s.sessionId).flatMap(store::session);
     Optional<PersonaStore.Persona> persona = session.flatMap(x -> personas.find(x.persona()));
@@ -157,8 +163,9 @@ public final class LinkAccess {
     for (String id : s.tokenIds) {
       store.token(id).filter(t -> t.refusal(now).isEmpty()).ifPresent(tokens::add);
     }
-    List<Permission> perms = held(persona, tokens).stream().map(Held::permission).distinct().toList();
-    return new Principal(persona, session, tokens, perms);
+    List<Held> held = held(persona, tokens);
+    List<Permission> perms = held.stream().map(Held::permission).distinct().toList();
+    return new Standing(new Principal(persona, session, tokens, perms), held);
   }
 
   /** Whether the caller on {@code linkId} may open {@code app}, and with which trusted headers. */
@@ -167,8 +174,9 @@ public final class LinkAccess {
     if (s == null) {
       return new Decision.Refused(403, "this link is closing", Optional.empty(), List.of());
     }
-    Principal p = principal(linkId);
-    List<Held> held = held(p.persona(), p.tokens());
+    Standing standing = standing(s);
+    Principal p = standing.principal();
+    List<Held> held = standing.held();
     Optional<String> personaName = p.persona().map(PersonaStore.Persona::name)
         .or(() -> p.tokens().stream().flatMap(t -> t.persona().stream()).findFirst());
     List<String> tokenIds = p.tokens().stream().map(AccessStore.Token::id).toList();

@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.State;
 @Measurement(iterations = 5, time = 1)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 public class RequestHeadParserBench {
-  static final String HEAD = String.join("\r\n",
+  public static final String HEAD = String.join("\r\n",
       "GET /stream?bytes=268435456 HTTP/1.1",
       "Host: hello",
       "Connection: keep-alive",
