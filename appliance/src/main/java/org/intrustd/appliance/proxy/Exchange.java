@@ -14,6 +14,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicLong;
+import org.intrustd.appliance.access.LinkAccess;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.proxy.RequestHead.BodyFraming;
 import org.intrustd.link.Channel;
@@ -29,7 +31,7 @@ import org.intrustd.link.frame.StreamFrame;
  * exactly its body to the socket, while a second virtual thread pumps the app's response back
  * as DATA frames. Memory per exchange is bounded by the queue and one 64 KiB buffer.
  */
-final class Exchange implements Channel.Handler, org.intrustd.appliance.access.LinkAccess.Revocable {
+final class Exchange implements Channel.Handler, LinkAccess.Revocable {
   private static final System.Logger LOG = System.getLogger("intrustd.proxy");
   private static final int QUEUE_MESSAGES = 64;
   private static final long LINGER_SECONDS = 30;
@@ -79,8 +81,8 @@ final class Exchange implements Channel.Handler, org.intrustd.appliance.access.L
   private volatile RequestHead head;
   private volatile int status;
   private volatile String failure;
-  private final java.util.concurrent.atomic.AtomicLong bytesIn = new java.util.concurrent.atomic.AtomicLong();
-  private final java.util.concurrent.atomic.AtomicLong bytesOut = new java.util.concurrent.atomic.AtomicLong();
+  private final AtomicLong bytesIn = new AtomicLong();
+  private final AtomicLong bytesOut = new AtomicLong();
 
   /**
    * Admits a request once its head has arrived (so the decision is as of the request, not of
@@ -208,9 +210,6 @@ final class Exchange implements Channel.Handler, org.intrustd.appliance.access.L
       ByteBuffer rest = null;
       RequestHead head = null;
       while (head == null) {
-        if (revoked) {
-          throw new Abort("access revoked", false);
-        }
         switch (next()) {
           case Event.Bytes b -> {
             switch (parser.feed(b.data())) {
