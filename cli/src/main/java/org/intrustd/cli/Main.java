@@ -8,7 +8,8 @@ import picocli.CommandLine.Command;
     description = "Self-host your data on your own box; reach it from any browser, peer to peer.",
     subcommands = {DemoCommand.class, FlockCommand.class, ApplianceCommand.class, IdCommand.class,
         AppCommand.class, PersonaCommand.class, BundleCommand.class, AccessCommand.Grant.class,
-        AccessCommand.Token.class, AccessCommand.Session.class, AccessCommand.AccessLogCommand.class})
+        AccessCommand.Token.class, AccessCommand.Session.class, AccessCommand.AccessLogCommand.class,
+        DoctorCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));

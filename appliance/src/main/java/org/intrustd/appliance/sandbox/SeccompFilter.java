@@ -64,6 +64,11 @@ public final class SeccompFilter {
 
   private SeccompFilter() {}
 
+  /** How many system calls the filter denies (for reports). */
+  public static int deniedCount() {
+    return DENIED.size();
+  }
+
   /** The filter for this machine, or empty where there is no table for its architecture. */
   public static Optional<byte[]> forThisMachine() {
     String arch = System.getProperty("os.arch");
