@@ -111,13 +111,13 @@ public final class ApplianceDaemon implements AutoCloseable {
     } catch (IOException e) {
       throw new AppException("cannot listen on " + sessionSocket + ": " + e.getMessage(), e);
     }
-    ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
-        personas,
-        access, accessLog);
     ChannelProxy proxy = new ChannelProxy(apps, identity.id(), linkAccess, accessLog, sessionSocket);
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy, linkAccess);
     FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), sessions);
     sessions.attach(flock);
+    ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
+        personas, access, accessLog, () -> new ControlServer.Status(config.name(), config.flock(), flock.isRegistered(),
+            sessions.liveLinks(), config.stateDir()));
     ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("housekeeping").daemon().factory());
     housekeeping.scheduleWithFixedDelay(apps::stopIdle, 30, 30, TimeUnit.SECONDS);

@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, FlockCommand.class, ApplianceCommand.class, IdCommand.class,
         AppCommand.class, PersonaCommand.class, BundleCommand.class, AccessCommand.Grant.class,
         AccessCommand.Token.class, AccessCommand.Session.class, AccessCommand.AccessLogCommand.class,
-        DoctorCommand.class})
+        DoctorCommand.class, StatusCommand.class})
 public final class Main {
   public static void main(String[] args) {
     System.exit(commandLine().execute(args));

@@ -51,7 +51,8 @@ class AppCommandTest {
     Path db = state.resolve("appliance.db");
     control = ControlServer.start(ApplianceDaemon.controlSocket(state), ApplianceId.fromPublicKey(new byte[32]), apps,
         Grants.load(state), new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
-        AccessStore.open(db), AccessLog.open(db, AccessLog.Detail.PATH));
+        AccessStore.open(db), AccessLog.open(db, AccessLog.Detail.PATH),
+        () -> new ControlServer.Status("test box", java.net.URI.create("ws://127.0.0.1:1"), true, 2, state));
   }
 
   @AfterEach
@@ -145,6 +146,16 @@ class AppCommandTest {
     assertThat(bad.err()).contains("PNG, JPEG or WebP");
     assertThat(Run.run("persona", "avatar", "alice", "--remove", "--state", st).exit()).isZero();
     assertThat(Run.run("persona", "avatar", "alice", "--state", st).exit()).isEqualTo(2);
+  }
+
+  @Test
+  void statusPrintsTheOverviewAndJson() throws Exception {
+    Run text = Run.run("status", "--state", state.toString());
+    assertThat(text.exit()).as(text.err()).isZero();
+    assertThat(text.out()).contains("test box").contains("registered with ws://127.0.0.1:1").contains("links     2")
+        .contains("not claimed").containsPattern("notes +2.1 +stopped");
+    Run json = Run.run("status", "--json", "--state", state.toString());
+    assertThat(new ObjectMapper().readTree(json.out()).get("links").asInt()).isEqualTo(2);
   }
 
   @Test

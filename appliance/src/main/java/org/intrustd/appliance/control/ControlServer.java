@@ -51,10 +51,17 @@ public final class ControlServer implements AutoCloseable {
   private final Installer installer;
   private final PersonaStore personas;
   private final AccessApi access;
+  private final ApplianceId appliance;
+  private final java.util.function.Supplier<Status> status;
   private UnixServer server;
 
-  private ControlServer(AppSupervisor apps, Grants grants, Installer installer, PersonaStore personas,
-      AccessApi access) {
+  /** What the daemon is doing now, for {@code GET /v1/status}. */
+  public record Status(String name, java.net.URI flock, boolean registered, int links, Path stateDir) {}
+
+  private ControlServer(ApplianceId appliance, AppSupervisor apps, Grants grants, Installer installer,
+      PersonaStore personas, AccessApi access, java.util.function.Supplier<Status> status) {
+    this.appliance = appliance;
+    this.status = status;
     this.apps = apps;
     this.grants = grants;
     this.installer = installer;
@@ -63,9 +70,10 @@ public final class ControlServer implements AutoCloseable {
   }
 
   public static ControlServer start(Path socket, ApplianceId appliance, AppSupervisor apps, Grants grants,
-      Installer installer, PersonaStore personas, AccessStore accessStore, AccessLog accessLog) {
-    ControlServer control = new ControlServer(apps, grants, installer, personas,
-        new AccessApi(appliance, accessStore, accessLog, personas, apps));
+      Installer installer, PersonaStore personas, AccessStore accessStore, AccessLog accessLog,
+      java.util.function.Supplier<Status> status) {
+    ControlServer control = new ControlServer(appliance, apps, grants, installer, personas,
+        new AccessApi(appliance, accessStore, accessLog, personas, apps), status);
     try {
       control.server = UnixServer.start(socket, "rw-------", "control-accept", control::serve);
     } catch (IOException e) {
@@ -106,6 +114,10 @@ public final class ControlServer implements AutoCloseable {
     String target = request.head().target();
     Map<String, String> query = request.query();
     List<String> path = request.path();
+    if (path.size() == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
+      LocalHttp.requireMethod(request, "GET");
+      return LocalHttp.ok(status());
+    }
     if (path.size() >= 2 && path.get(0).equals("v1") && path.get(1).equals("personas")) {
       return personas(request, path);
     }
@@ -215,6 +227,51 @@ public final class ControlServer implements AutoCloseable {
     }
     throw new HttpProblem(405, "use GET or POST /v1/personas, POST /v1/personas/<name>/password,"
         + " PUT or DELETE /v1/personas/<name>/avatar, DELETE /v1/personas/<name>");
+  }
+
+  /** {@code GET /v1/status}: the overview the admin app's first page and {@code intrustd status} show. */
+  private ObjectNode status() {
+    Status now = status.get();
+    ObjectNode out = JSON.createObjectNode().put("appliance", appliance.toString()).put("name", now.name());
+    out.putObject("flock").put("url", now.flock().toString()).put("registered", now.registered());
+    out.put("links", now.links());
+    out.put("claimed", personas.owner().isPresent()).put("personas", personas.list().size());
+    ArrayNode list = out.putArray("apps");
+    apps.installed().forEach(a -> list.addObject().put("id", a.id()).put("version", a.manifest().version())
+        .put("running", apps.running().contains(a.id())));
+    ObjectNode storage = out.putObject("storage").put("stateDir", now.stateDir().toString())
+        .put("dataBytes", sizeOf(now.stateDir().resolve("data")));
+    try {
+      storage.put("freeBytes", Files.getFileStore(now.stateDir()).getUsableSpace());
+    } catch (IOException e) {
+      storage.putNull("freeBytes");
+    }
+    return out;
+  }
+
+  /** Bytes in the files under {@code dir} (0 if it does not exist); unreadable parts are skipped. */
+  private static long sizeOf(Path dir) {
+    if (!Files.isDirectory(dir)) {
+      return 0;
+    }
+    long[] total = {0};
+    try {
+      Files.walkFileTree(dir, new java.nio.file.SimpleFileVisitor<>() {
+        @Override
+        public java.nio.file.FileVisitResult visitFile(Path file, java.nio.file.attribute.BasicFileAttributes attrs) {
+          total[0] += attrs.size();
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public java.nio.file.FileVisitResult visitFileFailed(Path file, IOException e) {
+          return java.nio.file.FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      // a partial total is still an answer
+    }
+    return total[0];
   }
 
   private static ObjectNode describe(PersonaStore.Persona p) {

@@ -171,6 +171,11 @@ public final class LinkSessions implements FlockConnection.Handler, AutoCloseabl
     }
   }
 
+  /** Links that are set up or being set up. */
+  public int liveLinks() {
+    return live.size();
+  }
+
   @Override
   public void close() {
     live.forEach(Link::close);

@@ -58,7 +58,8 @@ class ControlServerTest {
         org.intrustd.core.id.ApplianceId.fromPublicKey(new byte[32]), apps, grants,
         new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
         org.intrustd.appliance.access.AccessStore.open(db),
-        org.intrustd.appliance.access.AccessLog.open(db, org.intrustd.appliance.access.AccessLog.Detail.PATH));
+        org.intrustd.appliance.access.AccessLog.open(db, org.intrustd.appliance.access.AccessLog.Detail.PATH),
+        () -> new ControlServer.Status("test box", java.net.URI.create("ws://127.0.0.1:1"), false, 0, state));
     client = new ControlClient(state.resolve("control.sock"));
   }
 
@@ -189,5 +190,17 @@ class ControlServerTest {
     ok("POST", "/v1/apps/photos/grants", "{\"permission\": \"intrustd+perm://intrustd/internet\", \"hosts\": [\"example.org:443\"]}");
     assertThat(grants.of("photos").internet()).isPresent();
     refused("POST", "/v1/apps/photos/grants", "{\"permission\": \"intrustd+perm://intrustd/admin\"}", 400);
+  }
+
+  @Test
+  void statusGivesTheOverview() throws IOException {
+    JsonNode s = ok("GET", "/v1/status", null);
+    assertThat(s.get("name").asText()).isEqualTo("test box");
+    assertThat(s.at("/flock/registered").asBoolean()).isFalse();
+    assertThat(s.get("claimed").asBoolean()).isFalse();
+    assertThat(s.get("apps").findValuesAsText("id")).containsExactlyInAnyOrder("hello", "photos");
+    assertThat(s.at("/storage/dataBytes").asLong()).isZero();
+    assertThat(s.at("/storage/freeBytes").asLong()).isPositive();
+    refused("POST", "/v1/status", "{}", 405);
   }
 }
