@@ -47,4 +47,15 @@ class MainTest {
     assertThat(badFlock.exit()).isEqualTo(1);
     assertThat(badFlock.err()).contains("ws:// or wss://");
   }
+
+  @Test
+  void helpDocumentsExitCodesAndCompletionIsGenerated() {
+    Run help = Run.run("--help");
+    assertThat(help.exit()).isZero();
+    assertThat(help.out()).contains("Exit codes: 0 done").contains("generate-completion").contains("doctor")
+        .contains("token");
+    Run completion = Run.run("generate-completion");
+    assertThat(completion.exit()).isZero();
+    assertThat(completion.out()).contains("complete -F").contains("token").contains("access-log");
+  }
 }

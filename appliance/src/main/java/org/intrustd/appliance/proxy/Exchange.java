@@ -35,6 +35,8 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
   private static final System.Logger LOG = System.getLogger("intrustd.proxy");
   private static final int QUEUE_MESSAGES = 64;
   private static final long LINGER_SECONDS = 30;
+  /** How long a refused channel may take to open before it is closed without a RESET. */
+  private static final long REFUSE_PATIENCE_SECONDS = 5;
   private static final byte[] SWITCHING = "HTTP/1.1 101 ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /** What the channel delivered, in order. */
@@ -118,26 +120,38 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
     channel.close();
   }
 
-  /** Refuses a channel that is not ours: RESET with a reason, then close. */
+  /**
+   * Refuses a channel that is not ours: RESET with a reason once it is open, then close. The
+   * close does not wait for the engine's open event: libwebrtc does not always report one for
+   * a channel that is closed at once, and a client must never be left with a channel that
+   * neither answers nor closes.
+   */
   static void refuse(Channel channel, String reason) {
+    CompletableFuture<Void> opened = new CompletableFuture<>();
     channel.setHandler(new Channel.Handler() {
       @Override
       public void onOpen() {
-        Thread.ofVirtual().start(() -> {
-          try {
-            channel.send(StreamFrame.encode(new StreamFrame.Reset(reason)));
-          } catch (InterruptedException | LinkException e) {
-            // the client left already
-          }
-          channel.close();
-        });
+        opened.complete(null);
       }
 
       @Override
       public void onMessage(ByteBuffer data, boolean binary) {}
 
       @Override
-      public void onClose() {}
+      public void onClose() {
+        opened.complete(null);
+      }
+    });
+    Thread.ofVirtual().start(() -> {
+      try {
+        opened.get(REFUSE_PATIENCE_SECONDS, TimeUnit.SECONDS);
+        if (channel.isOpen()) {
+          channel.send(StreamFrame.encode(new StreamFrame.Reset(reason)));
+        }
+      } catch (InterruptedException | LinkException | ExecutionException | TimeoutException e) {
+        // the client left already, or the engine never said "open": close regardless
+      }
+      channel.close();
     });
   }
 
