@@ -111,7 +111,7 @@ async function main() {
   document.getElementById('login').addEventListener('click', async () => {
     try {
       if (handle.currentSession && handle.currentSession.persona) await handle.logout();
-      else await handle.showLogin();
+      else await handle.showLogin({ claim: !(await handle.session()).claimed });
     } catch (e) {
       fail('login', e);
     }

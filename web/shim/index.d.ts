@@ -38,6 +38,8 @@ export interface InstallOptions {
 export interface SessionInfo {
   appliance: string;
   link: string;
+  /** Whether the appliance has an owner; until then only its public apps open. */
+  claimed: boolean;
   persona: { name: string; displayName: string; role: 'owner' | 'admin' | 'member' } | null;
   session: { id: string; expires: string } | null;
   tokens: Array<{ id: string; label: string; expires?: string; permissions: string[] }>;
@@ -63,6 +65,8 @@ export interface IntrustdHandle extends EventTarget {
   uninstall(): void;
   /** Log in; the session is bound to this browser's device key. Rejects with IntrustdAccessError. */
   login(persona: string, password: string, options?: { label?: string }): Promise<SessionInfo>;
+  /** Claim a new appliance with the code it printed; `persona` becomes its owner, logged in. */
+  claim(code: string, persona: string, password: string, options?: { displayName?: string; label?: string }): Promise<SessionInfo>;
   /** End the session on the appliance and forget it here. */
   logout(): Promise<SessionInfo>;
   /** Ask the appliance who this page is now. */
@@ -78,7 +82,7 @@ export interface IntrustdHandle extends EventTarget {
   /** Present a token (a share link's secret) and remember it for later links. */
   presentToken(token: string): Promise<SessionInfo>;
   /** Show the login dialog (`<dialog class="intrustd-login">`); null if cancelled. */
-  showLogin(options?: { title?: string; persona?: string }): Promise<SessionInfo | null>;
+  showLogin(options?: { title?: string; persona?: string; claim?: boolean }): Promise<SessionInfo | null>;
 }
 
 /** The appliance refused a login, session or token. */

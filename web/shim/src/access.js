@@ -147,9 +147,18 @@ export class Access extends EventTarget {
 
   /** Logs in on `link`; remembers the session (sealed) for later links and page loads. */
   async login(link, persona, password, label = 'browser') {
+    return this._startSession(link, '/v1/login', { persona, password, label });
+  }
+
+  /** Claims a new appliance with the code it printed: `persona` becomes its owner, logged in. */
+  async claim(link, code, persona, password, displayName = persona, label = 'browser') {
+    return this._startSession(link, '/v1/claim', { code, persona, password, displayName, label });
+  }
+
+  async _startSession(link, path, body) {
     const { keyPair } = await this._device();
     const spki = new Uint8Array(await subtle().exportKey('spki', keyPair.publicKey));
-    const info = await this.call(link, 'POST', '/v1/login', { persona, password, deviceKey: toB64url(spki), label });
+    const info = await this.call(link, 'POST', path, { ...body, deviceKey: toB64url(spki) });
     const { newSession, ...rest } = info;
     await this.store.put(this._sessionKey, { id: newSession.id, secret: await this._seal(newSession.secret) });
     return this._update(rest);

@@ -179,6 +179,15 @@ export class IntrustdHandle extends EventTarget {
     return this._access.login(await this._manager.get(), persona, password, label);
   }
 
+  /**
+   * Claim a new appliance (one that has no owner yet) with the one-time code it printed:
+   * `persona` becomes its owner, logged in. Rejects with IntrustdAccessError (401 wrong code,
+   * 409 claimed already, 429 too many attempts).
+   */
+  async claim(code, persona, password, { displayName, label } = {}) {
+    return this._access.claim(await this._manager.get(), code, persona, password, displayName ?? persona, label);
+  }
+
   /** End the session on the appliance and forget it here. */
   async logout() {
     return this._access.logout(await this._manager.get());

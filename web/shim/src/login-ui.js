@@ -23,10 +23,13 @@ let counter = 0;
 
 /**
  * Shows the login dialog for `handle` (an IntrustdHandle). Resolves with the SessionInfo after
- * a successful login, or null when the visitor cancels (Escape, Cancel).
- * @param {{title?: string, persona?: string, document?: Document}} options
+ * a successful login, or null when the visitor cancels (Escape, Cancel). With `claim: true` it
+ * claims a new appliance instead: one more field for the code the appliance printed, and the
+ * name and password become its owner's.
+ * @param {{title?: string, persona?: string, claim?: boolean, document?: Document}} options
  */
-export function showLogin(handle, { title = 'Log in to your appliance', persona = '', document: doc = globalThis.document } = {}) {
+export function showLogin(handle, { title, persona = '', claim = false, document: doc = globalThis.document } = {}) {
+  title = title || (claim ? 'Claim your appliance' : 'Log in to your appliance');
   if (!doc || typeof doc.createElement !== 'function') return Promise.reject(new TypeError('showLogin needs a document'));
   if (!doc.getElementById(STYLE_ID)) {
     const style = doc.createElement('style');
@@ -41,6 +44,8 @@ export function showLogin(handle, { title = 'Log in to your appliance', persona 
   dialog.innerHTML = `
     <form method="dialog" novalidate>
       <h2 id="intrustd-login-title-${n}"></h2>
+      ${claim ? `<label for="intrustd-login-code-${n}">Claim code</label>
+      <input id="intrustd-login-code-${n}" name="code" autocomplete="off" autocapitalize="characters" spellcheck="false" required>` : ''}
       <label for="intrustd-login-persona-${n}">Name</label>
       <input id="intrustd-login-persona-${n}" name="persona" autocomplete="username" autocapitalize="none"
         spellcheck="false" required>
@@ -49,13 +54,14 @@ export function showLogin(handle, { title = 'Log in to your appliance', persona 
       <p class="intrustd-login-error" role="alert" aria-live="assertive"></p>
       <menu>
         <button type="button" value="cancel">Cancel</button>
-        <button type="submit" value="login">Log in</button>
+        <button type="submit" value="login">${claim ? 'Claim' : 'Log in'}</button>
       </menu>
     </form>`;
   dialog.querySelector('h2').textContent = title;
   const form = dialog.querySelector('form');
   const nameInput = form.elements.persona;
   const passwordInput = form.elements.password;
+  const codeInput = form.elements.code || null;
   const error = dialog.querySelector('.intrustd-login-error');
   const submit = dialog.querySelector('button[type=submit]');
   const cancel = dialog.querySelector('button[value=cancel]');
@@ -75,16 +81,18 @@ export function showLogin(handle, { title = 'Log in to your appliance', persona 
     cancel.addEventListener('click', () => finish(null));
     form.addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      if (!nameInput.value || !passwordInput.value) {
-        error.textContent = 'Enter your name and password.';
-        (nameInput.value ? passwordInput : nameInput).focus();
+      if ((codeInput && !codeInput.value) || !nameInput.value || !passwordInput.value) {
+        error.textContent = codeInput ? 'Enter the claim code, a name and a password.' : 'Enter your name and password.';
+        ((codeInput && !codeInput.value) ? codeInput : nameInput.value ? passwordInput : nameInput).focus();
         return;
       }
       submit.disabled = true;
       dialog.setAttribute('aria-busy', 'true');
       error.textContent = '';
       try {
-        finish(await handle.login(nameInput.value.trim(), passwordInput.value));
+        finish(codeInput
+          ? await handle.claim(codeInput.value.trim(), nameInput.value.trim(), passwordInput.value)
+          : await handle.login(nameInput.value.trim(), passwordInput.value));
       } catch (e) {
         passwordInput.value = '';
         error.textContent = e instanceof IntrustdAccessError
@@ -98,6 +106,6 @@ export function showLogin(handle, { title = 'Log in to your appliance', persona 
     });
     if (typeof dialog.showModal === 'function') dialog.showModal();
     else dialog.setAttribute('open', '');
-    (persona ? passwordInput : nameInput).focus();
+    (codeInput || (persona ? passwordInput : nameInput)).focus();
   });
 }

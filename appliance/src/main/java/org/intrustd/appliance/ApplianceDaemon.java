@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.InstantSource;
+import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
 import java.util.concurrent.Executors;
@@ -12,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import org.intrustd.appliance.access.AccessLog;
 import org.intrustd.appliance.access.AccessStore;
 import org.intrustd.appliance.access.AppTokenApi;
+import org.intrustd.appliance.access.Claim;
 import org.intrustd.appliance.access.LinkAccess;
 import org.intrustd.appliance.access.LoginLimiter;
 import org.intrustd.appliance.access.SessionApi;
@@ -55,10 +57,13 @@ public final class ApplianceDaemon implements AutoCloseable {
   private final AccessStore access;
   private final AccessLog accessLog;
   private final SessionApi sessionApi;
+  private final Claim claim;
 
   private ApplianceDaemon(Identity identity, AppSupervisor apps, LinkFactory linkFactory, ChannelProxy proxy,
       LinkSessions sessions, FlockConnection flock, ScheduledExecutorService housekeeping, ControlServer control,
-      AppEndpoints endpoints, PersonaStore personas, AccessStore access, AccessLog accessLog, SessionApi sessionApi) {
+      AppEndpoints endpoints, PersonaStore personas, AccessStore access, AccessLog accessLog, SessionApi sessionApi,
+      Claim claim) {
+    this.claim = claim;
     this.identity = identity;
     this.apps = apps;
     this.linkFactory = linkFactory;
@@ -92,6 +97,8 @@ public final class ApplianceDaemon implements AutoCloseable {
     AccessLog accessLog = AccessLog.open(db, config.accessLogDetail());
     LinkAccess linkAccess = new LinkAccess(identity.id(), access, personas, config.publicApps(), InstantSource.system());
     access.onRevoke(linkAccess::enforce);
+    Claim claim = Claim.start(personas);
+    linkAccess.requireClaim(claim::claimed);
     AppTokenApi appTokens = new AppTokenApi(identity.id(), access, linkAccess, id -> apps.installed().stream()
         .filter(a -> a.id().equals(id)).findFirst()
         .map(a -> a.manifest().defines().stream().map(AppManifest.Permission::name).collect(Collectors.toSet()))
@@ -107,7 +114,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     SessionApi sessionApi;
     try {
       sessionApi = SessionApi.start(sessionSocket, identity.id(), personas, access, linkAccess,
-          new LoginLimiter(InstantSource.system()), InstantSource.system());
+          new LoginLimiter(InstantSource.system()), InstantSource.system(), claim);
     } catch (IOException e) {
       throw new AppException("cannot listen on " + sessionSocket + ": " + e.getMessage(), e);
     }
@@ -132,8 +139,15 @@ public final class ApplianceDaemon implements AutoCloseable {
     flock.start();
     LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
         registry.all().stream().map(a -> a.id()).toList());
+    claim.code().ifPresent(code -> LOG.log(Level.WARNING, "this appliance has no owner yet: claim it with the one-time"
+        + " code {0} (or on this machine: intrustd persona add NAME --role owner)", code));
     return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints,
-        personas, access, accessLog, sessionApi);
+        personas, access, accessLog, sessionApi, claim);
+  }
+
+  /** The one-time claim code, while the appliance has no owner. */
+  public Optional<String> claimCode() {
+    return claim.code();
   }
 
   public ApplianceId id() {

@@ -220,11 +220,12 @@ class ProxyIntegrationTest {
   @Test
   void anAppTheVisitorMayNotOpenIsA403ProblemWhetherOrNotItExists() throws Exception {
     // An anonymous visitor learns nothing about which apps are installed (AccessIntegrationTest
-    // checks that the owner gets a 404 for a missing app).
+    // checks that the owner gets a 404 for a missing app); this appliance has no owner yet, so
+    // only its public apps open at all (ClaimTest).
     int before = launcher.launches.get();
     JsonNode body = problem(link.request("nope", "GET / HTTP/1.1\r\nHost: nope\r\n\r\n"), 403);
     assertThat(body.get("title").asText()).isEqualTo("Forbidden");
-    assertThat(body.get("detail").asText()).contains("'nope'").contains("log in");
+    assertThat(body.get("detail").asText()).contains("'nope'").contains("not been claimed");
     assertThat(launcher.launches.get()).isEqualTo(before);
   }
 

@@ -27,7 +27,13 @@ final class ApplianceCommand implements Callable<Integer> {
     if (!daemon.awaitRegistered(30_000)) {
       System.out.println("still waiting for the flock at " + flock + "; retrying in the background");
     }
-    Ready.announce(Map.of("applianceId", daemon.id().toString(), "flock", flock.toString()));
+    Map<String, String> facts = new java.util.LinkedHashMap<>(Map.of("applianceId", daemon.id().toString(),
+        "flock", flock.toString()));
+    daemon.claimCode().ifPresent(code -> {
+      System.out.println("not claimed yet: claim this appliance with the one-time code " + code);
+      facts.put("claimCode", code);
+    });
+    Ready.announce(facts);
     Ready.runUntilStopped(daemon::close);
     return 0;
   }

@@ -58,9 +58,13 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("  Intrustd is running: a local flock and your appliance.");
     System.out.println("  Appliance ID: " + daemon.id());
     System.out.println("  Open in a browser: " + url);
+    daemon.claimCode().ifPresent(code -> System.out.println("  Claim code (makes you its owner, once): " + code));
     System.out.println("  Stop with Ctrl-C.");
     System.out.println();
-    Ready.announce(Map.of("applianceId", daemon.id().toString(), "flock", flockUri.toString(), "url", url));
+    Map<String, String> facts = new java.util.LinkedHashMap<>(Map.of("applianceId", daemon.id().toString(),
+        "flock", flockUri.toString(), "url", url));
+    daemon.claimCode().ifPresent(code -> facts.put("claimCode", code));
+    Ready.announce(facts);
     Ready.runUntilStopped(() -> {
       daemon.close();
       flock.close();

@@ -93,6 +93,7 @@ public final class LinkAccess {
   private final PersonaStore personas;
   private final Set<String> publicApps;
   private final InstantSource clock;
+  private volatile java.util.function.BooleanSupplier claimed = () -> true;
   private final Map<String, LinkState> links = new ConcurrentHashMap<>();
 
   public LinkAccess(ApplianceId appliance, AccessStore store, PersonaStore personas, Set<String> publicApps,
@@ -112,6 +113,11 @@ public final class LinkAccess {
     Matcher m = FINGERPRINT.matcher(offerSdp);
     return m.find() ? Optional.of(m.group(1).toLowerCase(Locale.ROOT) + " " + m.group(2).toUpperCase(Locale.ROOT))
         : Optional.empty();
+  }
+
+  /** Until {@code claimed} says so, only public apps open (see {@link Claim}). */
+  public void requireClaim(java.util.function.BooleanSupplier claimed) {
+    this.claimed = claimed;
   }
 
   public void register(String linkId, String fingerprint) {
@@ -173,6 +179,10 @@ public final class LinkAccess {
     LinkState s = links.get(linkId);
     if (s == null) {
       return new Decision.Refused(403, "this link is closing", Optional.empty(), List.of());
+    }
+    if (!publicApps.contains(app) && !claimed.getAsBoolean()) {
+      return new Decision.Refused(403, "you may not open app '" + app + "': this appliance has not been claimed yet;"
+          + " its owner claims it with the code it printed when it started", Optional.empty(), List.of());
     }
     Standing standing = standing(s);
     Principal p = standing.principal();

@@ -34,6 +34,8 @@ public final class SessionApi implements AutoCloseable {
   private static final int MAX_BODY = 16 * 1024;
   /** Argon2id takes tens of MiB per check; two at a time bounds the memory a login flood can take. */
   private static final Semaphore HASHING = new Semaphore(2);
+  /** The limiter's persona key for claim attempts: wrong codes are slowed like wrong passwords. */
+  private static final String CLAIM_KEY = "(claim)";
 
   private final ApplianceId appliance;
   private final PersonaStore personas;
@@ -41,10 +43,12 @@ public final class SessionApi implements AutoCloseable {
   private final LinkAccess links;
   private final LoginLimiter limiter;
   private final InstantSource clock;
+  private final Claim claim;
   private UnixServer server;
 
   private SessionApi(ApplianceId appliance, PersonaStore personas, AccessStore store, LinkAccess links,
-      LoginLimiter limiter, InstantSource clock) {
+      LoginLimiter limiter, InstantSource clock, Claim claim) {
+    this.claim = claim;
     this.appliance = appliance;
     this.personas = personas;
     this.store = store;
@@ -54,8 +58,8 @@ public final class SessionApi implements AutoCloseable {
   }
 
   public static SessionApi start(Path socket, ApplianceId appliance, PersonaStore personas, AccessStore store,
-      LinkAccess links, LoginLimiter limiter, InstantSource clock) throws IOException {
-    SessionApi api = new SessionApi(appliance, personas, store, links, limiter, clock);
+      LinkAccess links, LoginLimiter limiter, InstantSource clock, Claim claim) throws IOException {
+    SessionApi api = new SessionApi(appliance, personas, store, links, limiter, clock, claim);
     api.server = UnixServer.start(socket, "rw-------", "session-accept", api::serve);
     return api;
   }
@@ -111,6 +115,10 @@ public final class SessionApi implements AutoCloseable {
         LocalHttp.requireMethod(request, "POST");
         yield login(link, request.json());
       }
+      case "v1/claim" -> {
+        LocalHttp.requireMethod(request, "POST");
+        yield claim(link, request.json());
+      }
       case "v1/resume" -> {
         LocalHttp.requireMethod(request, "POST");
         yield resume(link, request.json());
@@ -156,13 +164,44 @@ public final class SessionApi implements AutoCloseable {
       throw new AccessException(401, "wrong persona name or password");
     }
     limiter.succeeded(name, link);
-    AccessStore.NewSession created = store.createSession(name, deviceKey, label.length() > 100 ? label.substring(0, 100) : label);
+    return startSession(link, name, deviceKey, label);
+  }
+
+  /** A new session for {@code persona} on this link; the answer carries its secret, this once. */
+  private ObjectNode startSession(String link, String persona, byte[] deviceKey, String label) {
+    AccessStore.NewSession created = store.createSession(persona, deviceKey,
+        label.length() > 100 ? label.substring(0, 100) : label);
     links.bindSession(link, created.session());
-    LOG.log(Level.INFO, "[{0}] logged in as ''{1}'' (session {2})", link, name, created.session().id());
+    LOG.log(Level.INFO, "[{0}] logged in as ''{1}'' (session {2})", link, persona, created.session().id());
     ObjectNode out = describe(link);
     out.putObject("newSession").put("id", created.session().id()).put("secret", created.secret())
         .put("expires", created.session().expires().toString());
     return out;
+  }
+
+  /** The first-run claim: the code the appliance printed makes the caller its owner, logged in. */
+  private JsonNode claim(String link, JsonNode req) {
+    String code = LocalHttp.text(req, "code");
+    String name = LocalHttp.text(req, "persona");
+    String password = LocalHttp.text(req, "password");
+    byte[] deviceKey = base64(LocalHttp.text(req, "deviceKey"), "deviceKey");
+    DeviceProof.key(deviceKey);
+    String displayName = req.hasNonNull("displayName") ? LocalHttp.text(req, "displayName") : name;
+    limiter.check(CLAIM_KEY, link);
+    PersonaStore.Persona owner;
+    try {
+      owner = claim.claim(code, name, displayName, password);
+    } catch (AccessException e) {
+      if (e.status() == 401) {
+        limiter.failed(CLAIM_KEY, link);
+        LOG.log(Level.WARNING, "[{0}] wrong claim code", link);
+      }
+      throw e;
+    } catch (org.intrustd.appliance.personas.PersonaException e) {
+      throw new AccessException(400, e.getMessage());
+    }
+    LOG.log(Level.WARNING, "[{0}] appliance claimed: ''{1}'' is its owner", link, owner.name());
+    return startSession(link, owner.name(), deviceKey, req.path("label").asText("browser"));
   }
 
   private JsonNode resume(String link, JsonNode req) {
@@ -232,7 +271,8 @@ public final class SessionApi implements AutoCloseable {
   /** {@code GET /v1/session}: the appliance, the persona (if logged in), tokens and permissions held. */
   private ObjectNode describe(String link) {
     LinkAccess.Principal p = links.principal(link);
-    ObjectNode out = LocalHttp.JSON.createObjectNode().put("appliance", appliance.toString()).put("link", link);
+    ObjectNode out = LocalHttp.JSON.createObjectNode().put("appliance", appliance.toString()).put("link", link)
+        .put("claimed", claim.claimed());
     p.persona().ifPresentOrElse(x -> out.putObject("persona").put("name", x.name()).put("displayName", x.displayName())
         .put("role", x.role().label()), () -> out.putNull("persona"));
     p.session().ifPresentOrElse(s -> out.putObject("session").put("id", s.id()).put("expires", s.expires().toString()),

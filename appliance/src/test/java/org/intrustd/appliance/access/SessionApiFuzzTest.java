@@ -42,7 +42,7 @@ class SessionApiFuzzTest {
     links.register("l1", "sha-256 AA:BB");
     socket = tmp.resolve("session.sock");
     api = SessionApi.start(socket, id, personas, store, links, new LoginLimiter(InstantSource.system()),
-        InstantSource.system());
+        InstantSource.system(), Claim.start(personas));
   }
 
   @AfterEach
@@ -82,7 +82,8 @@ class SessionApiFuzzTest {
 
   @Test
   void randomRequestsGetAClearAnswer() {
-    Gen<String> field = Gen.of("persona", "password", "deviceKey", "session", "proof", "token", "current", "new", "label");
+    Gen<String> field = Gen.of("persona", "password", "deviceKey", "session", "proof", "token", "current", "new", "label",
+        "code", "displayName");
     Gen<String> value = Gen.oneOf(Gen.of("\"alice\"", "\"alice's password\"", "null", "1", "[]", "{}", "true",
         "\"it1_AAAA\"", "\"is1_" + "A".repeat(43) + "\"", "\"MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE\""),
         Gen.strings(30).map(s -> "\"" + s.replace("\\", "").replace("\"", "") + "\""));
@@ -94,7 +95,7 @@ class SessionApiFuzzTest {
       }
       return s.append('}').toString();
     }));
-    Gen<String> path = Gen.of("/v1/session", "/v1/login", "/v1/resume", "/v1/logout", "/v1/tokens", "/v1/password",
+    Gen<String> path = Gen.of("/v1/session", "/v1/login", "/v1/claim", "/v1/sessions", "/v1/avatar", "/v1/resume", "/v1/logout", "/v1/tokens", "/v1/password",
         "/v1/x", "/", "/v1/login?x=%zz", "/%");
     Property.forAll(300, Gen.of("GET", "POST", "DELETE"), path, (method, p) -> {
       Property.forAll(2, body, b -> {
