@@ -30,6 +30,8 @@ test('an unclaimed appliance is claimed once with its code, and then its owner o
     }
     const who = await fetch('intrustd+app://hello/whoami');
     out.after = { status: who.status, body: await who.json() };
+    // The new owner runs the appliance from the page, through the control API over the link.
+    out.status = await window.handle.admin('GET', '/v1/status');
     return out;
   }, code);
   assert.equal(r.session.claimed, false);
@@ -42,6 +44,8 @@ test('an unclaimed appliance is claimed once with its code, and then its owner o
   assert.deepEqual([r.again.error, r.again.status], ['IntrustdAccessError', 409]);
   assert.equal(r.after.status, 200);
   assert.equal(r.after.body.persona, 'owner');
+  assert.equal(r.status.claimed, true);
+  assert.equal(r.status.appliance, fx.appliance.id);
   assert.match(fx.appliance.proc.output, /appliance claimed: 'owner' is its owner/);
   await page.close();
 });

@@ -77,6 +77,8 @@ export interface IntrustdHandle extends EventTarget {
   endSession(id: string): Promise<Array<{ id: string; label: string; created: string; lastUsed: string; expires: string; current: boolean }>>;
   /** The logged-in persona's picture (a data: URL), or null. */
   avatar(): Promise<string | null>;
+  /** The appliance's control API through the link, for its owner and admins: admin('GET', '/v1/status'). */
+  admin(method: string, path: string, body?: unknown): Promise<any>;
   /** The last SessionInfo the shim learned, or null. */
   readonly currentSession: SessionInfo | null;
   /** Present a token (a share link's secret) and remember it for later links. */

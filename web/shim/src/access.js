@@ -5,6 +5,7 @@ import { exchange } from './fetch.js';
 import { toRequestBody } from './body.js';
 import { IntrustdAccessError } from './errors.js';
 import { defaultStore } from './keystore.js';
+import { SESSION_LABEL, ADMIN_LABEL } from './link.js';
 
 const DEVICE = 'device';
 const PROOF_CONTEXT = 'intrustd/session-proof/v1';
@@ -38,10 +39,13 @@ export class Access extends EventTarget {
     this._pendingTokens = [];
   }
 
-  /** One request to the session API on `link`; resolves with the parsed JSON or throws IntrustdAccessError. */
-  async call(link, method, path, body) {
+  /**
+   * One request to the appliance itself on `link` (its session API, or with `channel` its
+   * control API); resolves with the parsed JSON or throws IntrustdAccessError.
+   */
+  async call(link, method, path, body, channel = SESSION_LABEL) {
     const res = await exchange(() => Promise.resolve(link), {
-      appId: 'intrustd', method, target: path, session: true,
+      appId: 'intrustd', method, target: path, daemonChannel: channel,
       headers: new Headers(body ? { 'Content-Type': 'application/json' } : {}),
       body: body ? toRequestBody(JSON.stringify(body)) : null,
     });
@@ -198,6 +202,11 @@ export class Access extends EventTarget {
   /** The logged-in persona's picture as a data: URL, or null. */
   async avatar(link) {
     return (await this.call(link, 'GET', '/v1/avatar')).avatar;
+  }
+
+  /** A request to the appliance's control API (owners and admins; spec/access.md, docs/apps.md). */
+  async admin(link, method, path, body) {
+    return this.call(link, method, path, body, ADMIN_LABEL);
   }
 
   async refresh(link) {

@@ -88,13 +88,13 @@ export function requestHeaders(appId, headers, body, extra = []) {
  * Rejects with the abort reason if `signal` aborts, otherwise with a network error TypeError.
  * @returns {Promise<{status:number, statusText:string, headers:Array<[string,string]>, body:ReadableStream<Uint8Array>, cancel(reason?: string): void}>}
  */
-export async function exchange(getLink, { appId, method, target, headers, body, signal, onUploadProgress, session = false }) {
+export async function exchange(getLink, { appId, method, target, headers, body, signal, onUploadProgress, daemonChannel = null }) {
   if (signal && signal.aborted) throw abortError(signal);
   let stream;
   try {
     const link = await getLink();
     if (signal && signal.aborted) throw abortError(signal);
-    stream = session ? await link.openSessionStream() : await link.openStream(appId);
+    stream = daemonChannel ? await link.openDaemonStream(daemonChannel) : await link.openStream(appId);
   } catch (e) {
     if (signal && signal.aborted) throw abortError(signal);
     throw networkError(e);

@@ -216,6 +216,15 @@ export class IntrustdHandle extends EventTarget {
     return this._access.avatar(await this._manager.get());
   }
 
+  /**
+   * Call the appliance's control API (what `intrustd` commands use) through the link, as its
+   * owner or an admin: e.g. `admin('GET', '/v1/status')`. Resolves with the JSON answer;
+   * rejects with IntrustdAccessError (403 for anyone else).
+   */
+  async admin(method, path, body) {
+    return this._access.admin(await this._manager.get(), method, path, body);
+  }
+
   /** The last known SessionInfo (null until a session, token or `session()` call said). */
   get currentSession() {
     return this._access.current;

@@ -9,6 +9,7 @@ import { APP_ID } from './routes.js';
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10000;
 export const SESSION_LABEL = 'intrustd/session';
+export const ADMIN_LABEL = 'intrustd/admin';
 const DISCONNECTED_GRACE_MS = 5000;
 const KEEPALIVE_LABEL = 'intrustd/keepalive';
 
@@ -310,9 +311,14 @@ export class Link extends EventTarget {
     return this._openChannel(`http/${appId}`);
   }
 
-  /** Open a stream to the appliance's own session API (channel `intrustd/session`, spec/access.md). */
-  async openSessionStream() {
-    return this._openChannel(SESSION_LABEL);
+  /**
+   * Open a stream to the appliance itself (spec/access.md): its session API (`intrustd/session`)
+   * or, for its owner and admins, its control API (`intrustd/admin`).
+   * @param {string} label
+   */
+  async openDaemonStream(label) {
+    if (label !== SESSION_LABEL && label !== ADMIN_LABEL) throw new TypeError(`not a daemon channel: ${JSON.stringify(label)}`);
+    return this._openChannel(label);
   }
 
   /**

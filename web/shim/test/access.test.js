@@ -58,7 +58,7 @@ function sessionLink(appliance) {
   const link = new FakeLink({});
   link.id = `l${++linkCounter}`;
   link.localFingerprint = `sha-256 ${String(linkCounter).padStart(2, '0')}:AB`;
-  link.openSessionStream = async () => {
+  link.openDaemonStream = async () => {
     const [client, server] = channelPair('intrustd/session', 'intrustd/1');
     serve(server, appliance.handler(link));
     const s = new Stream(client, {});
@@ -101,7 +101,7 @@ test('a refused resume forgets the session; a failed link keeps it', async () =>
   const access = new Access({ appliance: APPLIANCE, store });
   await access.login(sessionLink(appliance), 'alice', 'right');
   const down = sessionLink(appliance);
-  down.openSessionStream = async () => { throw new Error('link lost'); };
+  down.openDaemonStream = async () => { throw new Error('link lost'); };
   await assert.rejects(access.prepare(down), /Failed to fetch/); // the link manager carries on regardless
   assert.ok(await store.get(`session:${APPLIANCE}`), 'kept after a link failure');
   appliance.sessions.clear(); // revoked on the appliance

@@ -118,7 +118,8 @@ public final class ApplianceDaemon implements AutoCloseable {
     } catch (IOException e) {
       throw new AppException("cannot listen on " + sessionSocket + ": " + e.getMessage(), e);
     }
-    ChannelProxy proxy = new ChannelProxy(apps, identity.id(), linkAccess, accessLog, sessionSocket);
+    ChannelProxy proxy = new ChannelProxy(apps, identity.id(), linkAccess, accessLog, sessionSocket,
+        controlSocket(config.stateDir()));
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy, linkAccess);
     FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), sessions);
     sessions.attach(flock);

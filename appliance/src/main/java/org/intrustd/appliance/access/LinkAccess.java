@@ -220,6 +220,14 @@ public final class LinkAccess {
     return r != null && r.app().equals(app) && clock.instant().isBefore(r.expires()) ? Optional.of(r) : Optional.empty();
   }
 
+  /** The pseudo-app under which admin channels are remembered; re-admitted only while the caller administers. */
+  private static final String ADMIN = "(admin)";
+
+  /** Remembers an admitted admin channel (see {@link #opened}); it is closed when the caller stops being an admin. */
+  public Runnable openedAdmin(String linkId, Revocable channel) {
+    return opened(linkId, ADMIN, channel);
+  }
+
   /** Remembers an admitted channel until the returned action is run (when it ends). */
   public Runnable opened(String linkId, String app, Revocable channel) {
     LinkState s = links.get(linkId);
@@ -244,11 +252,15 @@ public final class LinkAccess {
       s.tokenIds.removeIf(id -> store.token(id).flatMap(t -> t.refusal(now)).isPresent()
           || store.token(id).isEmpty());
       for (Open o : s.open) {
-        if (admit(s.id, o.app()) instanceof Decision.Refused r) {
+        Optional<String> refusal = o.app().equals(ADMIN)
+            ? (standing(s).principal().permissions().contains(Permission.ADMIN) ? Optional.empty()
+                : Optional.of("administering this appliance needs its owner or an admin"))
+            : admit(s.id, o.app()) instanceof Decision.Refused r ? Optional.of(r.detail()) : Optional.empty();
+        if (refusal.isPresent()) {
           LOG.log(Level.INFO, "[{0}] closing a channel to {1}: access revoked", s.id, o.app());
           s.open.remove(o);
           // Off this thread: closing sends on the channel, which may wait on a slow peer.
-          Thread.ofVirtual().start(() -> o.channel().revoke("access revoked: " + r.detail()));
+          Thread.ofVirtual().start(() -> o.channel().revoke("access revoked: " + refusal.get()));
         }
       }
     }

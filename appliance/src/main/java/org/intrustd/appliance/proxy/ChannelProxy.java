@@ -31,6 +31,7 @@ public final class ChannelProxy implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.proxy");
   public static final String PROTOCOL = "intrustd/1";
   public static final String SESSION_LABEL = "intrustd/session";
+  public static final String ADMIN_LABEL = "intrustd/admin";
   private static final Pattern LABEL = Pattern.compile("http/([a-z0-9][a-z0-9-]{0,62})");
 
   private final AppSupervisor apps;
@@ -38,15 +39,22 @@ public final class ChannelProxy implements AutoCloseable {
   private final LinkAccess access;
   private final AccessLog log;
   private final Path sessionSocket;
+  private final Path controlSocket;
   private final ExecutorService exchanges = Executors.newThreadPerTaskExecutor(
       Thread.ofVirtual().name("exchange-", 0).factory());
 
-  public ChannelProxy(AppSupervisor apps, ApplianceId applianceId, LinkAccess access, AccessLog log, Path sessionSocket) {
+  /**
+   * {@code sessionSocket} serves {@code intrustd/session}; {@code controlSocket} (the owner's
+   * control API) serves {@code intrustd/admin} to callers who administer the appliance.
+   */
+  public ChannelProxy(AppSupervisor apps, ApplianceId applianceId, LinkAccess access, AccessLog log, Path sessionSocket,
+      Path controlSocket) {
     this.apps = apps;
     this.applianceId = applianceId;
     this.access = access;
     this.log = log;
     this.sessionSocket = sessionSocket;
+    this.controlSocket = controlSocket;
   }
 
   /** Takes over a channel the peer opened on {@code link}; call from the link's onChannel. */
@@ -54,17 +62,24 @@ public final class ChannelProxy implements AutoCloseable {
     String label = channel.label();
     String protocol = channel.protocol();
     Matcher m = LABEL.matcher(label);
-    if (!PROTOCOL.equals(protocol) || !(m.matches() || label.equals(SESSION_LABEL))) {
+    boolean daemon = label.equals(SESSION_LABEL) || label.equals(ADMIN_LABEL);
+    if (!PROTOCOL.equals(protocol) || !(m.matches() || daemon)) {
       LOG.log(Level.INFO, "[{0}] refused channel labelled ''{1}'' (protocol ''{2}'')", link.id(),
           printable(label), printable(protocol));
-      Exchange.refuse(channel, "unknown channel: label must be http/<app-id> or " + SESSION_LABEL
-          + " and protocol " + PROTOCOL);
+      Exchange.refuse(channel, "unknown channel: label must be http/<app-id>, " + SESSION_LABEL + " or " + ADMIN_LABEL
+          + ", and protocol " + PROTOCOL);
       return;
     }
-    String app = m.matches() ? m.group(1) : Permission.DAEMON;
-    Upstream upstream = m.matches() ? Upstream.app(apps, app) : Upstream.fixed(Permission.DAEMON, sessionSocket);
-    Exchange exchange = new Exchange(link.id(), upstream, channel, m.matches()
-        ? new AppGate(link.id(), app) : new SessionGate(link.id()));
+    Exchange exchange;
+    if (m.matches()) {
+      exchange = new Exchange(link.id(), Upstream.app(apps, m.group(1)), channel, new AppGate(link.id(), m.group(1)));
+    } else if (label.equals(SESSION_LABEL)) {
+      exchange = new Exchange(link.id(), Upstream.fixed(Permission.DAEMON, sessionSocket), channel,
+          new SessionGate(link.id()));
+    } else {
+      exchange = new Exchange(link.id(), Upstream.fixed(Permission.DAEMON, controlSocket), channel,
+          new AdminGate(link.id()));
+    }
     channel.setHandler(exchange);
     try {
       exchanges.execute(exchange::run);
@@ -125,6 +140,43 @@ public final class ChannelProxy implements AutoCloseable {
     @Override
     public void left(Exchange.Outcome o) {
       log.record(entry(at, link, Optional.empty(), List.of(), Permission.DAEMON, o, ""));
+    }
+  }
+
+  /**
+   * The owner's control API through the link, for callers who hold
+   * {@code intrustd+perm://intrustd/admin} (owners and admins): what the admin app uses. The
+   * channel stays revocable like an app's.
+   */
+  private final class AdminGate implements Exchange.Gate {
+    private final Instant at = Instant.now();
+    private final String link;
+    private volatile LinkAccess.Principal principal;
+    private volatile Runnable forget = () -> { };
+
+    AdminGate(String link) {
+      this.link = link;
+    }
+
+    @Override
+    public Verdict enter(Exchange exchange) {
+      LinkAccess.Principal p = access.principal(link);
+      principal = p;
+      if (!p.permissions().contains(Permission.ADMIN)) {
+        return new Verdict.Refuse(new Problem(403, "administering this appliance needs its owner or an admin: log in"));
+      }
+      forget = access.openedAdmin(link, exchange);
+      return new Verdict.Enter(Map.of(TrustedHeaders.APPLIANCE, applianceId.toString(), TrustedHeaders.LINK, link));
+    }
+
+    @Override
+    public void left(Exchange.Outcome o) {
+      forget.run();
+      LinkAccess.Principal p = principal;
+      boolean admitted = p != null && p.permissions().contains(Permission.ADMIN);
+      log.record(entry(at, link, p == null ? Optional.empty() : p.persona().map(x -> x.name()),
+          p == null ? List.of() : p.tokens().stream().map(t -> t.id()).toList(), ADMIN_LABEL, o,
+          admitted ? "admin" : ""));
     }
   }
 

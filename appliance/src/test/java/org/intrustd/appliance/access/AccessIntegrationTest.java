@@ -200,6 +200,24 @@ class AccessIntegrationTest {
   }
 
   @Test
+  void theOwnerAdministersThroughTheLinkAndNoOneElseCan() throws Exception {
+    try (TestLink owner = newLink(); TestLink member = newLink(); TestLink anonymous = newLink()) {
+      login(owner, "owner", OWNER_PASSWORD, device());
+      HttpResponse status = owner.admin("GET", "/v1/status", null);
+      assertThat(status.status()).as(status.text()).isEqualTo(200);
+      assertThat(body(status).get("appliance").asText()).isEqualTo(daemon.id().toString());
+      HttpResponse minted = owner.admin("POST", "/v1/tokens", "{\"permissions\": [\"intrustd+perm://hello/view\"]}");
+      assertThat(body(minted).get("secret").asText()).startsWith("it1_");
+
+      assertThat(login(member, "bob", "bob's password", device()).status()).isEqualTo(200);
+      assertThat(member.admin("GET", "/v1/status", null).status()).isEqualTo(403);
+      assertThat(anonymous.admin("GET", "/v1/personas", null).status()).isEqualTo(403);
+      JsonNode log = ok(control.call("GET", "/v1/access-log?app=intrustd/admin&persona=owner", null));
+      assertThat(log.get("entries").findValuesAsText("grant")).contains("admin");
+    }
+  }
+
+  @Test
   void aSessionResumesOnANewLinkOnlyWithItsDeviceKeyAndOnlyForThatLink() throws Exception {
     KeyPair device = device();
     String secret;

@@ -262,10 +262,19 @@ public final class TestClient implements WebSocket.Listener, AutoCloseable {
 
     /** One exchange with the daemon's session API (channel {@code intrustd/session}); {@code json} may be null. */
     public HttpResponse session(String method, String path, String json) {
+      return daemon("intrustd/session", method, path, json);
+    }
+
+    /** One exchange with the owner's control API through the link (channel {@code intrustd/admin}). */
+    public HttpResponse admin(String method, String path, String json) {
+      return daemon("intrustd/admin", method, path, json);
+    }
+
+    private HttpResponse daemon(String label, String method, String path, String json) {
       byte[] body = json == null ? new byte[0] : json.getBytes(StandardCharsets.UTF_8);
       String head = method + " " + path + " HTTP/1.1\r\nHost: intrustd\r\n"
           + (json == null ? "" : "Content-Type: application/json\r\nContent-Length: " + body.length + "\r\n") + "\r\n";
-      try (StreamChannel ch = open("intrustd/session", "intrustd/1")) {
+      try (StreamChannel ch = open(label, "intrustd/1")) {
         ch.send(head.getBytes(StandardCharsets.ISO_8859_1));
         if (body.length > 0) {
           ch.send(body);
