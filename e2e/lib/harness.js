@@ -322,6 +322,7 @@ function isJava(pid) {
 export const DEFAULT_STATIC = {
   '/shim': path.join(ROOT, 'web', 'shim', 'dist'),
   '/demo': path.join(ROOT, 'web', 'demo'),
+  '/admin': path.join(ROOT, 'apps', 'admin'),
   '/e2e': path.join(E2E_DIR, 'pages'),
 };
 

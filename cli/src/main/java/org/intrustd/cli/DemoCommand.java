@@ -30,6 +30,10 @@ final class DemoCommand implements Callable<Integer> {
       description = "The web folder holding shim/dist and demo (the launcher passes it).")
   Path web;
 
+  @Option(names = "--admin", paramLabel = "DIR",
+      description = "The admin app's folder (apps/admin), served under /admin (the launcher passes it).")
+  Path admin;
+
   @Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -40,8 +44,14 @@ final class DemoCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), dir + " is missing (build the shim: npm run build)");
       }
     }
+    if (admin != null && !Files.isDirectory(admin)) {
+      throw new ParameterException(spec.commandLine(), admin + " is not a directory");
+    }
     FlockConfig flockConfig = flockOptions.toConfig(spec.commandLine())
         .withStatic("/shim", web.resolve("shim/dist")).withStatic("/demo", web.resolve("demo"));
+    if (admin != null) {
+      flockConfig = flockConfig.withStatic("/admin", admin);
+    }
     Flock flock = Flock.start(flockConfig);
     URI flockUri = URI.create("ws://" + flock.uri().getHost() + ":" + flock.port());
     ApplianceDaemon daemon;
@@ -58,6 +68,9 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("  Intrustd is running: a local flock and your appliance.");
     System.out.println("  Appliance ID: " + daemon.id());
     System.out.println("  Open in a browser: " + url);
+    if (admin != null) {
+      System.out.println("  Administer it:     " + url.replace("/demo/", "/admin/"));
+    }
     daemon.claimCode().ifPresent(code -> System.out.println("  Claim code (makes you its owner, once): " + code));
     System.out.println("  Stop with Ctrl-C.");
     System.out.println();

@@ -1,0 +1,145 @@
+// The admin app: the owner runs the appliance from any browser, through the shim's verified
+// link, with the appliance's control API (handle.admin, docs/spec/access.md). Pages: overview,
+// share links, access log. ?appliance=<ID>[&flock=ws://…] as for the demo page.
+import { install } from '/shim/intrustd-shim.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const flock = params.get('flock') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
+let handle;
+
+function status(text) { $('status').textContent = text; $('status').hidden = !text; }
+function error(e) {
+  const box = $('error');
+  box.hidden = !e;
+  box.textContent = e ? (e.message || String(e)) : '';
+}
+function cell(text) { const td = document.createElement('td'); td.textContent = text; return td; }
+function mib(bytes) { return bytes == null ? '—' : `${(bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0)} MiB`; }
+function when(iso) { return iso ? new Date(iso).toLocaleString() : 'never'; }
+
+const PAGES = {
+  async overview() {
+    const s = await handle.admin('GET', '/v1/status');
+    $('o-name').textContent = s.name;
+    $('o-id').textContent = s.appliance;
+    $('o-flock').textContent = `${s.flock.registered ? 'registered' : 'not registered'} · ${s.flock.url}`;
+    const info = handle.status;
+    $('o-link').textContent = info ? `${info.verified ? 'verified' : 'NOT verified'} · ${info.path}` : '—';
+    $('o-data').textContent = mib(s.storage.dataBytes);
+    $('o-free').textContent = mib(s.storage.freeBytes);
+    $('o-personas').textContent = String(s.personas);
+    $('o-apps').replaceChildren(...s.apps.map((a) => {
+      const tr = document.createElement('tr');
+      const state = cell('');
+      const badge = document.createElement('span');
+      badge.className = `badge ${a.running ? 'ok' : ''}`;
+      badge.textContent = a.running ? 'running' : 'stopped';
+      state.append(badge);
+      tr.append(cell(a.id), cell(a.version), state);
+      return tr;
+    }));
+  },
+
+  async tokens() {
+    const { tokens } = await handle.admin('GET', '/v1/tokens');
+    $('t-empty').hidden = tokens.length > 0;
+    $('t-rows').replaceChildren(...tokens.map((t) => {
+      const tr = document.createElement('tr');
+      const actions = cell('');
+      const revoke = document.createElement('button');
+      revoke.type = 'button';
+      revoke.className = 'secondary';
+      revoke.textContent = 'Revoke';
+      revoke.setAttribute('aria-label', `Revoke ${t.label}`);
+      revoke.addEventListener('click', async () => {
+        revoke.disabled = true;
+        try {
+          await handle.admin('DELETE', `/v1/tokens/${encodeURIComponent(t.id)}`);
+          await PAGES.tokens();
+          status(`Revoked “${t.label}”: every open connection made with it has been closed.`);
+        } catch (e) { error(e); revoke.disabled = false; }
+      });
+      actions.append(revoke);
+      tr.append(cell(t.label), cell(t.permissions.join('\n')), cell(`${t.uses}${t.maxUses ? ` / ${t.maxUses}` : ''}`),
+        cell(when(t.expires)), actions);
+      return tr;
+    }));
+  },
+
+  async log() {
+    const { entries } = await handle.admin('GET', '/v1/access-log?limit=100');
+    $('l-rows').replaceChildren(...entries.map((e) => {
+      const tr = document.createElement('tr');
+      const who = e.persona || (e.tokens.length ? `link ${e.tokens[0]}` : 'anyone');
+      tr.append(cell(when(e.at)), cell(who), cell(e.app), cell(`${e.method} ${e.target}`.trim()),
+        cell(`${e.status || ''} ${e.result}`.trim()), cell(e.grant || '—'));
+      return tr;
+    }));
+  },
+};
+
+async function show() {
+  const page = (location.hash || '#overview').slice(1);
+  const name = PAGES[page] ? page : 'overview';
+  for (const el of document.querySelectorAll('.page')) el.hidden = el.id !== `page-${name}`;
+  for (const a of document.querySelectorAll('nav a')) {
+    if (a.dataset.page === name) a.setAttribute('aria-current', 'page');
+    else a.removeAttribute('aria-current');
+  }
+  error(null);
+  status('Loading…');
+  try {
+    await PAGES[name]();
+    status('');
+    document.body.dataset.page = name;
+  } catch (e) {
+    status('');
+    error(e);
+  }
+}
+
+async function signIn() {
+  let info = await handle.session();
+  while (!info.persona || !['owner', 'admin'].includes(info.persona.role)) {
+    status(info.persona ? 'This page is for the appliance’s owner and admins.' : '');
+    info = await handle.showLogin({ claim: !info.claimed, title: info.claimed ? 'Log in to administer your appliance' : undefined });
+    if (!info) { status('Log in to administer this appliance.'); return false; }
+  }
+  $('who').textContent = `${info.persona.displayName} (${info.persona.role})`;
+  $('logout').hidden = false;
+  return true;
+}
+
+async function main() {
+  const appliance = params.get('appliance');
+  if (!appliance) { status(''); error(new Error('Open this page with ?appliance=<your appliance ID>.')); return; }
+  handle = install({ flock, appliance });
+  $('logout').addEventListener('click', async () => { await handle.logout(); location.reload(); });
+  $('mint').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const body = { permissions: [form.permission.value.trim()], label: form.label.value.trim() || 'share link' };
+    if (form.expires.value) body.expiresIn = form.expires.value;
+    try {
+      const t = await handle.admin('POST', '/v1/tokens', body);
+      const url = `${location.origin}/demo/?appliance=${encodeURIComponent(params.get('appliance'))}#${t.fragment}`;
+      $('mint-result').textContent = 'Link created (shown once): ';
+      const a = document.createElement('a');
+      a.href = url;
+      a.textContent = url;
+      $('mint-result').append(a);
+      form.reset();
+      await PAGES.tokens();
+    } catch (e) { error(e); }
+  });
+  try {
+    status('Connecting to your appliance…');
+    await handle.link();
+    if (!(await signIn())) return;
+  } catch (e) { status(''); error(e); return; }
+  window.addEventListener('hashchange', show);
+  await show();
+}
+
+main();

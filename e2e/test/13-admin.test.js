@@ -1,0 +1,76 @@
+// 13. The admin app in real Chromium: its owner logs in through the link and sees the
+// appliance as it is, creates a share link and revokes it, and reads the access log.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fixture, LAUNCHER, screenshot, startBrowser } from '../lib/harness.js';
+
+const PASSWORD = 'the admin test password';
+const fx = fixture({ applianceOptions: { name: 'Admin test box', publicApps: [] } });
+before(async () => {
+  await fx.setup();
+  execFileSync(LAUNCHER, ['persona', 'add', 'root', '--role', 'owner', '--display-name', 'Rosa', '--password-stdin',
+    '--state', fx.appliance.stateDir], { env: { ...process.env, INTRUSTD_NO_BUILD: '1' }, input: `${PASSWORD}\n` });
+});
+after(() => fx.teardown());
+
+test('the owner logs in, sees the overview, creates and revokes a share link, and reads the log', async () => {
+  const page = await fx.browser.newPage();
+  await page.goto(`${fx.flock.http}/admin/?appliance=${fx.appliance.id}&flock=${encodeURIComponent(fx.flock.url)}`);
+  const dialog = page.locator('dialog.intrustd-login');
+  await dialog.waitFor({ timeout: 20000 });
+  assert.equal(await dialog.getByRole('heading').textContent(), 'Log in to administer your appliance');
+  await dialog.getByLabel('Name').fill('root');
+  await dialog.getByLabel('Password').fill(PASSWORD);
+  await dialog.getByRole('button', { name: 'Log in' }).click();
+
+  await page.waitForFunction(() => document.body.dataset.page === 'overview', null, { timeout: 20000 });
+  assert.equal(await page.locator('#o-id').textContent(), fx.appliance.id);
+  assert.equal(await page.locator('#o-name').textContent(), 'Admin test box');
+  assert.match(await page.locator('#o-flock').textContent(), /^registered/);
+  assert.match(await page.locator('#o-link').textContent(), /^verified/);
+  assert.match(await page.locator('#who').textContent(), /Rosa \(owner\)/);
+  assert.match(await page.locator('#o-apps').textContent(), /hello/);
+  await screenshot(page, 'admin-overview');
+
+  await page.getByRole('link', { name: 'Share links' }).click();
+  await page.waitForFunction(() => document.body.dataset.page === 'tokens');
+  assert.equal(await page.locator('#t-empty').isVisible(), true);
+  await page.getByLabel('Permission').fill('intrustd+perm://hello/view?album=a');
+  await page.getByLabel('Label').fill('album a for gran');
+  await page.getByRole('button', { name: 'Create link' }).click();
+  const link = page.locator('#mint-result a');
+  await link.waitFor();
+  assert.match(await link.textContent(), /#intrustd-appliance=.*&intrustd-token=it1_/);
+  await page.getByRole('cell', { name: 'album a for gran', exact: true }).waitFor();
+  await screenshot(page, 'admin-share-links');
+  await page.getByRole('button', { name: 'Revoke album a for gran' }).click();
+  await page.getByRole('status').filter({ hasText: /Revoked “album a for gran”/ }).waitFor();
+  assert.equal(await page.locator('#t-rows tr').count(), 0);
+
+  await page.getByRole('link', { name: 'Access log' }).click();
+  await page.waitForFunction(() => document.body.dataset.page === 'log');
+  const log = await page.locator('#l-rows').textContent();
+  assert.match(log, /intrustd\/admin/);
+  assert.match(log, /root/);
+  await page.setViewportSize({ width: 390, height: 800 }); // a phone
+  await screenshot(page, 'admin-log-phone');
+  assert.ok(await page.getByRole('link', { name: 'Overview' }).isVisible());
+  await page.close();
+});
+
+test('a member who logs in is told the page is for owners and admins', async () => {
+  execFileSync(LAUNCHER, ['persona', 'add', 'kid', '--password-stdin', '--state', fx.appliance.stateDir],
+    { env: { ...process.env, INTRUSTD_NO_BUILD: '1' }, input: 'a member password\n' });
+  const other = await startBrowser(); // its own profile: no owner session remembered
+  const page = await other.newPage();
+  await page.goto(`${fx.flock.http}/admin/?appliance=${fx.appliance.id}&flock=${encodeURIComponent(fx.flock.url)}`);
+  const dialog = page.locator('dialog.intrustd-login');
+  await dialog.waitFor({ timeout: 20000 });
+  await dialog.getByLabel('Name').fill('kid');
+  await dialog.getByLabel('Password').fill('a member password');
+  await dialog.getByRole('button', { name: 'Log in' }).click();
+  await page.getByRole('status').filter({ hasText: /for the appliance’s owner and admins/ }).waitFor();
+  await page.locator('dialog.intrustd-login').waitFor(); // asked again, for an owner or admin
+  await other.close();
+});
