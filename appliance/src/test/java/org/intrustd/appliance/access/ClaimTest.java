@@ -4,11 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.KeyPairGenerator;
@@ -17,6 +12,7 @@ import java.time.InstantSource;
 import java.util.Base64;
 import java.util.Set;
 import org.intrustd.appliance.personas.PersonaStore;
+import org.intrustd.appliance.testing.UnixHttp;
 import org.intrustd.core.id.ApplianceId;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -65,20 +61,9 @@ class ClaimTest {
     byte[] body = json.getBytes(StandardCharsets.UTF_8);
     String head = "POST " + path + " HTTP/1.1\r\nHost: intrustd\r\nX-Intrustd-Link: " + link + "\r\nContent-Length: "
         + body.length + "\r\n\r\n";
-    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      ch.connect(UnixDomainSocketAddress.of(socket));
-      ch.write(ByteBuffer.wrap((head + json).getBytes(StandardCharsets.UTF_8)));
-      ch.shutdownOutput();
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteBuffer buf = ByteBuffer.allocate(8192);
-      while (ch.read(buf) > 0) {
-        out.write(buf.array(), 0, buf.position());
-        buf.clear();
-      }
-      String text = out.toString(StandardCharsets.UTF_8);
-      return new Answer(Integer.parseInt(text.substring(9, 12)),
-          new ObjectMapper().readTree(text.substring(text.indexOf("\r\n\r\n") + 4)));
-    }
+    String text = UnixHttp.exchange(socket, (head + json).getBytes(StandardCharsets.UTF_8));
+    return new Answer(Integer.parseInt(text.substring(9, 12)),
+        new ObjectMapper().readTree(text.substring(text.indexOf("\r\n\r\n") + 4)));
   }
 
   private String claimJson(String code) {

@@ -2,16 +2,12 @@ package org.intrustd.appliance.access;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.ByteArrayOutputStream;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.InstantSource;
 import java.util.Set;
 import org.intrustd.appliance.personas.PersonaStore;
+import org.intrustd.appliance.testing.UnixHttp;
 import org.intrustd.core.id.ApplianceId;
 import org.intrustd.testing.Gen;
 import org.intrustd.testing.Property;
@@ -53,20 +49,9 @@ class SessionApiFuzzTest {
   }
 
   private int status(byte[] request) throws Exception {
-    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
-      ch.connect(UnixDomainSocketAddress.of(socket));
-      ch.write(ByteBuffer.wrap(request));
-      ch.shutdownOutput();
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteBuffer buf = ByteBuffer.allocate(8192);
-      while (ch.read(buf) > 0) {
-        out.write(buf.array(), 0, buf.position());
-        buf.clear();
-      }
-      String response = out.toString(StandardCharsets.ISO_8859_1);
-      assertThat(response).startsWith("HTTP/1.1 ");
-      return Integer.parseInt(response.substring(9, 12));
-    }
+    String response = UnixHttp.exchange(socket, request);
+    assertThat(response).startsWith("HTTP/1.1 ");
+    return Integer.parseInt(response.substring(9, 12));
   }
 
   private static byte[] request(String method, String path, String link, String body) {
