@@ -41,6 +41,35 @@ const PAGES = {
     }));
   },
 
+  async people() {
+    const { personas } = await handle.admin('GET', '/v1/personas');
+    $('pw-name').replaceChildren(...personas.map((p) => Object.assign(document.createElement('option'),
+      { value: p.name, textContent: `${p.displayName} (${p.name})` })));
+    $('p-rows').replaceChildren(...personas.map((p) => {
+      const tr = document.createElement('tr');
+      const actions = cell('');
+      if (p.role !== 'owner') {
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.className = 'secondary';
+        remove.textContent = 'Remove';
+        remove.setAttribute('aria-label', `Remove ${p.displayName}`);
+        remove.addEventListener('click', async () => {
+          if (!confirm(`Remove ${p.displayName}? Their sessions end and the links they made stop working.`)) return;
+          remove.disabled = true;
+          try {
+            await handle.admin('DELETE', `/v1/personas/${encodeURIComponent(p.name)}`);
+            await PAGES.people();
+            status(`Removed ${p.displayName}.`);
+          } catch (e) { error(e); remove.disabled = false; }
+        });
+        actions.append(remove);
+      }
+      tr.append(cell(p.displayName), cell(p.name), cell(p.role), actions);
+      return tr;
+    }));
+  },
+
   async tokens() {
     const { tokens } = await handle.admin('GET', '/v1/tokens');
     $('t-empty').hidden = tokens.length > 0;
@@ -131,6 +160,32 @@ async function main() {
       $('mint-result').append(a);
       form.reset();
       await PAGES.tokens();
+    } catch (e) { error(e); }
+  });
+  $('add-person').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const el = f.elements;
+    if (!f.reportValidity()) return;
+    try {
+      const name = el.namedItem('name').value.trim();
+      await handle.admin('POST', '/v1/personas', { name, displayName: el.namedItem('displayName').value.trim() || name,
+        role: el.namedItem('role').value, password: el.namedItem('password').value });
+      f.reset();
+      await PAGES.people();
+      status(`Added ${name}.`);
+    } catch (e) { error(e); }
+  });
+  $('set-password').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const who = f.elements.namedItem('name').value;
+    if (!f.reportValidity()) return;
+    try {
+      await handle.admin('POST', `/v1/personas/${encodeURIComponent(who)}/password`,
+        { password: f.elements.namedItem('password').value });
+      f.elements.namedItem('password').value = '';
+      status(`New password set for ${who}; their sessions have ended.`);
     } catch (e) { error(e); }
   });
   try {

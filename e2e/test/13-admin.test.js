@@ -33,6 +33,26 @@ test('the owner logs in, sees the overview, creates and revokes a share link, an
   assert.match(await page.locator('#o-apps').textContent(), /hello/);
   await screenshot(page, 'admin-overview');
 
+  await page.getByRole('link', { name: 'People' }).click();
+  await page.waitForFunction(() => document.body.dataset.page === 'people');
+  assert.match(await page.locator('#p-rows').textContent(), /Rosa.*root.*owner/);
+  assert.equal(await page.getByRole('button', { name: 'Remove Rosa' }).count(), 0, 'the owner cannot be removed');
+  await page.getByLabel('Login name').fill('nan');
+  await page.getByLabel('Name people see').fill('Nan');
+  await page.getByLabel('Password (8 characters or more)').fill('nan password 1');
+  await page.getByRole('button', { name: 'Add', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Added nan.' }).waitFor();
+  assert.match(await page.locator('#p-rows').textContent(), /Nan.*nan.*member/);
+  await page.getByLabel('Person').selectOption('nan');
+  await page.getByLabel('New password').fill('nan password 2');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await page.getByRole('status').filter({ hasText: /New password set for nan/ }).waitFor();
+  await screenshot(page, 'admin-people');
+  page.once('dialog', (d) => d.accept());
+  await page.getByRole('button', { name: 'Remove Nan' }).click();
+  await page.getByRole('status').filter({ hasText: 'Removed Nan.' }).waitFor();
+  assert.doesNotMatch(await page.locator('#p-rows').textContent(), /nan/);
+
   await page.getByRole('link', { name: 'Share links' }).click();
   await page.waitForFunction(() => document.body.dataset.page === 'tokens');
   assert.equal(await page.locator('#t-empty').isVisible(), true);
