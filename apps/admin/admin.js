@@ -18,6 +18,28 @@ function cell(text) { const td = document.createElement('td'); td.textContent = 
 function mib(bytes) { return bytes == null ? '—' : `${(bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0)} MiB`; }
 function when(iso) { return iso ? new Date(iso).toLocaleString() : 'never'; }
 
+/**
+ * A table row's action button (“Remove Nan”, “Revoke for gran” to a screen reader). `act`
+ * returns false when the person thought better of it; a failure shows and re-enables the button.
+ */
+function rowAction(verb, what, act) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.className = 'secondary';
+  b.textContent = verb;
+  b.setAttribute('aria-label', `${verb} ${what}`);
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      if (!(await act())) b.disabled = false;
+    } catch (e) {
+      error(e);
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
 const PAGES = {
   async overview() {
     const s = await handle.admin('GET', '/v1/status');
@@ -49,21 +71,13 @@ const PAGES = {
       const tr = document.createElement('tr');
       const actions = cell('');
       if (p.role !== 'owner') {
-        const remove = document.createElement('button');
-        remove.type = 'button';
-        remove.className = 'secondary';
-        remove.textContent = 'Remove';
-        remove.setAttribute('aria-label', `Remove ${p.displayName}`);
-        remove.addEventListener('click', async () => {
-          if (!confirm(`Remove ${p.displayName}? Their sessions end and the links they made stop working.`)) return;
-          remove.disabled = true;
-          try {
-            await handle.admin('DELETE', `/v1/personas/${encodeURIComponent(p.name)}`);
-            await PAGES.people();
-            status(`Removed ${p.displayName}.`);
-          } catch (e) { error(e); remove.disabled = false; }
-        });
-        actions.append(remove);
+        actions.append(rowAction('Remove', p.displayName, async () => {
+          if (!confirm(`Remove ${p.displayName}? Their sessions end and the links they made stop working.`)) return false;
+          await handle.admin('DELETE', `/v1/personas/${encodeURIComponent(p.name)}`);
+          await PAGES.people();
+          status(`Removed ${p.displayName}.`);
+          return true;
+        }));
       }
       tr.append(cell(p.displayName), cell(p.name), cell(p.role), actions);
       return tr;
@@ -76,20 +90,12 @@ const PAGES = {
     $('t-rows').replaceChildren(...tokens.map((t) => {
       const tr = document.createElement('tr');
       const actions = cell('');
-      const revoke = document.createElement('button');
-      revoke.type = 'button';
-      revoke.className = 'secondary';
-      revoke.textContent = 'Revoke';
-      revoke.setAttribute('aria-label', `Revoke ${t.label}`);
-      revoke.addEventListener('click', async () => {
-        revoke.disabled = true;
-        try {
-          await handle.admin('DELETE', `/v1/tokens/${encodeURIComponent(t.id)}`);
-          await PAGES.tokens();
-          status(`Revoked “${t.label}”: every open connection made with it has been closed.`);
-        } catch (e) { error(e); revoke.disabled = false; }
-      });
-      actions.append(revoke);
+      actions.append(rowAction('Revoke', t.label, async () => {
+        await handle.admin('DELETE', `/v1/tokens/${encodeURIComponent(t.id)}`);
+        await PAGES.tokens();
+        status(`Revoked “${t.label}”: every open connection made with it has been closed.`);
+        return true;
+      }));
       tr.append(cell(t.label), cell(t.permissions.join('\n')), cell(`${t.uses}${t.maxUses ? ` / ${t.maxUses}` : ''}`),
         cell(when(t.expires)), actions);
       return tr;

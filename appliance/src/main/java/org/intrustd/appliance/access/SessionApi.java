@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.time.InstantSource;
@@ -66,23 +65,14 @@ public final class SessionApi implements AutoCloseable {
 
   private void serve(SocketChannel ch) {
     try (ch) {
-      byte[] response;
-      try {
+      LocalHttp.respond(ch, LOG, "session", () -> {
         Request request = LocalHttp.read(ch, MAX_BODY);
         String link = request.header(TrustedHeaders.LINK);
         if (link == null) {
           throw new HttpProblem(400, "no link: this API is reached through a link only");
         }
-        response = LocalHttp.ok(handle(request, link));
-      } catch (HttpProblem p) {
-        response = p.toResponse();
-      } catch (AccessException e) {
-        response = new HttpProblem(e.status(), e.getMessage(), e.retryAfterSeconds()).toResponse();
-      } catch (RuntimeException e) {
-        LOG.log(Level.ERROR, "session request failed", e);
-        response = new HttpProblem(500, "internal error").toResponse();
-      }
-      ch.write(ByteBuffer.wrap(response));
+        return LocalHttp.ok(handle(request, link));
+      });
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "session connection: {0}", e.getMessage());
     }

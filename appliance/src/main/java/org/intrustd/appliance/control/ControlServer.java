@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -14,7 +13,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import org.intrustd.appliance.access.AccessException;
 import org.intrustd.appliance.access.AccessLog;
 import org.intrustd.appliance.access.AccessStore;
 import org.intrustd.appliance.apps.AppException;
@@ -30,7 +28,6 @@ import org.intrustd.appliance.net.UnixServer;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.personas.PersonaException;
 import org.intrustd.appliance.personas.PersonaStore;
-import org.intrustd.appliance.proxy.Problem;
 import org.intrustd.core.access.Permission;
 import org.intrustd.core.id.ApplianceId;
 
@@ -84,26 +81,18 @@ public final class ControlServer implements AutoCloseable {
 
   private void serve(SocketChannel ch) {
     try (ch) {
-      byte[] response;
-      try {
-        response = handle(LocalHttp.read(ch, MAX_BODY));
-      } catch (HttpProblem p) {
-        response = p.toResponse();
-      } catch (Grants.BadGrant e) {
-        response = new Problem(400, e.getMessage()).toResponse();
-      } catch (AccessException e) {
-        response = new HttpProblem(e.status(), e.getMessage(), e.retryAfterSeconds()).toResponse();
-      } catch (PersonaException e) {
-        response = new Problem(409, e.getMessage()).toResponse();
-      } catch (BundleException e) {
-        response = new Problem(422, "bundle refused (" + e.reason() + "): " + e.getMessage()).toResponse();
-      } catch (AppException e) {
-        response = new Problem(409, e.getMessage()).toResponse();
-      } catch (RuntimeException e) {
-        LOG.log(Level.ERROR, "control request failed", e);
-        response = new Problem(500, "internal error: " + e).toResponse();
-      }
-      ch.write(ByteBuffer.wrap(response));
+      LocalHttp.respond(ch, LOG, "control", () -> {
+        Request request = LocalHttp.read(ch, MAX_BODY);
+        try {
+          return handle(request);
+        } catch (Grants.BadGrant e) {
+          throw new HttpProblem(400, e.getMessage());
+        } catch (PersonaException | AppException e) {
+          throw new HttpProblem(409, e.getMessage());
+        } catch (BundleException e) {
+          throw new HttpProblem(422, "bundle refused (" + e.reason() + "): " + e.getMessage());
+        }
+      });
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "control connection: {0}", e.getMessage());
     }

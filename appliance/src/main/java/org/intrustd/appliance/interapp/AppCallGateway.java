@@ -8,7 +8,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
-import org.intrustd.appliance.access.AccessException;
 import org.intrustd.appliance.access.AppTokenApi;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppSupervisor;
@@ -109,16 +108,8 @@ public final class AppCallGateway implements AutoCloseable {
   }
 
   private void askDaemon(SocketChannel from, RequestHead head, ByteBuffer rest) throws IOException {
-    byte[] response;
-    try {
-      LocalHttp.Request request = new LocalHttp.Request(head, LocalHttp.readBody(from, head, rest, AppTokenApi.MAX_BODY));
-      response = LocalHttp.ok(tokens.handle(caller, request));
-    } catch (LocalHttp.HttpProblem p) {
-      response = p.toResponse();
-    } catch (AccessException e) {
-      response = new Problem(e.status(), e.getMessage()).toResponse();
-    }
-    writeAll(from, ByteBuffer.wrap(response));
+    LocalHttp.respond(from, LOG, "app " + caller, () -> LocalHttp.ok(tokens.handle(caller,
+        new LocalHttp.Request(head, LocalHttp.readBody(from, head, rest, AppTokenApi.MAX_BODY)))));
   }
 
   private void forward(SocketChannel from, ByteBuffer pending, RequestHead head, String target) throws IOException {

@@ -87,23 +87,35 @@ public final class LocalHttp {
     }
   }
 
-  /** A request the API refuses, with its status (and, for 429 and 503, when to retry). */
-  public static final class HttpProblem extends RuntimeException {
+  /**
+   * A request the API refuses, with its HTTP status (and, for 429 and 503, when to retry); the
+   * message says why in words a person can act on. Subclasses name the domain (access).
+   */
+  public static class HttpProblem extends RuntimeException {
     private final int status;
     private final long retryAfterSeconds;
 
     public HttpProblem(int status, String message) {
-      this(status, message, -1);
+      this(status, message, -1, null);
     }
 
     public HttpProblem(int status, String message, long retryAfterSeconds) {
-      super(message, null, false, false);
+      this(status, message, retryAfterSeconds, null);
+    }
+
+    public HttpProblem(int status, String message, long retryAfterSeconds, Throwable cause) {
+      super(message, cause, false, false);
       this.status = status;
       this.retryAfterSeconds = retryAfterSeconds;
     }
 
     public int status() {
       return status;
+    }
+
+    /** Seconds to wait before trying again, or -1. */
+    public long retryAfterSeconds() {
+      return retryAfterSeconds;
     }
 
     public byte[] toResponse() {
@@ -156,13 +168,34 @@ public final class LocalHttp {
 
   /** A 200 response with a JSON body that must not be cached (it may hold a secret). */
   public static byte[] ok(JsonNode body) {
-    byte[] json = body.toString().getBytes(StandardCharsets.UTF_8);
-    byte[] head = ("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + json.length
-        + "\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
-    byte[] out = new byte[head.length + json.length];
-    System.arraycopy(head, 0, out, 0, head.length);
-    System.arraycopy(json, 0, out, head.length, json.length);
-    return out;
+    return HttpResponses.build(200, "application/json", "Cache-Control: no-store\r\n",
+        body.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** How a local API answers one request; it may throw {@link HttpProblem} to refuse it. */
+  @FunctionalInterface
+  public interface Answer {
+    byte[] get() throws IOException;
+  }
+
+  /**
+   * Writes {@code answer}'s response to {@code ch}: a refusal as its problem response, anything
+   * else thrown as a logged 500, so no request on a local API goes unanswered.
+   */
+  public static void respond(SocketChannel ch, System.Logger log, String api, Answer answer) throws IOException {
+    byte[] response;
+    try {
+      response = answer.get();
+    } catch (HttpProblem p) {
+      response = p.toResponse();
+    } catch (RuntimeException e) {
+      log.log(System.Logger.Level.ERROR, api + " request failed", e);
+      response = new HttpProblem(500, "internal error").toResponse();
+    }
+    ByteBuffer out = ByteBuffer.wrap(response);
+    while (out.hasRemaining()) {
+      ch.write(out);
+    }
   }
 
   public static void requireMethod(Request request, String allowed) {
