@@ -256,9 +256,11 @@ class ProxyIntegrationTest {
           r -> assertThat(r.reason()).contains("one request per channel"));
       assertThat(ch.awaitClosed(Duration.ofSeconds(5))).isTrue();
     }
+    // The body ends in a later message, with the smuggled request right behind it: the app
+    // cannot have answered (and ended the response) before the appliance sees the extra bytes.
     try (StreamChannel ch = link.exchange("hello")) {
-      ch.send("POST /echo HTTP/1.1\r\nHost: hello\r\nContent-Length: 5\r\n\r\nhello");
-      ch.send(get("/echo?msg=smuggled")).end();
+      ch.send("POST /echo HTTP/1.1\r\nHost: hello\r\nContent-Length: 5\r\n\r\nhel");
+      ch.send("lo" + get("/echo?msg=smuggled")).end();
       assertThat(ch.awaitTerminal()).isInstanceOf(Event.Reset.class);
     }
   }
@@ -298,6 +300,21 @@ class ProxyIntegrationTest {
    * libwebrtc can drop what arrived meanwhile), so each channel must close and say nothing
    * else, and the RESET must be seen on most of them.
    */
+  /**
+   * The client learns a channel closed before the appliance has finished resetting its SCTP
+   * stream; libwebrtc then reuses that stream id for the next channel at once, and the next
+   * channel's open can be lost (seen about once in ten runs on these VMs: the appliance never
+   * hears of the channel). A moment between channels lets the reset complete; what each
+   * channel is answered stays checked.
+   */
+  private static void settleStreamReset() {
+    try {
+      Thread.sleep(300);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   @Test
   void aChannelWithAnotherLabelOrProtocolIsResetAndClosed() {
     int resets = 0;
@@ -316,6 +333,7 @@ class ProxyIntegrationTest {
         }
         assertThat(ch.awaitClosed(Duration.ofSeconds(5))).as("closed by the appliance").isTrue();
       }
+      settleStreamReset();
     }
     assertThat(resets).as("channels refused with RESET").isGreaterThan(specs.size() / 2);
     assertThat(link.request("hello", get("/echo?msg=still-fine")).text()).isEqualTo("still-fine");
