@@ -23,9 +23,11 @@ test(`SIGTERM with three stalled downloads and a WebSocket in flight, ${ROUNDS} 
       await page.evaluate(() => {
         window.flowing = 0;
         window.resume = new Promise((r) => { window.doResume = r; });
-        window.done = Promise.all([0, 1, 2].map(async () => {
+        window.streams = [0, 1, 2].map(() => ({ status: null, bytes: 0, error: null }));
+        window.done = Promise.all(window.streams.map(async (st) => {
           try {
             const res = await fetch('intrustd+app://hello/stream?bytes=1073741824');
+            st.status = res.status;
             const reader = res.body.getReader();
             // Read a little, then stop reading until the appliance was told to stop: its
             // sender is then waiting on back-pressure (or the shim's buffer is full).
@@ -40,15 +42,24 @@ test(`SIGTERM with three stalled downloads and a WebSocket in flight, ${ROUNDS} 
               const { done, value } = await reader.read();
               if (done) return 'complete';
               total += value.length;
+              st.bytes = total;
             }
           } catch (e) {
+            st.error = `${e.name}: ${e.message}`;
             return e.name;
           }
         }));
         const ws = new WebSocket('intrustd+app://hello/ws');
         ws.onopen = () => { const t = setInterval(() => { try { ws.send('tick'); } catch { clearInterval(t); } }, 5); };
       });
-      await page.waitForFunction(() => window.flowing === 3, null, { timeout: 15000 });
+      // Generous: on a busy 2-core CI machine the hello app's JVM may be slow to start.
+      try {
+        await page.waitForFunction(() => window.flowing === 3, null, { timeout: 30000 });
+      } catch (e) {
+        const streams = await page.evaluate(() => window.streams);
+        throw new Error(`round ${round}: not all three downloads flowed: ${JSON.stringify(streams)}\n` +
+          `appliance output (tail):\n${app.proc.output.slice(-4000)}`, { cause: e });
+      }
       const stopping = app.stop({ signal: 'SIGTERM', graceMs: 10000 });
       await new Promise((r) => setTimeout(r, 50));
       await page.evaluate(() => window.doResume());
