@@ -10,10 +10,27 @@ import org.intrustd.appliance.access.AccessLog;
 /**
  * What an appliance needs to run. Defaults: apps stop after 10 idle minutes and have 30 s to
  * become healthy; no app is public; the access log keeps request paths (not queries) for 90
- * days. {@code publicApps} are apps anyone who reaches the appliance may open with no login.
+ * days; no LAN presence (the command line turns it on). {@code publicApps} are apps anyone who
+ * reaches the appliance may open with no login.
  */
 public record ApplianceConfig(Path stateDir, URI flock, String name, List<Path> appDirs, Duration appStartTimeout,
-    Duration appIdleTimeout, Set<String> publicApps, AccessLog.Detail accessLogDetail, Duration accessLogRetention) {
+    Duration appIdleTimeout, Set<String> publicApps, AccessLog.Detail accessLogDetail, Duration accessLogRetention, Lan lan) {
+  /**
+   * Presence on the home network (docs/lan.md): whether to announce with mDNS/DNS-SD, on which
+   * interfaces (none named: the default route's), and the LAN signalling port it names.
+   */
+  public record Lan(boolean announce, int port, List<String> interfaces) {
+    public static final int DEFAULT_PORT = 7470;
+    public static final Lan OFF = new Lan(false, DEFAULT_PORT, List.of());
+
+    public Lan {
+      interfaces = List.copyOf(interfaces);
+      if (port < 1 || port > 65535) {
+        throw new IllegalArgumentException("the LAN port must be 1-65535, not " + port);
+      }
+    }
+  }
+
   public ApplianceConfig {
     appDirs = List.copyOf(appDirs);
     publicApps = Set.copyOf(publicApps);
@@ -28,16 +45,21 @@ public record ApplianceConfig(Path stateDir, URI flock, String name, List<Path> 
 
   public static ApplianceConfig of(Path stateDir, URI flock, String name, List<Path> appDirs) {
     return new ApplianceConfig(stateDir, flock, name, appDirs, Duration.ofSeconds(30), Duration.ofMinutes(10), Set.of(),
-        AccessLog.Detail.PATH, Duration.ofDays(90));
+        AccessLog.Detail.PATH, Duration.ofDays(90), Lan.OFF);
   }
 
   public ApplianceConfig withPublicApps(Set<String> apps) {
     return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, apps, accessLogDetail,
-        accessLogRetention);
+        accessLogRetention, lan);
   }
 
   public ApplianceConfig withAccessLog(AccessLog.Detail detail, Duration retention) {
     return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, publicApps, detail,
-        retention);
+        retention, lan);
+  }
+
+  public ApplianceConfig withLan(Lan lan) {
+    return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, publicApps,
+        accessLogDetail, accessLogRetention, lan);
   }
 }

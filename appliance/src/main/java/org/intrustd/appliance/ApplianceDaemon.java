@@ -24,6 +24,7 @@ import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.control.ControlServer;
 import org.intrustd.appliance.flock.FlockConnection;
+import org.intrustd.appliance.lan.LanPresence;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.links.LinkSessions;
 import org.intrustd.appliance.permissions.Grants;
@@ -58,12 +59,14 @@ public final class ApplianceDaemon implements AutoCloseable {
   private final AccessLog accessLog;
   private final SessionApi sessionApi;
   private final Claim claim;
+  private final Optional<LanPresence> presence;
 
   private ApplianceDaemon(Identity identity, AppSupervisor apps, LinkFactory linkFactory, ChannelProxy proxy,
       LinkSessions sessions, FlockConnection flock, ScheduledExecutorService housekeeping, ControlServer control,
       AppEndpoints endpoints, PersonaStore personas, AccessStore access, AccessLog accessLog, SessionApi sessionApi,
-      Claim claim) {
+      Claim claim, Optional<LanPresence> presence) {
     this.claim = claim;
+    this.presence = presence;
     this.identity = identity;
     this.apps = apps;
     this.linkFactory = linkFactory;
@@ -138,12 +141,19 @@ public final class ApplianceDaemon implements AutoCloseable {
     }, 1, 1, TimeUnit.SECONDS);
     housekeeping.scheduleWithFixedDelay(() -> accessLog.expire(config.accessLogRetention()), 1, 60 * 60, TimeUnit.SECONDS);
     flock.start();
+    Optional<LanPresence> presence = Optional.empty();
+    if (config.lan().announce()) {
+      LanPresence lan = LanPresence.start(identity.id(), config.name(), config.lan().port(), config.lan().interfaces(),
+          claim::claimed);
+      claim.onClaimed(lan::refresh);
+      presence = Optional.of(lan);
+    }
     LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
         registry.all().stream().map(a -> a.id()).toList());
     claim.code().ifPresent(code -> LOG.log(Level.WARNING, "this appliance has no owner yet: claim it with the one-time"
         + " code {0} (or on this machine: intrustd persona add NAME --role owner)", code));
     return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints,
-        personas, access, accessLog, sessionApi, claim);
+        personas, access, accessLog, sessionApi, claim, presence);
   }
 
   /** The one-time claim code, while the appliance has no owner. */
@@ -174,7 +184,8 @@ public final class ApplianceDaemon implements AutoCloseable {
   @Override
   public void close() {
     // Order matters: exchanges still use their channels' native objects, so they end first,
-    // then the links, and only then the engine that owns them all.
+    // then the links, and only then the engine that owns them all. LAN neighbours hear first.
+    presence.ifPresent(LanPresence::close);
     control.close();
     sessionApi.close();
     endpoints.close();

@@ -60,7 +60,7 @@ class ProxyIntegrationTest {
     Apps.write(tmp.resolve("apps/broken"), "broken", List.of("in-process"), "/health");
     ApplianceConfig config = new ApplianceConfig(tmp.resolve("state"), flock.uri(), "test appliance",
         List.of(tmp.resolve("apps")), Duration.ofSeconds(10), Duration.ofMinutes(10), java.util.Set.of("hello", "broken"),
-        org.intrustd.appliance.access.AccessLog.Detail.PATH, Duration.ofDays(1));
+        org.intrustd.appliance.access.AccessLog.Detail.PATH, Duration.ofDays(1), ApplianceConfig.Lan.OFF);
     daemon = ApplianceDaemon.start(config, launcher, WebRtcLinkFactory.create());
     assertThat(daemon.awaitRegistered(10_000)).as("registered with the flock").isTrue();
     // The browser has its own engine, as it would in its own process.

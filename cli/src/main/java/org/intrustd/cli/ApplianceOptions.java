@@ -34,6 +34,18 @@ final class ApplianceOptions {
       description = "How many days of access log to keep (default: ${DEFAULT-VALUE}).")
   int accessLogDays;
 
+  @Option(names = "--no-lan",
+      description = "Do not announce the appliance on the LAN (mDNS/DNS-SD).")
+  boolean noLan;
+
+  @Option(names = "--lan-interface", paramLabel = "NAME",
+      description = "Announce on this network interface (repeatable; default: the one with the default route).")
+  List<String> lanInterfaces = new ArrayList<>();
+
+  @Option(names = "--lan-port", paramLabel = "PORT", defaultValue = "7470",
+      description = "The TCP port of the appliance's LAN signalling endpoint (default: ${DEFAULT-VALUE}).")
+  int lanPort;
+
   @Option(names = "--no-sandbox",
       description = "Run apps as plain child processes with no isolation at all (development only).")
   boolean noSandbox;
@@ -42,7 +54,8 @@ final class ApplianceOptions {
   org.intrustd.appliance.ApplianceConfig config(java.net.URI flock) {
     return org.intrustd.appliance.ApplianceConfig.of(state(), flock, name, apps).withPublicApps(publicApps)
         .withAccessLog(org.intrustd.appliance.access.AccessLog.Detail.parse(accessLogDetail),
-            java.time.Duration.ofDays(Math.max(1, accessLogDays)));
+            java.time.Duration.ofDays(Math.max(1, accessLogDays)))
+        .withLan(new org.intrustd.appliance.ApplianceConfig.Lan(!noLan, lanPort, lanInterfaces));
   }
 
   Path state() {

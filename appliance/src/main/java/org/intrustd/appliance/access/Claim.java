@@ -19,6 +19,7 @@ public final class Claim {
   private static final int LENGTH = 10;
 
   private final PersonaStore personas;
+  private final java.util.List<Runnable> onClaimed = new java.util.concurrent.CopyOnWriteArrayList<>();
   private volatile String code;
 
   private Claim(PersonaStore personas, String code) {
@@ -37,6 +38,11 @@ public final class Claim {
       s.append(ALPHABET.charAt(random.nextInt(ALPHABET.length())));
     }
     return s.substring(0, 5) + "-" + s.substring(5);
+  }
+
+  /** Runs {@code listener} after a claim through {@link #claim} succeeds. */
+  public void onClaimed(Runnable listener) {
+    onClaimed.add(listener);
   }
 
   public boolean claimed() {
@@ -64,6 +70,7 @@ public final class Claim {
     }
     PersonaStore.Persona owner = personas.create(name, displayName, PersonaStore.Role.OWNER, password);
     code = null;
+    onClaimed.forEach(Runnable::run);
     return owner;
   }
 
