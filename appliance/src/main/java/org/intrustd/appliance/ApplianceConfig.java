@@ -16,17 +16,18 @@ import org.intrustd.appliance.access.AccessLog;
 public record ApplianceConfig(Path stateDir, URI flock, String name, List<Path> appDirs, Duration appStartTimeout,
     Duration appIdleTimeout, Set<String> publicApps, AccessLog.Detail accessLogDetail, Duration accessLogRetention, Lan lan) {
   /**
-   * Presence on the home network (docs/lan.md): whether to announce with mDNS/DNS-SD, on which
-   * interfaces (none named: the default route's), and the LAN signalling port it names.
+   * Presence on the home network (docs/lan.md): whether to run the appliance's own LAN flock
+   * (on {@code port}, or any free port when that one is taken) and announce it with
+   * mDNS/DNS-SD on {@code interfaces} (none named: the default route's).
    */
-  public record Lan(boolean announce, int port, List<String> interfaces) {
+  public record Lan(boolean enabled, int port, List<String> interfaces) {
     public static final int DEFAULT_PORT = 7470;
     public static final Lan OFF = new Lan(false, DEFAULT_PORT, List.of());
 
     public Lan {
       interfaces = List.copyOf(interfaces);
-      if (port < 1 || port > 65535) {
-        throw new IllegalArgumentException("the LAN port must be 1-65535, not " + port);
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("the LAN port must be 1-65535 (or 0 for any free one), not " + port);
       }
     }
   }

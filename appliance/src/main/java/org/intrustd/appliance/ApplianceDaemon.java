@@ -24,6 +24,7 @@ import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.control.ControlServer;
 import org.intrustd.appliance.flock.FlockConnection;
+import org.intrustd.appliance.lan.LanFlock;
 import org.intrustd.appliance.lan.LanPresence;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.links.LinkSessions;
@@ -59,13 +60,15 @@ public final class ApplianceDaemon implements AutoCloseable {
   private final AccessLog accessLog;
   private final SessionApi sessionApi;
   private final Claim claim;
+  private final Optional<LanFlock> lanFlock;
   private final Optional<LanPresence> presence;
 
   private ApplianceDaemon(Identity identity, AppSupervisor apps, LinkFactory linkFactory, ChannelProxy proxy,
       LinkSessions sessions, FlockConnection flock, ScheduledExecutorService housekeeping, ControlServer control,
       AppEndpoints endpoints, PersonaStore personas, AccessStore access, AccessLog accessLog, SessionApi sessionApi,
-      Claim claim, Optional<LanPresence> presence) {
+      Claim claim, Optional<LanFlock> lanFlock, Optional<LanPresence> presence) {
     this.claim = claim;
+    this.lanFlock = lanFlock;
     this.presence = presence;
     this.identity = identity;
     this.apps = apps;
@@ -124,8 +127,9 @@ public final class ApplianceDaemon implements AutoCloseable {
     ChannelProxy proxy = new ChannelProxy(apps, identity.id(), linkAccess, accessLog, sessionSocket,
         controlSocket(config.stateDir()));
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy, linkAccess);
-    FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), sessions);
-    sessions.attach(flock);
+    LinkSessions.Signalling internet = sessions.signalling();
+    FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), internet);
+    internet.attach(flock);
     ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
         personas, access, accessLog, () -> new ControlServer.Status(config.name(), config.flock(), flock.isRegistered(),
             sessions.liveLinks(), config.stateDir()));
@@ -141,19 +145,28 @@ public final class ApplianceDaemon implements AutoCloseable {
     }, 1, 1, TimeUnit.SECONDS);
     housekeeping.scheduleWithFixedDelay(() -> accessLog.expire(config.accessLogRetention()), 1, 60 * 60, TimeUnit.SECONDS);
     flock.start();
+    Optional<LanFlock> lanFlock = Optional.empty();
     Optional<LanPresence> presence = Optional.empty();
-    if (config.lan().announce()) {
-      LanPresence lan = LanPresence.start(identity.id(), config.name(), config.lan().port(), config.lan().interfaces(),
+    if (config.lan().enabled()) {
+      LinkSessions.Signalling lan = sessions.signalling();
+      LanFlock local = LanFlock.start(identity, config.name(), config.lan().port(), lan, lan::attach);
+      lanFlock = Optional.of(local);
+      LanPresence announcer = LanPresence.start(identity.id(), config.name(), local.port(), config.lan().interfaces(),
           claim::claimed);
-      claim.onClaimed(lan::refresh);
-      presence = Optional.of(lan);
+      claim.onClaimed(announcer::refresh);
+      presence = Optional.of(announcer);
     }
     LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
         registry.all().stream().map(a -> a.id()).toList());
     claim.code().ifPresent(code -> LOG.log(Level.WARNING, "this appliance has no owner yet: claim it with the one-time"
         + " code {0} (or on this machine: intrustd persona add NAME --role owner)", code));
     return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints,
-        personas, access, accessLog, sessionApi, claim, presence);
+        personas, access, accessLog, sessionApi, claim, lanFlock, presence);
+  }
+
+  /** The port of the appliance's own LAN flock, when it runs one. */
+  public Optional<Integer> lanPort() {
+    return lanFlock.map(LanFlock::port);
   }
 
   /** The one-time claim code, while the appliance has no owner. */
@@ -190,6 +203,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     sessionApi.close();
     endpoints.close();
     flock.close();
+    lanFlock.ifPresent(LanFlock::close);
     housekeeping.shutdownNow();
     proxy.close();
     sessions.close();

@@ -24,7 +24,7 @@ final class ApplianceCommand implements Callable<Integer> {
     ApplianceConfig config = options.config(flock);
     ApplianceDaemon daemon = ApplianceDaemon.start(config, options.launcher(), WebRtcLinkFactory.create());
     System.out.println("appliance " + daemon.id() + " registering with " + flock);
-    if (!daemon.awaitRegistered(30_000)) {
+    if (!daemon.awaitRegistered(10_000)) {
       System.out.println("still waiting for the flock at " + flock + "; retrying in the background");
     }
     Map<String, String> facts = new java.util.LinkedHashMap<>(Map.of("applianceId", daemon.id().toString(),
@@ -33,6 +33,7 @@ final class ApplianceCommand implements Callable<Integer> {
       System.out.println("not claimed yet: claim this appliance with the one-time code " + code);
       facts.put("claimCode", code);
     });
+    daemon.lanPort().ifPresent(port -> facts.put("lanPort", Integer.toString(port)));
     Ready.announce(facts);
     Ready.runUntilStopped(daemon::close);
     return 0;

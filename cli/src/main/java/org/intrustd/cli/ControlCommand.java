@@ -23,6 +23,9 @@ abstract class ControlCommand implements Callable<Integer> {
   @Mixin
   StateOption state = new StateOption();
 
+  @Mixin
+  RemoteOptions remote = new RemoteOptions();
+
   @Option(names = "--json", description = "Print the appliance's JSON answer instead of text.")
   boolean json;
 
@@ -33,7 +36,11 @@ abstract class ControlCommand implements Callable<Integer> {
   int call(String method, String target, JsonNode body, java.util.function.Function<JsonNode, String> text) {
     ControlClient.Response r;
     try {
-      r = new ControlClient(ApplianceDaemon.controlSocket(state.state())).call(method, target, body);
+      r = remote.remote() ? remoteCall(method, target, body)
+          : new ControlClient(ApplianceDaemon.controlSocket(state.state())).call(method, target, body);
+    } catch (org.intrustd.client.ClientException e) {
+      spec.commandLine().getErr().println("intrustd: " + e.getMessage());
+      return REFUSED;
     } catch (ControlClient.NotRunning e) {
       spec.commandLine().getErr().println("intrustd: " + e.getMessage());
       return NOT_RUNNING;
@@ -50,6 +57,24 @@ abstract class ControlCommand implements Callable<Integer> {
     }
     spec.commandLine().getOut().println(json ? r.body().toPrettyString() : text.apply(r.body()));
     return 0;
+  }
+
+  /** The same call on a remote appliance's control API, logged in as {@code --login}. */
+  private ControlClient.Response remoteCall(String method, String target, JsonNode body) {
+    var cl = spec.commandLine();
+    var id = Remote.parseId(cl, remote.appliance);
+    String password = Passwords.loginPassword(cl, "password for " + remote.persona + ": ");
+    try (Remote r = Remote.connect(Remote.route(cl, id, remote.flock), id)) {
+      var refused = r.login(remote.persona, password);
+      if (refused.isPresent()) {
+        return refused.get();
+      }
+      try {
+        return r.call(Remote.ADMIN, method, target, body);
+      } finally {
+        r.logout();
+      }
+    }
   }
 
   static String path(String app) {

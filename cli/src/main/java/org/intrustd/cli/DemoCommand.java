@@ -77,6 +77,7 @@ final class DemoCommand implements Callable<Integer> {
     Map<String, String> facts = new java.util.LinkedHashMap<>(Map.of("applianceId", daemon.id().toString(),
         "flock", flockUri.toString(), "url", url));
     daemon.claimCode().ifPresent(code -> facts.put("claimCode", code));
+    daemon.lanPort().ifPresent(port -> facts.put("lanPort", Integer.toString(port)));
     Ready.announce(facts);
     Ready.runUntilStopped(() -> {
       daemon.close();

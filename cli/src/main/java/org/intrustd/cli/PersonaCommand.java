@@ -2,11 +2,7 @@ package org.intrustd.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -35,27 +31,7 @@ final class PersonaCommand {
     boolean passwordStdin;
 
     String password() {
-      if (passwordStdin) {
-        try {
-          String line = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
-          if (line == null || line.isEmpty()) {
-            throw new ParameterException(spec.commandLine(), "no password on standard input");
-          }
-          return line;
-        } catch (IOException e) {
-          throw new ParameterException(spec.commandLine(), "cannot read standard input: " + e.getMessage());
-        }
-      }
-      java.io.Console console = System.console();
-      if (console == null) {
-        throw new ParameterException(spec.commandLine(), "no terminal to ask for the password: use --password-stdin");
-      }
-      char[] first = console.readPassword("password: ");
-      char[] again = console.readPassword("again: ");
-      if (first == null || again == null || !Arrays.equals(first, again)) {
-        throw new ParameterException(spec.commandLine(), "the two passwords differ");
-      }
-      return new String(first);
+      return Passwords.newPassword(spec.commandLine(), passwordStdin);
     }
   }
 

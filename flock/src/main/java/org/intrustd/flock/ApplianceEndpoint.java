@@ -115,6 +115,8 @@ public final class ApplianceEndpoint extends Endpoint {
       fail(ErrorCode.CHALLENGE_EXPIRED, "no 'register' within " + hub.limits().challengeExpiry());
     } else if (!Ed25519.verify(register.publicKey(), SigningInput.register(awaiting.nonce()), register.signature())) {
       fail(ErrorCode.BAD_SIGNATURE, "the signature does not verify with that public key over the challenge");
+    } else if (!hub.admits(ApplianceId.fromPublicKey(register.publicKey()))) {
+      fail(ErrorCode.NOT_ADMITTED, "this flock serves other appliances only");
     } else {
       register(register);
     }

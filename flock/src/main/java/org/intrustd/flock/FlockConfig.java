@@ -6,6 +6,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
+import org.intrustd.core.id.ApplianceId;
 import org.intrustd.core.signal.SignalMessage.IceServer;
 
 /**
@@ -23,6 +25,8 @@ import org.intrustd.core.signal.SignalMessage.IceServer;
  *     plain files served under it
  * @param limits per-connection limits
  * @param clock time source for rate limits, challenge expiry and idle detection
+ * @param admitted the only appliances that may register (an appliance's own LAN flock admits
+ *     itself); empty: any appliance
  */
 public record FlockConfig(
     String host,
@@ -30,7 +34,8 @@ public record FlockConfig(
     List<IceServer> iceServers,
     Map<String, Path> staticMounts,
     Limits limits,
-    InstantSource clock) {
+    InstantSource clock,
+    Set<ApplianceId> admitted) {
 
   public FlockConfig {
     Objects.requireNonNull(host, "host");
@@ -42,37 +47,43 @@ public record FlockConfig(
     staticMounts = Map.copyOf(staticMounts);
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(clock, "clock");
+    admitted = Set.copyOf(admitted);
   }
 
   public static FlockConfig defaults() {
-    return new FlockConfig("127.0.0.1", 0, List.of(), Map.of(), Limits.DEFAULTS, InstantSource.system());
+    return new FlockConfig("127.0.0.1", 0, List.of(), Map.of(), Limits.DEFAULTS, InstantSource.system(), Set.of());
   }
 
   public FlockConfig withHost(String newHost) {
-    return new FlockConfig(newHost, port, iceServers, staticMounts, limits, clock);
+    return new FlockConfig(newHost, port, iceServers, staticMounts, limits, clock, admitted);
   }
 
   public FlockConfig withPort(int newPort) {
-    return new FlockConfig(host, newPort, iceServers, staticMounts, limits, clock);
+    return new FlockConfig(host, newPort, iceServers, staticMounts, limits, clock, admitted);
   }
 
   public FlockConfig withIceServers(List<IceServer> servers) {
-    return new FlockConfig(host, port, servers, staticMounts, limits, clock);
+    return new FlockConfig(host, port, servers, staticMounts, limits, clock, admitted);
   }
 
   /** Adds (or replaces) one static mount. */
   public FlockConfig withStatic(String urlPrefix, Path dir) {
     Map<String, Path> mounts = new LinkedHashMap<>(staticMounts);
     mounts.put(urlPrefix, dir);
-    return new FlockConfig(host, port, iceServers, mounts, limits, clock);
+    return new FlockConfig(host, port, iceServers, mounts, limits, clock, admitted);
   }
 
   public FlockConfig withLimits(Limits newLimits) {
-    return new FlockConfig(host, port, iceServers, staticMounts, newLimits, clock);
+    return new FlockConfig(host, port, iceServers, staticMounts, newLimits, clock, admitted);
   }
 
   public FlockConfig withClock(InstantSource newClock) {
-    return new FlockConfig(host, port, iceServers, staticMounts, limits, newClock);
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, newClock, admitted);
+  }
+
+  /** Only these appliances may register. */
+  public FlockConfig admitting(Set<ApplianceId> appliances) {
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, appliances);
   }
 
   private static void checkPrefix(String prefix) {

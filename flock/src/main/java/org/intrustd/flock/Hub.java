@@ -5,6 +5,7 @@ import java.time.InstantSource;
 import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import org.intrustd.core.id.ApplianceId;
 import org.intrustd.core.signal.SignalMessage.IceServer;
 
 /** What all connections of one flock share. Thread-safe. */
@@ -13,6 +14,10 @@ record Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeep
 
   Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeeper) {
     this(config, registry, housekeeper, new SecureRandom(), new AtomicLong());
+  }
+
+  boolean admits(ApplianceId appliance) {
+    return config.admitted().isEmpty() || config.admitted().contains(appliance);
   }
 
   Limits limits() {

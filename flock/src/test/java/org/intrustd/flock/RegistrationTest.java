@@ -77,6 +77,22 @@ class RegistrationTest {
   }
 
   @Test
+  void aFlockThatAdmitsOneApplianceRefusesOthers() {
+    Identity stranger = new Identity(Ed25519.generate());
+    harness = new Harness(FlockConfig.defaults().admitting(java.util.Set.of(identity.id())));
+    WsPeer refused = harness.applianceSocket();
+    Challenge challenge = refused.nextAppliance(Challenge.class);
+    refused.send(new Register(stranger.publicKey(), "stranger", stranger.signRegistration(challenge.nonce())));
+    assertThat(refused.nextAppliance(Error.class).code()).isEqualTo("not-admitted");
+    assertThat(refused.closeStatus()).isEqualTo(1008);
+
+    WsPeer admitted = harness.applianceSocket();
+    challenge = admitted.nextAppliance(Challenge.class);
+    admitted.send(new Register(identity.publicKey(), "kitchen", identity.signRegistration(challenge.nonce())));
+    assertThat(admitted.nextAppliance(Registered.class).appliance()).isEqualTo(identity.id().toString());
+  }
+
+  @Test
   void aSignatureOverAnotherNonceIsBad() {
     harness = new Harness();
     WsPeer appliance = harness.applianceSocket();

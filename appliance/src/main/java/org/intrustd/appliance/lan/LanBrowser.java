@@ -13,7 +13,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import javax.jmdns.JmDNS;
+import javax.jmdns.ServiceEvent;
 import javax.jmdns.ServiceInfo;
+import javax.jmdns.ServiceListener;
 
 /**
  * Finds appliances on the LAN: browses {@code _intrustd._tcp} on the addresses
@@ -45,6 +47,52 @@ public final class LanBrowser {
     List<Found> all = new ArrayList<>(byId.values());
     all.sort((a, b) -> a.record().name().compareToIgnoreCase(b.record().name()));
     return all;
+  }
+
+  /**
+   * Looks for one appliance: returns as soon as its record resolves (usually well under a
+   * second), or empty after {@code wait}.
+   */
+  public static Optional<Found> find(org.intrustd.core.id.ApplianceId id, Duration wait, List<String> interfaceNames) {
+    CompletableFuture<Found> hit = new CompletableFuture<>();
+    List<JmDNS> open = new ArrayList<>();
+    try {
+      for (InetAddress address : LanInterfaces.addresses(interfaceNames)) {
+        JmDNS mdns = JmDNS.create(address, null);
+        open.add(mdns);
+        mdns.addServiceListener(PresenceRecord.SERVICE_TYPE, new ServiceListener() {
+          @Override
+          public void serviceAdded(ServiceEvent event) {
+            event.getDNS().requestServiceInfo(event.getType(), event.getName(), 1);
+          }
+
+          @Override
+          public void serviceRemoved(ServiceEvent event) { }
+
+          @Override
+          public void serviceResolved(ServiceEvent event) {
+            found(event.getInfo()).filter(f -> f.record().id().equals(id)).ifPresent(hit::complete);
+          }
+        });
+      }
+      return Optional.of(hit.get(wait.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS));
+    } catch (java.util.concurrent.TimeoutException e) {
+      return Optional.empty();
+    } catch (IOException | java.util.concurrent.ExecutionException e) {
+      LOG.log(Level.WARNING, "LAN: cannot browse: {0}", e.getMessage());
+      return Optional.empty();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return Optional.empty();
+    } finally {
+      for (JmDNS mdns : open) {
+        try {
+          mdns.close();
+        } catch (IOException e) {
+          // closing anyway
+        }
+      }
+    }
   }
 
   private static ServiceInfo[] listOn(InetAddress address, Duration wait) {

@@ -12,7 +12,7 @@ import org.intrustd.core.id.ApplianceId;
  * and, only while it has no owner, {@code claim=open}. Once claimed, the record says nothing
  * about its claim state, so that a neighbour cannot tell a claimed appliance from others.
  *
- * @param port the TCP port of the appliance's LAN signalling endpoint
+ * @param port the TCP port of the appliance's LAN flock
  */
 public record PresenceRecord(ApplianceId id, String name, boolean claimed, int port) {
   public static final String SERVICE_TYPE = "_intrustd._tcp.local.";

@@ -15,8 +15,6 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.intrustd.core.crypto.Ed25519;
-import org.intrustd.core.crypto.SigningInput;
 import org.intrustd.core.id.ApplianceId;
 import org.intrustd.core.signal.Decoded;
 import org.intrustd.core.signal.SignalCodec;
@@ -218,17 +216,7 @@ public final class TestClient implements WebSocket.Listener, AutoCloseable {
    * is acceptable, otherwise why not.
    */
   public static String checkAnswer(ApplianceId expected, String offerSdp, ClientAnswer answer) {
-    if (!expected.matches(answer.publicKey())) {
-      return "the public key does not hash to " + expected;
-    }
-    if (!expected.toString().equals(answer.appliance())) {
-      return "the answer names appliance " + answer.appliance() + ", not " + expected;
-    }
-    byte[] signed = SigningInput.answer(offerSdp, answer.sdp());
-    if (!Ed25519.verify(answer.publicKey(), signed, answer.signature())) {
-      return "the signature does not cover our offer and this answer";
-    }
-    return null;
+    return org.intrustd.client.AnswerCheck.problem(expected, offerSdp, answer).orElse(null);
   }
 
   /** Closes the flock connection and every link this client made. */

@@ -11,7 +11,8 @@ public enum ErrorCode {
   APPLIANCE_OFFLINE("appliance-offline"),
   SESSION_EXISTS("session-exists"),
   UNKNOWN_SESSION("unknown-session"),
-  TOO_MANY_SESSIONS("too-many-sessions");
+  TOO_MANY_SESSIONS("too-many-sessions"),
+  NOT_ADMITTED("not-admitted");
 
   private final String wire;
 

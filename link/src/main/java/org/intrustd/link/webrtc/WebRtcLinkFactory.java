@@ -39,10 +39,14 @@ public final class WebRtcLinkFactory implements LinkFactory {
   // crash the JVM under a still-running pc.close().
   private final ExecutorService janitor = Executors.newSingleThreadExecutor(
       Thread.ofPlatform().name("webrtc-janitor").daemon().factory());
+  // Freed after the factory: its thread ("AudioDeviceBuffer") otherwise outlives the factory
+  // and, at JVM exit, prints "Failed to attach thread" on standard output.
+  private final HeadlessAudioDeviceModule audio;
   private volatile boolean closed;
 
   private WebRtcLinkFactory() {
-    this.factory = new PeerConnectionFactory(new HeadlessAudioDeviceModule());
+    this.audio = new HeadlessAudioDeviceModule();
+    this.factory = new PeerConnectionFactory(audio);
   }
 
   /** Loads the native engine; fails with a {@link LinkException} naming what is missing. */
@@ -161,5 +165,6 @@ public final class WebRtcLinkFactory implements LinkFactory {
     }
     channels.forEach(WebRtcChannel::retire);
     factory.dispose();
+    audio.dispose();
   }
 }

@@ -1,0 +1,131 @@
+package org.intrustd.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.net.URI;
+import java.security.KeyPairGenerator;
+import java.security.spec.ECGenParameterSpec;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import org.intrustd.appliance.control.ControlClient;
+import org.intrustd.appliance.lan.LanBrowser;
+import org.intrustd.client.ApplianceClient;
+import org.intrustd.client.ClientException;
+import org.intrustd.client.HttpResult;
+import org.intrustd.core.id.ApplianceId;
+import org.intrustd.link.LinkFactory;
+import org.intrustd.link.webrtc.WebRtcLinkFactory;
+import picocli.CommandLine;
+import picocli.CommandLine.ParameterException;
+
+/**
+ * A command's way to an appliance over an end-to-end link: find it (a flock, or its LAN flock
+ * by mDNS), connect, verify its signed answer, and talk to its session API
+ * ({@code intrustd/session}) and control API ({@code intrustd/admin}) as the admin app does.
+ */
+final class Remote implements AutoCloseable {
+  static final String SESSION = "intrustd/session";
+  static final String ADMIN = "intrustd/admin";
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration STEP = Duration.ofSeconds(10);
+  private static final Duration LAN_WAIT = Duration.ofSeconds(5);
+
+  private static volatile boolean used;
+  private final LinkFactory links;
+  private final ApplianceClient client;
+
+  private Remote(LinkFactory links, ApplianceClient client) {
+    this.links = links;
+    this.client = client;
+  }
+
+  /** Whether this process loaded the WebRTC engine for a remote command. */
+  static boolean used() {
+    return used;
+  }
+
+  /** Connects to {@code appliance} through {@code flock}. */
+  static Remote connect(URI flock, ApplianceId appliance) {
+    used = true;
+    LinkFactory links = WebRtcLinkFactory.create();
+    try {
+      return new Remote(links, ApplianceClient.connect(flock, appliance, links, STEP));
+    } catch (RuntimeException e) {
+      links.close();
+      throw e;
+    }
+  }
+
+  /** The flock to reach {@code appliance} through: the one given, else its LAN flock. */
+  static URI route(CommandLine cl, ApplianceId appliance, URI flock) {
+    if (flock != null) {
+      if (!"ws".equals(flock.getScheme()) && !"wss".equals(flock.getScheme())) {
+        throw new ParameterException(cl, "--flock must be a ws:// or wss:// URL, not " + flock);
+      }
+      return flock;
+    }
+    return LanBrowser.find(appliance, LAN_WAIT, List.of()).map(Remote::lanFlock)
+        .orElseThrow(() -> new ClientException("appliance " + appliance + " did not answer on this LAN within "
+            + LAN_WAIT.toSeconds() + " s (intrustd discover lists those that do); give --flock URL to go through a flock"));
+  }
+
+  /** The ws:// URL of the LAN flock a presence record points to (an IPv4 address first). */
+  static URI lanFlock(LanBrowser.Found found) {
+    String address = found.addresses().stream().filter(a -> !a.startsWith("[")).findFirst()
+        .orElse(found.addresses().getFirst());
+    return URI.create("ws://" + address + ":" + found.record().port() + "/");
+  }
+
+  static ApplianceId parseId(CommandLine cl, String text) {
+    return ApplianceId.parse(text).orElseThrow(() -> new ParameterException(cl, "not an appliance ID: " + text));
+  }
+
+  /** A fresh device key for one CLI session (P-256, SPKI, base64url): the session is bound to it. */
+  static String deviceKey() {
+    try {
+      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
+      g.initialize(new ECGenParameterSpec("secp256r1"));
+      return Base64.getUrlEncoder().withoutPadding().encodeToString(g.generateKeyPair().getPublic().getEncoded());
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("no P-256 on this JDK", e);
+    }
+  }
+
+  /** One JSON exchange; the answer as the control socket would give it. */
+  ControlClient.Response call(String label, String method, String target, JsonNode body) {
+    HttpResult r = client.json(label, method, target, body == null ? null : body.toString());
+    JsonNode json;
+    try {
+      json = r.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(r.body());
+    } catch (java.io.IOException e) {
+      json = JSON.createObjectNode().put("detail", "HTTP " + r.status() + " with a body that is not JSON");
+    }
+    return new ControlClient.Response(r.status(), json);
+  }
+
+  /** Logs in; empty on success, else the appliance's refusal. */
+  Optional<ControlClient.Response> login(String persona, String password) {
+    ObjectNode body = JSON.createObjectNode().put("persona", persona).put("password", password)
+        .put("deviceKey", deviceKey()).put("label", "cli");
+    ControlClient.Response r = call(SESSION, "POST", "/v1/login", body);
+    return r.ok() ? Optional.empty() : Optional.of(r);
+  }
+
+  /** Ends this CLI's session (best effort: it is bound to a key that is about to be forgotten anyway). */
+  void logout() {
+    try {
+      call(SESSION, "POST", "/v1/logout", null);
+    } catch (ClientException e) {
+      // the link is gone: the session stays bound to a device key nobody holds
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    links.close();
+  }
+}

@@ -1,0 +1,117 @@
+package org.intrustd.client;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.intrustd.link.Channel;
+import org.intrustd.link.frame.StreamFrame;
+
+/**
+ * One HTTP exchange on one data channel (docs/spec/channels.md): the request goes out in DATA
+ * frames and END, and the response is collected until the appliance's END. Bounded: a response
+ * over {@code maxResponse} bytes resets the channel.
+ */
+final class Exchange implements Channel.Handler {
+  private final Channel channel;
+  private final int maxResponse;
+  private final CountDownLatch opened = new CountDownLatch(1);
+  private final CountDownLatch finished = new CountDownLatch(1);
+  private final ByteArrayOutputStream received = new ByteArrayOutputStream();
+  private volatile String failure;
+
+  Exchange(Channel channel, int maxResponse) {
+    this.channel = channel;
+    this.maxResponse = maxResponse;
+    channel.setHandler(this);
+  }
+
+  @Override
+  public void onOpen() {
+    opened.countDown();
+  }
+
+  @Override
+  public void onMessage(ByteBuffer data, boolean binary) {
+    if (finished.getCount() == 0) {
+      return;
+    }
+    if (!binary) {
+      fail("the appliance sent a text message on an intrustd/1 channel");
+      return;
+    }
+    switch (StreamFrame.decode(data)) {
+      case StreamFrame.Decoded.Invalid bad -> fail("the appliance sent a bad frame: " + bad.reason());
+      case StreamFrame.Decoded.Ok ok -> {
+        switch (ok.frame()) {
+          case StreamFrame.Data d -> {
+            if (received.size() + d.payload().remaining() > maxResponse) {
+              fail("the response is over " + maxResponse + " bytes");
+              return;
+            }
+            byte[] bytes = new byte[d.payload().remaining()];
+            d.payload().get(bytes);
+            synchronized (received) {
+              received.writeBytes(bytes);
+            }
+          }
+          case StreamFrame.End e -> finished.countDown();
+          case StreamFrame.Reset r -> fail("the appliance reset the exchange" + (r.reason().isEmpty() ? "" : ": " + r.reason()));
+        }
+      }
+    }
+  }
+
+  @Override
+  public void onClose() {
+    if (finished.getCount() > 0) {
+      failure = failure == null ? "the channel closed before the response was complete" : failure;
+      finished.countDown();
+    }
+  }
+
+  private void fail(String why) {
+    failure = why;
+    finished.countDown();
+    try {
+      channel.send(StreamFrame.encode(new StreamFrame.Reset(why.length() > 200 ? why.substring(0, 200) : why)));
+    } catch (InterruptedException | RuntimeException e) {
+      // closing anyway
+    }
+    channel.close();
+  }
+
+  /** Closes the channel unused. */
+  void abandon() {
+    channel.close();
+  }
+
+  /** Sends the request, waits for the whole response, closes the channel. */
+  HttpResult run(byte[] request, Duration timeout) {
+    try {
+      if (!opened.await(timeout.toMillis(), TimeUnit.MILLISECONDS) && !channel.isOpen()) {
+        throw new ClientException("the channel did not open within " + timeout.toSeconds() + " s");
+      }
+      for (int off = 0; off < request.length; off += StreamFrame.MAX_PAYLOAD) {
+        int n = Math.min(StreamFrame.MAX_PAYLOAD, request.length - off);
+        channel.send(StreamFrame.encode(new StreamFrame.Data(ByteBuffer.wrap(request, off, n))));
+      }
+      channel.send(StreamFrame.encode(new StreamFrame.End()));
+      if (!finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new ClientException("no complete response within " + timeout.toSeconds() + " s");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ClientException("interrupted", e);
+    } finally {
+      channel.close();
+    }
+    if (failure != null) {
+      throw new ClientException(failure);
+    }
+    synchronized (received) {
+      return ResponseParser.parse(received.toByteArray());
+    }
+  }
+}
