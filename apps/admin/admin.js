@@ -1,6 +1,6 @@
 // The admin app: the owner runs the appliance from any browser, through the shim's verified
 // link, with the appliance's control API (handle.admin, docs/spec/access.md). Pages: overview,
-// share links, access log. ?appliance=<ID>[&flock=ws://…] as for the demo page.
+// apps, people, share links, access log. ?appliance=<ID>[&flock=ws://…] as for the demo page.
 import { install } from '/shim/intrustd-shim.js';
 
 const $ = (id) => document.getElementById(id);
@@ -22,10 +22,10 @@ function when(iso) { return iso ? new Date(iso).toLocaleString() : 'never'; }
  * A table row's action button (“Remove Nan”, “Revoke for gran” to a screen reader). `act`
  * returns false when the person thought better of it; a failure shows and re-enables the button.
  */
-function rowAction(verb, what, act) {
+function rowAction(verb, what, act, style = 'secondary') {
   const b = document.createElement('button');
   b.type = 'button';
-  b.className = 'secondary';
+  b.className = style;
   b.textContent = verb;
   b.setAttribute('aria-label', `${verb} ${what}`);
   b.addEventListener('click', async () => {
@@ -46,6 +46,7 @@ const PAGES = {
     $('o-name').textContent = s.name;
     $('o-id').textContent = s.appliance;
     $('o-flock').textContent = `${s.flock.registered ? 'registered' : 'not registered'} · ${s.flock.url}`;
+    $('o-lan').textContent = s.lan ? `announced; reachable with no internet (port ${s.lan.port})` : 'off';
     const info = handle.status;
     $('o-link').textContent = info ? `${info.verified ? 'verified' : 'NOT verified'} · ${info.path}` : '—';
     $('o-data').textContent = mib(s.storage.dataBytes);
@@ -59,6 +60,73 @@ const PAGES = {
       badge.textContent = a.running ? 'running' : 'stopped';
       state.append(badge);
       tr.append(cell(a.id), cell(a.version), state);
+      return tr;
+    }));
+  },
+
+  async apps() {
+    const { apps } = await handle.admin('GET', '/v1/apps');
+    $('a-empty').hidden = apps.length > 0;
+    const path = (app, more = '') => `/v1/apps/${encodeURIComponent(app.id)}${more}`;
+    const reload = async (message) => { await PAGES.apps(); status(message); };
+    $('a-rows').replaceChildren(...apps.map((a) => {
+      const tr = document.createElement('tr');
+      const name = cell(a.name);
+      name.append(Object.assign(document.createElement('div'), { className: 'muted', textContent: a.id }));
+      const state = cell('');
+      const badge = document.createElement('span');
+      // Why a stopped app is not running, when that is news (it exited or failed to start).
+      const why = !a.running && a.status && !['not started', 'stopped'].includes(a.status) ? a.status : '';
+      badge.className = `badge ${a.running ? 'ok' : why ? 'bad' : ''}`;
+      badge.textContent = a.running ? 'running' : why ? `stopped: ${why}` : 'stopped';
+      state.append(badge);
+      // What it may do: granted permissions (revocable), and what it asks for but lacks.
+      const allowed = cell('');
+      const list = document.createElement('ul');
+      list.className = 'grants';
+      for (const g of a.grants) {
+        const li = document.createElement('li');
+        const hosts = g === 'internet' && a.internetHosts ? ` (${a.internetHosts.join(', ')})` : '';
+        li.append(Object.assign(document.createElement('span'), { textContent: g + hosts }), rowAction('Revoke', `${g} from ${a.name}`, async () => {
+          await handle.admin('DELETE', path(a, `/grants/${encodeURIComponent(g)}`));
+          await reload(`${a.name} no longer has ${g}.`);
+          return true;
+        }));
+        list.append(li);
+      }
+      for (const r of a.requests.filter((x) => !a.grants.includes(x))) {
+        const li = document.createElement('li');
+        li.append(Object.assign(document.createElement('span'), { className: 'muted', textContent: `asks for ${r}` }), rowAction('Allow', `${r} for ${a.name}`, async () => {
+          const body = { permission: r };
+          if (r === 'internet') {
+            const hosts = prompt(`Which hosts may ${a.name} reach? (host:port, separated by commas)`);
+            if (!hosts) return false;
+            body.hosts = hosts.split(',').map((h) => h.trim()).filter(Boolean);
+          }
+          await handle.admin('POST', path(a, '/grants'), body);
+          await reload(`${a.name} now has ${r}.`);
+          return true;
+        }, 'quiet'));
+        list.append(li);
+      }
+      if (!list.children.length) list.append(Object.assign(document.createElement('li'), { className: 'muted', textContent: 'nothing beyond its own data' }));
+      allowed.append(list);
+      const actions = cell('');
+      const box = document.createElement('div');
+      box.className = 'actions';
+      box.append(a.running
+        ? rowAction('Stop', a.name, async () => { await handle.admin('POST', path(a, '/stop')); await reload(`Stopped ${a.name}.`); return true; }, 'quiet')
+        : rowAction('Start', a.name, async () => { await handle.admin('POST', path(a, '/start')); await reload(`Started ${a.name}.`); return true; }, 'quiet'),
+      rowAction('Log', a.name, async () => {
+        const { lines } = await handle.admin('GET', path(a, '/logs?lines=200'));
+        $('a-log-title').textContent = `Log of ${a.name} (${lines.length === 1 ? 'last line' : `last ${lines.length} lines`})`;
+        $('a-log-lines').textContent = lines.length ? lines.join('\n') : '(empty)';
+        $('a-log').hidden = false;
+        $('a-log-lines').focus();
+        return false;
+      }, 'quiet'));
+      actions.append(box);
+      tr.append(name, cell(a.version), state, allowed, actions);
       return tr;
     }));
   },

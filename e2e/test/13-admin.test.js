@@ -1,5 +1,6 @@
 // 13. The admin app in real Chromium: its owner logs in through the link and sees the
-// appliance as it is, creates a share link and revokes it, and reads the access log.
+// appliance as it is, starts an app and reads its log, revokes an app's permission, manages
+// people, creates a share link and revokes it, and reads the access log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -32,6 +33,28 @@ test('the owner logs in, sees the overview, creates and revokes a share link, an
   assert.match(await page.locator('#who').textContent(), /Rosa \(owner\)/);
   assert.match(await page.locator('#o-apps').textContent(), /hello/);
   await screenshot(page, 'admin-overview');
+
+  // Apps: start one, read its log, and take back a permission it was given.
+  execFileSync(LAUNCHER, ['app', 'grant', 'hello', 'internet', '--host', 'mirror.example.org:443', '--state', fx.appliance.stateDir],
+    { env: { ...process.env, INTRUSTD_NO_BUILD: '1' } });
+  await page.getByRole('link', { name: 'Apps' }).click();
+  await page.waitForFunction(() => document.body.dataset.page === 'apps');
+  const hello = page.locator('#a-rows tr', { hasText: 'hello' });
+  assert.match(await hello.textContent(), /stopped/);
+  assert.match(await hello.textContent(), /internet \(mirror\.example\.org:443\)/);
+  await page.getByRole('button', { name: 'Start Hello' }).click();
+  await page.getByRole('status').filter({ hasText: 'Started Hello.' }).waitFor({ timeout: 30000 });
+  assert.match(await hello.textContent(), /running/);
+  await page.getByRole('button', { name: 'Log Hello' }).click();
+  await page.locator('#a-log').waitFor();
+  assert.match(await page.locator('#a-log-title').textContent(), /^Log of Hello \(last (line|\d+ lines)\)$/);
+  await screenshot(page, 'admin-apps');
+  await page.getByRole('button', { name: 'Revoke internet from Hello' }).click();
+  await page.getByRole('status').filter({ hasText: 'Hello no longer has internet.' }).waitFor();
+  assert.doesNotMatch(await hello.textContent(), /mirror\.example\.org/);
+  await page.getByRole('button', { name: 'Stop Hello' }).click();
+  await page.getByRole('status').filter({ hasText: 'Stopped Hello.' }).waitFor();
+  assert.match(await hello.textContent(), /stopped/);
 
   await page.getByRole('link', { name: 'People' }).click();
   await page.waitForFunction(() => document.body.dataset.page === 'people');

@@ -64,6 +64,7 @@ test('then the owner runs commands on it over the LAN; a wrong password is refus
   assert.equal(s.name, 'Offline box');
   assert.equal(s.claimed, true);
   assert.equal(s.flock.registered, false);
+  assert.equal(s.lan.port, Number(app.ready.lanPort));
 
   const add = await cli(['persona', 'add', 'bob', '--appliance', app.id, '--login', 'alice', '--password-stdin'],
     { input: "bob's password\n", env: { INTRUSTD_PASSWORD: PASSWORD } });

@@ -24,9 +24,9 @@ import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.control.ControlServer;
 import org.intrustd.appliance.flock.FlockConnection;
+import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.lan.LanFlock;
 import org.intrustd.appliance.lan.LanPresence;
-import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.links.LinkSessions;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.personas.PersonaStore;
@@ -130,9 +130,10 @@ public final class ApplianceDaemon implements AutoCloseable {
     LinkSessions.Signalling internet = sessions.signalling();
     FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), internet);
     internet.attach(flock);
+    Optional<LanFlock> lanFlock = config.lan().enabled() ? startLanFlock(identity, config, sessions) : Optional.empty();
     ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
         personas, access, accessLog, () -> new ControlServer.Status(config.name(), config.flock(), flock.isRegistered(),
-            sessions.liveLinks(), config.stateDir()));
+            sessions.liveLinks(), config.stateDir(), lanFlock.map(LanFlock::port)));
     ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("housekeeping").daemon().factory());
     housekeeping.scheduleWithFixedDelay(apps::stopIdle, 30, 30, TimeUnit.SECONDS);
@@ -145,23 +146,29 @@ public final class ApplianceDaemon implements AutoCloseable {
     }, 1, 1, TimeUnit.SECONDS);
     housekeeping.scheduleWithFixedDelay(() -> accessLog.expire(config.accessLogRetention()), 1, 60 * 60, TimeUnit.SECONDS);
     flock.start();
-    Optional<LanFlock> lanFlock = Optional.empty();
-    Optional<LanPresence> presence = Optional.empty();
-    if (config.lan().enabled()) {
-      LinkSessions.Signalling lan = sessions.signalling();
-      LanFlock local = LanFlock.start(identity, config.name(), config.lan().port(), lan, lan::attach);
-      lanFlock = Optional.of(local);
+    Optional<LanPresence> presence = lanFlock.map(local -> {
       LanPresence announcer = LanPresence.start(identity.id(), config.name(), local.port(), config.lan().interfaces(),
           claim::claimed);
       claim.onClaimed(announcer::refresh);
-      presence = Optional.of(announcer);
-    }
+      return announcer;
+    });
     LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
         registry.all().stream().map(a -> a.id()).toList());
     claim.code().ifPresent(code -> LOG.log(Level.WARNING, "this appliance has no owner yet: claim it with the one-time"
         + " code {0} (or on this machine: intrustd persona add NAME --role owner)", code));
     return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints,
         personas, access, accessLog, sessionApi, claim, lanFlock, presence);
+  }
+
+  /** The appliance's own LAN flock; without one (it could not listen) the appliance still runs. */
+  private static Optional<LanFlock> startLanFlock(Identity identity, ApplianceConfig config, LinkSessions sessions) {
+    LinkSessions.Signalling lan = sessions.signalling();
+    try {
+      return Optional.of(LanFlock.start(identity, config.name(), config.lan().port(), lan, lan::attach));
+    } catch (org.intrustd.flock.FlockException e) {
+      LOG.log(Level.WARNING, "no LAN flock, so no LAN presence: {0}", e.getMessage());
+      return Optional.empty();
+    }
   }
 
   /** The port of the appliance's own LAN flock, when it runs one. */

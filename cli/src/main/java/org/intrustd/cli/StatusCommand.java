@@ -18,6 +18,8 @@ final class StatusCommand extends ControlCommand {
     out.append(String.format("appliance %s  \"%s\"%n", s.path("appliance").asText(), s.path("name").asText()));
     out.append(String.format("flock     %s %s%n", s.at("/flock/registered").asBoolean() ? "registered with" : "NOT registered with",
         s.at("/flock/url").asText()));
+    out.append(String.format("lan       %s%n", s.path("lan").isObject()
+        ? "announced by mDNS; its LAN flock listens on port " + s.at("/lan/port").asInt() : "off"));
     out.append(String.format("links     %d%n", s.path("links").asInt()));
     out.append(String.format("personas  %d (%s)%n", s.path("personas").asInt(),
         s.path("claimed").asBoolean() ? "claimed" : "not claimed: add the owner with intrustd persona add NAME --role owner"));

@@ -52,7 +52,8 @@ class AppCommandTest {
     control = ControlServer.start(ApplianceDaemon.controlSocket(state), ApplianceId.fromPublicKey(new byte[32]), apps,
         Grants.load(state), new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
         AccessStore.open(db), AccessLog.open(db, AccessLog.Detail.PATH),
-        () -> new ControlServer.Status("test box", java.net.URI.create("ws://127.0.0.1:1"), true, 2, state));
+        () -> new ControlServer.Status("test box", java.net.URI.create("ws://127.0.0.1:1"), true, 2, state,
+            java.util.Optional.empty()));
   }
 
   @AfterEach
@@ -153,9 +154,10 @@ class AppCommandTest {
     Run text = Run.run("status", "--state", state.toString());
     assertThat(text.exit()).as(text.err()).isZero();
     assertThat(text.out()).contains("test box").contains("registered with ws://127.0.0.1:1").contains("links     2")
-        .contains("not claimed").containsPattern("notes +2.1 +stopped");
+        .contains("not claimed").contains("lan       off").containsPattern("notes +2.1 +stopped");
     Run json = Run.run("status", "--json", "--state", state.toString());
     assertThat(new ObjectMapper().readTree(json.out()).get("links").asInt()).isEqualTo(2);
+    assertThat(new ObjectMapper().readTree(json.out()).get("lan").isNull()).isTrue();
   }
 
   @Test

@@ -53,7 +53,8 @@ public final class ControlServer implements AutoCloseable {
   private UnixServer server;
 
   /** What the daemon is doing now, for {@code GET /v1/status}. */
-  public record Status(String name, java.net.URI flock, boolean registered, int links, Path stateDir) {}
+  public record Status(String name, java.net.URI flock, boolean registered, int links, Path stateDir,
+      java.util.Optional<Integer> lanPort) {}
 
   private ControlServer(ApplianceId appliance, AppSupervisor apps, Grants grants, Installer installer,
       PersonaStore personas, AccessApi access, java.util.function.Supplier<Status> status) {
@@ -224,6 +225,7 @@ public final class ControlServer implements AutoCloseable {
     ObjectNode out = JSON.createObjectNode().put("appliance", appliance.toString()).put("name", now.name());
     out.putObject("flock").put("url", now.flock().toString()).put("registered", now.registered());
     out.put("links", now.links());
+    now.lanPort().ifPresentOrElse(port -> out.putObject("lan").put("port", port), () -> out.putNull("lan"));
     out.put("claimed", personas.owner().isPresent()).put("personas", personas.list().size());
     ArrayNode list = out.putArray("apps");
     apps.installed().forEach(a -> list.addObject().put("id", a.id()).put("version", a.manifest().version())

@@ -59,7 +59,8 @@ class ControlServerTest {
         new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
         org.intrustd.appliance.access.AccessStore.open(db),
         org.intrustd.appliance.access.AccessLog.open(db, org.intrustd.appliance.access.AccessLog.Detail.PATH),
-        () -> new ControlServer.Status("test box", java.net.URI.create("ws://127.0.0.1:1"), false, 0, state));
+        () -> new ControlServer.Status("test box", java.net.URI.create("ws://127.0.0.1:1"), false, 0, state,
+            java.util.Optional.empty()));
     client = new ControlClient(state.resolve("control.sock"));
   }
 

@@ -98,6 +98,7 @@ class LanIntegrationTest {
       JsonNode status = json(client.json("intrustd/admin", "GET", "/v1/status", null));
       assertThat(status.path("appliance").asText()).isEqualTo(daemon.id().toString());
       assertThat(status.path("claimed").asBoolean()).isTrue();
+      assertThat(status.at("/lan/port").asInt()).isEqualTo(daemon.lanPort().orElseThrow());
     }
   }
 

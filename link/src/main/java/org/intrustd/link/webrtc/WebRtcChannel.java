@@ -44,6 +44,7 @@ final class WebRtcChannel implements Channel {
   private volatile RTCDataChannelState state;
   private volatile Handler handler;
   private volatile Runnable onFinished = () -> {};
+  private volatile Runnable onClosing = () -> {};
   private boolean openSignalled;
   private boolean closeSignalled;
 
@@ -80,6 +81,11 @@ final class WebRtcChannel implements Channel {
     this.onFinished = r;
   }
 
+  /** Runs when this end starts closing the channel (its stream id may be reused from then on). */
+  void onClosing(Runnable r) {
+    this.onClosing = r;
+  }
+
   @Override
   public String label() {
     return label;
@@ -104,6 +110,9 @@ final class WebRtcChannel implements Channel {
     RTCDataChannelState s = state;
     boolean fireOpen;
     boolean fireClose;
+    if (s == RTCDataChannelState.CLOSING) {
+      onClosing.run(); // the peer started it
+    }
     synchronized (this) {
       fireOpen = s == RTCDataChannelState.OPEN && !openSignalled;
       openSignalled |= fireOpen;
@@ -220,6 +229,7 @@ final class WebRtcChannel implements Channel {
       if (!disposed) {
         RTCDataChannelState s = dc.getState();
         if (s == RTCDataChannelState.OPEN || s == RTCDataChannelState.CONNECTING) {
+          onClosing.run();
           dc.close();
         }
       }
