@@ -171,16 +171,52 @@ const PAGES = {
   },
 
   async log() {
-    const { entries } = await handle.admin('GET', '/v1/access-log?limit=100');
-    $('l-rows').replaceChildren(...entries.map((e) => {
+    const f = $('log-filter').elements;
+    const q = new URLSearchParams({ limit: '100' });
+    for (const k of ['app', 'persona']) if (f.namedItem(k).value.trim()) q.set(k, f.namedItem(k).value.trim());
+    const wanted = f.namedItem('result').value;
+    const { entries } = await handle.admin('GET', `/v1/access-log?${q}`);
+    const shown = entries.filter((e) => !wanted || e.result === wanted);
+    $('l-empty').hidden = shown.length > 0;
+    $('l-rows').replaceChildren(...shown.map((e) => {
       const tr = document.createElement('tr');
       const who = e.persona || (e.tokens.length ? `link ${e.tokens[0]}` : 'anyone');
+      const grant = cell(e.grant || '—');
+      const revoke = revoker(e.grant);
+      if (revoke) grant.append(document.createElement('br'), rowAction('Revoke', `the grant “${e.grant}”`, revoke));
       tr.append(cell(when(e.at)), cell(who), cell(e.app), cell(`${e.method} ${e.target}`.trim()),
-        cell(`${e.status || ''} ${e.result}`.trim()), cell(e.grant || '—'));
+        cell(`${e.status || ''} ${e.result}`.trim()), grant);
       return tr;
     }));
   },
 };
+
+/**
+ * How to take back the grant an access-log entry names (spec/access.md): a share link, or a
+ * permission granted to a person or to anyone; null for what is not a grant (an owner's role,
+ * an app made public on the command line).
+ */
+function revoker(grant) {
+  const token = /^token:(.+)$/.exec(grant || '');
+  if (token) {
+    return async () => {
+      if (!confirm('Revoke this share link? Everyone using it loses access at once.')) return false;
+      await handle.admin('DELETE', `/v1/tokens/${encodeURIComponent(token[1])}`);
+      await PAGES.log();
+      status('Share link revoked.');
+      return true;
+    };
+  }
+  const held = /^(persona:\S+|anyone) (\S+)$/.exec(grant || '');
+  if (!held) return null;
+  return async () => {
+    if (!confirm(`Take back ${held[2]} from ${held[1]}?`)) return false;
+    await handle.admin('DELETE', `/v1/grants?${new URLSearchParams({ subject: held[1], permission: held[2] })}`);
+    await PAGES.log();
+    status(`Took back ${held[2]} from ${held[1]}.`);
+    return true;
+  };
+}
 
 async function show() {
   const page = (location.hash || '#overview').slice(1);
@@ -235,6 +271,10 @@ async function main() {
       form.reset();
       await PAGES.tokens();
     } catch (e) { error(e); }
+  });
+  $('log-filter').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try { await PAGES.log(); } catch (e) { error(e); }
   });
   $('add-person').addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -96,6 +96,29 @@ test('the owner logs in, sees the overview, creates and revokes a share link, an
   const log = await page.locator('#l-rows').textContent();
   assert.match(log, /intrustd\/admin/);
   assert.match(log, /root/);
+
+  // A visitor with no login opens hello thanks to a grant to anyone; the owner finds that
+  // entry with the filters and takes the grant back from it.
+  execFileSync(LAUNCHER, ['grant', 'add', 'anyone', 'intrustd+perm://intrustd/open?app=hello', '--state', fx.appliance.stateDir],
+    { env: { ...process.env, INTRUSTD_NO_BUILD: '1' } });
+  const visitorBrowser = await startBrowser();
+  try {
+    const visitor = await visitorBrowser.openTestPage(fx.flock);
+    await visitor.evaluate(({ flock, appliance }) => e2e.install({ flock, appliance }), { flock: fx.flock.url, appliance: fx.appliance.id });
+    assert.equal(await visitor.evaluate(async () => (await fetch('intrustd+app://hello/whoami')).status), 200);
+    await page.getByLabel('App', { exact: true }).fill('hello');
+    await page.getByLabel('Result', { exact: true }).selectOption('ok');
+    await page.getByRole('button', { name: 'Show' }).click();
+    const grant = 'anyone intrustd+perm://intrustd/open?app=hello';
+    await page.getByRole('cell', { name: grant }).first().waitFor();
+    assert.doesNotMatch(await page.locator('#l-rows').textContent(), /intrustd\/admin/, 'filtered to hello');
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: `Revoke the grant “${grant}”` }).first().click();
+    await page.getByRole('status').filter({ hasText: `Took back intrustd+perm://intrustd/open?app=hello from anyone.` }).waitFor();
+    assert.equal(await visitor.evaluate(async () => (await fetch('intrustd+app://hello/whoami')).status), 403);
+  } finally {
+    await visitorBrowser.close();
+  }
   await page.setViewportSize({ width: 390, height: 800 }); // a phone
   await screenshot(page, 'admin-log-phone');
   assert.ok(await page.getByRole('link', { name: 'Overview' }).isVisible());

@@ -162,9 +162,8 @@ public final class ApplianceDaemon implements AutoCloseable {
 
   /** The appliance's own LAN flock; without one (it could not listen) the appliance still runs. */
   private static Optional<LanFlock> startLanFlock(Identity identity, ApplianceConfig config, LinkSessions sessions) {
-    LinkSessions.Signalling lan = sessions.signalling();
     try {
-      return Optional.of(LanFlock.start(identity, config.name(), config.lan().port(), lan, lan::attach));
+      return Optional.of(LanFlock.start(identity, config.name(), config.lan().port(), sessions.signalling()));
     } catch (org.intrustd.flock.FlockException e) {
       LOG.log(Level.WARNING, "no LAN flock, so no LAN presence: {0}", e.getMessage());
       return Optional.empty();

@@ -63,9 +63,9 @@ abstract class ControlCommand implements Callable<Integer> {
   private ControlClient.Response remoteCall(String method, String target, JsonNode body) {
     var cl = spec.commandLine();
     var id = Remote.parseId(cl, remote.appliance);
-    String password = Passwords.loginPassword(cl, "password for " + remote.persona + ": ");
+    String password = Passwords.loginPassword(cl, "password for " + remote.login + ": ");
     try (Remote r = Remote.connect(Remote.route(cl, id, remote.flock), id)) {
-      var refused = r.login(remote.persona, password);
+      var refused = r.login(remote.login, password);
       if (refused.isPresent()) {
         return refused.get();
       }

@@ -21,7 +21,7 @@ final class RemoteOptions {
   @Option(names = "--login", paramLabel = "PERSONA", defaultValue = "owner",
       description = "With --appliance: log in as this persona (default: ${DEFAULT-VALUE}); the password is asked,"
           + " or read from $" + Passwords.LOGIN_ENV + ".")
-  String persona;
+  String login;
 
   boolean remote() {
     return appliance != null;

@@ -282,7 +282,7 @@ public final class LinkAccess {
   private List<Held> held(Optional<PersonaStore.Persona> persona, List<AccessStore.Token> tokens) {
     List<Held> out = new ArrayList<>();
     persona.ifPresent(p -> out.addAll(personaHolds(p)));
-    store.grantsOf(AccessStore.ANYONE).forEach(g -> out.add(new Held(g, AccessStore.ANYONE)));
+    store.grantsOf(AccessStore.ANYONE).forEach(g -> out.add(new Held(g, AccessStore.ANYONE + " " + g)));
     publicApps.forEach(a -> out.add(new Held(Permission.open(a), "public")));
     for (AccessStore.Token t : tokens) {
       // A token acting as a persona never grants more than that persona holds now.
@@ -304,7 +304,7 @@ public final class LinkAccess {
       return List.of(new Held(Permission.ADMIN, "role:" + p.role().label()));
     }
     return store.grantsOf(AccessStore.persona(p.name())).stream()
-        .map(g -> new Held(g, AccessStore.persona(p.name()))).toList();
+        .map(g -> new Held(g, AccessStore.persona(p.name()) + " " + g)).toList();
   }
 
   private LinkState state(String linkId) {

@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.net.URI;
 import java.util.Set;
 import org.intrustd.appliance.flock.FlockConnection;
+import org.intrustd.appliance.links.LinkSessions;
 import org.intrustd.core.identity.Identity;
 import org.intrustd.flock.Flock;
 import org.intrustd.flock.FlockConfig;
@@ -29,8 +30,7 @@ public final class LanFlock implements AutoCloseable {
   }
 
   /** Starts the flock and registers with it; throws {@link FlockException} when no port can be had. */
-  public static LanFlock start(Identity identity, String name, int port, FlockConnection.Handler handler,
-      java.util.function.Consumer<FlockConnection> attach) {
+  public static LanFlock start(Identity identity, String name, int port, LinkSessions.Signalling signalling) {
     FlockConfig config = FlockConfig.defaults().withHost("0.0.0.0").admitting(Set.of(identity.id()));
     Flock flock;
     try {
@@ -43,8 +43,8 @@ public final class LanFlock implements AutoCloseable {
       flock = Flock.start(config.withPort(0));
     }
     FlockConnection connection = new FlockConnection(URI.create("ws://127.0.0.1:" + flock.port() + "/"), identity, name,
-        handler);
-    attach.accept(connection);
+        signalling);
+    signalling.attach(connection);
     connection.start();
     LOG.log(Level.INFO, "LAN flock: clients on the LAN reach this appliance at ws://<this host>:{0}/",
         Integer.toString(flock.port()));

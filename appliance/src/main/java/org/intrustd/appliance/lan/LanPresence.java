@@ -64,15 +64,6 @@ public final class LanPresence implements AutoCloseable {
     worker.execute(this::sync);
   }
 
-  /** The addresses announced on right now (for status and tests). */
-  public Set<InetAddress> addresses() {
-    try {
-      return worker.submit(() -> Set.copyOf(announcers.keySet())).get(5, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      return Set.of();
-    }
-  }
-
   private PresenceRecord record() {
     return new PresenceRecord(id, name, claimed.getAsBoolean(), port);
   }

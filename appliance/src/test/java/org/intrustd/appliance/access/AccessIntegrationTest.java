@@ -365,6 +365,9 @@ class AccessIntegrationTest {
       JsonNode who = body(get(link, "/whoami"));
       assertThat(who.get("role").asText()).isEqualTo("member");
       assertThat(who.get("permissions").get(0).asText()).isEqualTo("intrustd+perm://hello/view");
+      // The log names the grant exactly, so that a reader can revoke it from the entry.
+      JsonNode entry = ok(control.call("GET", "/v1/access-log?app=hello&persona=bob", null)).get("entries").get(0);
+      assertThat(entry.get("grant").asText()).isEqualTo("persona:bob intrustd+perm://hello/view");
       ok(control.call("DELETE", "/v1/grants?subject=persona:bob&permission=intrustd%2Bperm://hello/view", null));
       assertThat(get(link, "/whoami").status()).isEqualTo(403);
     }
