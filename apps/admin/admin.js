@@ -218,6 +218,28 @@ function revoker(grant) {
   };
 }
 
+/** The share link as a QR code, for a phone's camera; without the library the link alone is shown. */
+async function showQr(url) {
+  const box = $('mint-qr');
+  box.replaceChildren();
+  box.hidden = true;
+  let qrcode;
+  try {
+    ({ qrcode } = await import('./vendor/qrcode.mjs'));
+  } catch {
+    return; // not built (./intrustd build makes vendor/): the link is still there to copy
+  }
+  const qr = qrcode(0, 'M'); // the smallest version that holds it, 15 % of it recoverable
+  qr.addData(url, 'Byte');
+  qr.make();
+  // The library's own SVG for the modules; labelled here for screen readers.
+  box.innerHTML = qr.createSvgTag({ cellSize: 4, margin: 16, scalable: true }); // a quiet zone of 4 modules
+  const svg = box.querySelector('svg');
+  svg.setAttribute('role', 'img');
+  svg.setAttribute('aria-label', 'QR code of the share link');
+  box.hidden = false;
+}
+
 async function show() {
   const page = (location.hash || '#overview').slice(1);
   const name = PAGES[page] ? page : 'overview';
@@ -268,6 +290,7 @@ async function main() {
       a.href = url;
       a.textContent = url;
       $('mint-result').append(a);
+      await showQr(url);
       form.reset();
       await PAGES.tokens();
     } catch (e) { error(e); }

@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { fixture, LAUNCHER, screenshot, startBrowser } from '../lib/harness.js';
+import path from 'node:path';
+import { fixture, ARTIFACTS, LAUNCHER, screenshot, startBrowser } from '../lib/harness.js';
 
 const PASSWORD = 'the admin test password';
 const fx = fixture({ applianceOptions: { name: 'Admin test box', publicApps: [] } });
@@ -85,6 +86,11 @@ test('the owner logs in, sees the overview, creates and revokes a share link, an
   const link = page.locator('#mint-result a');
   await link.waitFor();
   assert.match(await link.textContent(), /#intrustd-appliance=.*&intrustd-token=it1_/);
+  // The QR code says exactly the link: read back by an independent decoder (zbar).
+  const qrFile = path.join(ARTIFACTS, 'admin-share-qr.png');
+  await page.locator('#mint-qr svg').screenshot({ path: qrFile });
+  const decoded = execFileSync('zbarimg', ['--raw', '-q', qrFile], { encoding: 'utf8' }).trim();
+  assert.equal(decoded, await link.getAttribute('href'));
   await page.getByRole('cell', { name: 'album a for gran', exact: true }).waitFor();
   await screenshot(page, 'admin-share-links');
   await page.getByRole('button', { name: 'Revoke album a for gran' }).click();
