@@ -174,6 +174,8 @@ const PAGES = {
     const f = $('log-filter').elements;
     const q = new URLSearchParams({ limit: '100' });
     for (const k of ['app', 'persona']) if (f.namedItem(k).value.trim()) q.set(k, f.namedItem(k).value.trim());
+    const seconds = Number(f.namedItem('since').value);
+    if (seconds) q.set('since', new Date(Date.now() - seconds * 1000).toISOString());
     const wanted = f.namedItem('result').value;
     const { entries } = await handle.admin('GET', `/v1/access-log?${q}`);
     const shown = entries.filter((e) => !wanted || e.result === wanted);

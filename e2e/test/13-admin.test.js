@@ -114,6 +114,7 @@ test('the owner logs in, sees the overview, creates and revokes a share link, an
     assert.equal(await visitor.evaluate(async () => (await fetch('intrustd+app://hello/whoami')).status), 200);
     await page.getByLabel('App', { exact: true }).fill('hello');
     await page.getByLabel('Result', { exact: true }).selectOption('ok');
+    await page.getByLabel('Since', { exact: true }).selectOption('the last hour');
     await page.getByRole('button', { name: 'Show' }).click();
     const grant = 'anyone intrustd+perm://intrustd/open?app=hello';
     await page.getByRole('cell', { name: grant }).first().waitFor();

@@ -216,12 +216,19 @@ public final class ApplianceClient implements AutoCloseable {
       return null;
     }
 
-    private synchronized void deliver(ClientMessage m) {
-      if (m instanceof Candidate c && remote != null) {
-        remote.accept(new IceCandidate(c.candidate(), c.sdpMid(), c.sdpMLineIndex()));
-      } else {
-        inbox.add(m);
+    // No call into the engine or onto the socket happens under this object's lock: the engine
+    // calls sendWhenIntroduced from its own thread, and addIceCandidate waits on that thread.
+    private void deliver(ClientMessage m) {
+      java.util.function.Consumer<IceCandidate> toLink;
+      synchronized (this) {
+        toLink = m instanceof Candidate ? remote : null;
+        if (toLink == null) {
+          inbox.add(m);
+          return;
+        }
       }
+      Candidate c = (Candidate) m;
+      toLink.accept(new IceCandidate(c.candidate(), c.sdpMid(), c.sdpMLineIndex()));
     }
 
     @Override
@@ -280,25 +287,33 @@ public final class ApplianceClient implements AutoCloseable {
     private final List<Candidate> pendingLocal = new ArrayList<>();
 
     /** Local candidates go out only after the introduction (the flock needs the session first). */
-    synchronized void sendWhenIntroduced(WebSocket ws, Candidate c) {
-      if (introduced) {
-        send(ws, c);
-      } else {
-        pendingLocal.add(c);
+    void sendWhenIntroduced(WebSocket ws, Candidate c) {
+      synchronized (this) {
+        if (!introduced) {
+          pendingLocal.add(c);
+          return;
+        }
       }
+      send(ws, c);
     }
 
     /** The answer is applied: remote candidates go to the link from now on, local ones to the flock. */
-    synchronized void introduced(WebSocket ws, java.util.function.Consumer<IceCandidate> toLink) {
-      introduced = true;
-      remote = toLink;
-      early.forEach(c -> toLink.accept(new IceCandidate(c.candidate(), c.sdpMid(), c.sdpMLineIndex())));
-      early.clear();
-      List<Candidate> queued = new ArrayList<>(inbox.stream().filter(Candidate.class::isInstance).map(Candidate.class::cast).toList());
-      inbox.removeAll(queued);
-      queued.forEach(c -> toLink.accept(new IceCandidate(c.candidate(), c.sdpMid(), c.sdpMLineIndex())));
-      pendingLocal.forEach(c -> send(ws, c));
-      pendingLocal.clear();
+    void introduced(WebSocket ws, java.util.function.Consumer<IceCandidate> toLink) {
+      List<Candidate> remoteSoFar;
+      List<Candidate> localSoFar;
+      synchronized (this) {
+        introduced = true;
+        remote = toLink;
+        remoteSoFar = new ArrayList<>(early);
+        early.clear();
+        List<Candidate> queued = inbox.stream().filter(Candidate.class::isInstance).map(Candidate.class::cast).toList();
+        inbox.removeAll(queued);
+        remoteSoFar.addAll(queued);
+        localSoFar = new ArrayList<>(pendingLocal);
+        pendingLocal.clear();
+      }
+      remoteSoFar.forEach(c -> toLink.accept(new IceCandidate(c.candidate(), c.sdpMid(), c.sdpMLineIndex())));
+      localSoFar.forEach(c -> send(ws, c));
     }
   }
 }
