@@ -4,16 +4,14 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.net.URI;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import org.intrustd.appliance.control.ControlClient;
 import org.intrustd.appliance.lan.LanBrowser;
 import org.intrustd.client.ApplianceClient;
 import org.intrustd.client.ClientException;
+import org.intrustd.client.DeviceKeys;
 import org.intrustd.client.HttpResult;
 import org.intrustd.core.id.ApplianceId;
 import org.intrustd.link.LinkFactory;
@@ -83,15 +81,9 @@ final class Remote implements AutoCloseable {
     return ApplianceId.parse(text).orElseThrow(() -> new ParameterException(cl, "not an appliance ID: " + text));
   }
 
-  /** A fresh device key for one CLI session (P-256, SPKI, base64url): the session is bound to it. */
+  /** A fresh device key for one CLI session: the session is bound to a key nobody keeps. */
   static String deviceKey() {
-    try {
-      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-      g.initialize(new ECGenParameterSpec("secp256r1"));
-      return Base64.getUrlEncoder().withoutPadding().encodeToString(g.generateKeyPair().getPublic().getEncoded());
-    } catch (java.security.GeneralSecurityException e) {
-      throw new IllegalStateException("no P-256 on this JDK", e);
-    }
+    return DeviceKeys.encode(DeviceKeys.generate());
   }
 
   /** One JSON exchange; the answer as the control socket would give it. */

@@ -7,10 +7,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.net.URI;
 import java.nio.file.Path;
-import java.security.KeyPairGenerator;
-import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
-import java.util.Base64;
 import java.util.List;
 import java.util.Set;
 import org.intrustd.appliance.ApplianceConfig;
@@ -19,6 +16,7 @@ import org.intrustd.appliance.testing.Apps;
 import org.intrustd.appliance.testing.InProcessLauncher;
 import org.intrustd.client.ApplianceClient;
 import org.intrustd.client.ClientException;
+import org.intrustd.client.DeviceKeys;
 import org.intrustd.client.HttpResult;
 import org.intrustd.core.crypto.Ed25519;
 import org.intrustd.core.identity.Identity;
@@ -67,12 +65,6 @@ class LanIntegrationTest {
     }
   }
 
-  private static String deviceKey() throws Exception {
-    KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-    g.initialize(new ECGenParameterSpec("secp256r1"));
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(g.generateKeyPair().getPublic().getEncoded());
-  }
-
   private static JsonNode json(HttpResult r) throws Exception {
     return JSON.readTree(r.body());
   }
@@ -87,7 +79,7 @@ class LanIntegrationTest {
       assertThat(refused.status()).isEqualTo(403);
 
       String claim = JSON.createObjectNode().put("code", code).put("persona", "owner").put("password", "lan password 1")
-          .put("deviceKey", deviceKey()).put("label", "test").toString();
+          .put("deviceKey", DeviceKeys.encode(DeviceKeys.generate())).put("label", "test").toString();
       HttpResult wrong = client.json("intrustd/session", "POST", "/v1/claim", claim.replace(code, "AAAAA-AAAAA"));
       assertThat(wrong.status()).isEqualTo(401);
       HttpResult claimed = client.json("intrustd/session", "POST", "/v1/claim", claim);
