@@ -280,6 +280,15 @@ function checkBuilt() {
     [CHROMIUM, 'apt-get install -y chromium'],
   ];
   for (const [p, how] of need) if (!fs.existsSync(p)) throw new Error(`${p} is missing: ${how}`);
+  // A stale bundle would silently measure the old shim: rebuild it when a source is newer.
+  const shim = path.join(ROOT, 'web', 'shim');
+  const built = fs.statSync(path.join(shim, 'dist', 'intrustd-shim.js')).mtimeMs;
+  const src = path.join(shim, 'src');
+  if (fs.readdirSync(src).some((f) => fs.statSync(path.join(src, f)).mtimeMs > built)) {
+    console.log('web/shim/src changed since the bundle was built: npm run build');
+    const r = spawnSync('npm', ['run', 'build', '--silent'], { cwd: shim, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('building the shim failed');
+  }
 }
 
 // ------------------------------------------------------------------ measuring

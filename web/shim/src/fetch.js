@@ -1,23 +1,14 @@
 // fetch() for app URLs: one HTTP/1.1 exchange per data channel, streaming in both directions.
-import { writeRequestHead, encodeChunk, LAST_CHUNK, ResponseParser, isToken } from './http1.js';
-import { MAX_PAYLOAD } from './frames.js';
-
-// Body bytes are cut so that each piece, with its chunked-coding framing ("ffef\r\n" ...
-// "\r\n", 8 bytes), fills exactly one DATA frame: one data-channel send per piece, not two.
-const CHUNKED_PIECE = MAX_PAYLOAD - 8;
-
-/** Re-cuts a body's chunks into non-empty pieces of at most `size` bytes. */
-async function* pieces(chunks, size) {
-  for await (const chunk of chunks) {
-    for (let off = 0; off < chunk.length; off += size) yield chunk.subarray(off, Math.min(off + size, chunk.length));
-  }
-}
+import { writeRequestHead, chunkHead, CRLF, LAST_CHUNK, ResponseParser, isToken } from './http1.js';
+import { FramePacker } from './frame-packer.js';
 import { toRequestBody } from './body.js';
 import { route as routeUrl, resolveRedirect } from './routes.js';
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
 const MAX_REDIRECTS = 20;
+/** Response bytes queued for a slow reader before the appliance is asked to wait. */
+const RESPONSE_BUFFER = 1024 * 1024;
 // Headers the shim sets itself, or that make no sense on a one-exchange stream.
 const DROPPED_REQUEST_HEADERS = new Set([
   'host', 'connection', 'content-length', 'transfer-encoding', 'keep-alive', 'te', 'trailer',
@@ -83,6 +74,60 @@ export function requestHeaders(appId, headers, body, extra = []) {
 }
 
 /**
+ * A body of known length into the packer. Returns the bytes sent, or null when `ended()`.
+ * @param {import('./body.js').RequestBody} body
+ * @param {FramePacker} packer
+ */
+async function sendSized(body, packer, ended, onUploadProgress) {
+  let sent = 0;
+  for await (const chunk of body.chunks()) {
+    if (ended()) return null;
+    sent += chunk.length;
+    if (sent > body.length) throw new TypeError('request body longer than its length');
+    await packer.push(chunk);
+    if (onUploadProgress) onUploadProgress(sent, body.length);
+  }
+  if (sent !== body.length) throw new TypeError('request body shorter than its length');
+  return sent;
+}
+
+/**
+ * A body of unknown length (a ReadableStream) with chunked coding, one HTTP chunk per piece
+ * the stream yields. Pieces the stream already holds share frames; a partly filled frame is
+ * sent as soon as the stream has nothing more at hand, so streaming adds no delay.
+ */
+async function sendChunked(body, packer, ended, onUploadProgress) {
+  let sent = 0;
+  const pieces = body.chunks()[Symbol.asyncIterator]();
+  try {
+    for (;;) {
+      const next = pieces.next();
+      if (packer.pending > 0 && !(await settlesAtOnce(next))) await packer.flush();
+      const { done, value } = await next;
+      if (done) break;
+      if (ended()) return null;
+      if (value.length === 0) continue; // an empty chunk would read as the last one
+      await packer.push(chunkHead(value.length));
+      await packer.push(value);
+      await packer.push(CRLF);
+      sent += value.length;
+      if (onUploadProgress) onUploadProgress(sent, null);
+    }
+  } finally {
+    pieces.return().catch(() => {});
+  }
+  await packer.push(LAST_CHUNK);
+  return sent;
+}
+
+/** Whether `p` settles within a few microtasks, i.e. without waiting for any new event. */
+async function settlesAtOnce(p) {
+  let soon = Promise.resolve();
+  for (let i = 0; i < 16; i++) soon = soon.then();
+  return Promise.race([p.then(() => true, () => true), soon.then(() => false)]);
+}
+
+/**
  * One exchange: open a stream, write the request, resolve when the response head arrives.
  * The returned body is a ReadableStream of the (de-chunked) body bytes.
  * Rejects with the abort reason if `signal` aborts, otherwise with a network error TypeError.
@@ -107,8 +152,11 @@ export async function exchange(getLink, { appId, method, target, headers, body, 
     let headSeen = false;
     let finished = false;
     let controller;
+    // A page that reads the body slowly pauses the stream's credit once this much is queued,
+    // so the appliance stops sending (stream.js): memory stays bounded whatever the reader does.
     const bodyStream = new ReadableStream({
       start(c) { controller = c; },
+      pull() { stream.resume(); },
       cancel() {
         if (!finished) {
           finished = true;
@@ -116,7 +164,7 @@ export async function exchange(getLink, { appId, method, target, headers, body, 
           stream.reset('response body cancelled');
         }
       },
-    });
+    }, { highWaterMark: RESPONSE_BUFFER, size: (chunk) => chunk.byteLength });
     const onAbort = () => fail(abortError(signal), 'aborted', true);
     const cleanup = () => { if (signal) signal.removeEventListener('abort', onAbort); };
     if (signal) signal.addEventListener('abort', onAbort);
@@ -145,7 +193,9 @@ export async function exchange(getLink, { appId, method, target, headers, body, 
         });
       },
       data(bytes) {
-        if (!finished) controller.enqueue(bytes);
+        if (finished) return;
+        controller.enqueue(bytes);
+        if (controller.desiredSize <= 0) stream.pause();
       },
       end() {
         if (finished) return;
@@ -169,42 +219,17 @@ export async function exchange(getLink, { appId, method, target, headers, body, 
     });
 
     (async () => {
-      const head = writeRequestHead(method, target, requestHeaders(appId, headers, body));
-      if (!body) {
-        await stream.write(head);
-        await stream.end();
-        return;
-      }
-      const total = body.length;
+      const packer = new FramePacker((frame) => stream.writeFrame(frame));
+      await packer.push(writeRequestHead(method, target, requestHeaders(appId, headers, body)));
       let sent = 0;
-      let first = head;
-      for await (const chunk of pieces(body.chunks(), total === null ? CHUNKED_PIECE : MAX_PAYLOAD)) {
-        if (finished) return;
-        const framed = total === null ? encodeChunk(chunk) : chunk;
-        if (first) {
-          // head and first body bytes together when small
-          if (first.length + framed.length <= 65535) {
-            const both = new Uint8Array(first.length + framed.length);
-            both.set(first, 0);
-            both.set(framed, first.length);
-            await stream.write(both);
-          } else {
-            await stream.write(first);
-            await stream.write(framed);
-          }
-          first = null;
-        } else {
-          await stream.write(framed);
-        }
-        sent += chunk.length;
-        if (total !== null && sent > total) throw new TypeError('request body longer than its length');
-        if (onUploadProgress) onUploadProgress(sent, total);
+      if (body) {
+        const send = body.length === null ? sendChunked : sendSized;
+        sent = await send(body, packer, () => finished, onUploadProgress);
+        if (sent === null) return; // the exchange ended first
       }
-      if (first) await stream.write(first);
-      if (total === null) await stream.write(LAST_CHUNK);
-      else if (sent !== total) throw new TypeError('request body shorter than its length');
+      await packer.flush();
       await stream.end();
-      if (onUploadProgress) onUploadProgress(sent, total, true);
+      if (body && onUploadProgress) onUploadProgress(sent, body.length, true);
     })().catch((e) => {
       // after a complete response, a failed upload (server answered early) does not matter
       if (!finished) fail(e, 'request failed');

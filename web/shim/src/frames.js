@@ -5,9 +5,11 @@ import { asBytes, utf8, fromUtf8 } from './bytes.js';
 export const DATA = 0x00;
 export const END = 0x01;
 export const RESET = 0x02;
+export const WINDOW = 0x03;
 export const MAX_MESSAGE = 65536;
 export const MAX_PAYLOAD = 65535;
 export const MAX_RESET_REASON = 1024;
+export const MAX_WINDOW_INCREMENT = 0x7fffffff;
 
 /** A DATA frame; payload 1..65,535 bytes. */
 export function encodeData(payload) {
@@ -42,10 +44,21 @@ export function encodeReset(reason = '') {
   return out;
 }
 
+/** A WINDOW frame: the peer may send `increment` (1..2^31-1) more DATA payload bytes. */
+export function encodeWindow(increment) {
+  if (!Number.isInteger(increment) || increment < 1 || increment > MAX_WINDOW_INCREMENT) {
+    throw new RangeError('WINDOW increment must be 1..2^31-1');
+  }
+  const out = new Uint8Array(5);
+  out[0] = WINDOW;
+  new DataView(out.buffer).setUint32(1, increment);
+  return out;
+}
+
 /**
  * Decode one data-channel message.
  * @param {ArrayBuffer|Uint8Array} message
- * @returns {{type: 'DATA'|'END'|'RESET', payload: Uint8Array, reason?: string}}
+ * @returns {{type: 'DATA'|'END'|'RESET'|'WINDOW', payload: Uint8Array, reason?: string, increment?: number}}
  * @throws {FrameError}
  */
 export function decodeFrame(message) {
@@ -68,6 +81,12 @@ export function decodeFrame(message) {
     case RESET:
       if (payload.length > MAX_RESET_REASON) throw new FrameError('RESET reason over 1,024 bytes');
       return { type: 'RESET', payload, reason: fromUtf8(payload) };
+    case WINDOW: {
+      if (payload.length !== 4) throw new FrameError(`WINDOW with ${payload.length} payload bytes, not 4`);
+      const increment = new DataView(payload.buffer, payload.byteOffset, 4).getUint32(0);
+      if (increment < 1 || increment > MAX_WINDOW_INCREMENT) throw new FrameError(`WINDOW increment ${increment} is not 1..2^31-1`);
+      return { type: 'WINDOW', payload, increment };
+    }
     default:
       throw new FrameError(`unknown frame type 0x${bytes[0].toString(16).padStart(2, '0')}`);
   }

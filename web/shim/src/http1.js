@@ -44,11 +44,12 @@ export function writeRequestHead(method, target, headers) {
   return out;
 }
 
-/** One chunk of a chunked request body (`size CRLF data CRLF`). */
-export function encodeChunk(bytes) {
-  if (bytes.length === 0) return new Uint8Array(0);
-  return concat([utf8(bytes.length.toString(16) + '\r\n'), bytes, utf8('\r\n')]);
+/** The size line that starts a chunk of `n` bytes (n > 0). */
+export function chunkHead(n) {
+  return utf8(n.toString(16) + '\r\n');
 }
+
+export const CRLF = utf8('\r\n');
 
 /** The last chunk of a chunked body, with no trailers. */
 export const LAST_CHUNK = utf8('0\r\n\r\n');

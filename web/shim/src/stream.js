@@ -1,11 +1,15 @@
 // One exchange's byte stream over one data channel, with the DATA/END/RESET framing of
-// channels.md, half-close, and send back-pressure.
-import { decodeFrame, encodeData, encodeEnd, encodeReset, MAX_PAYLOAD } from './frames.js';
+// channels.md, half-close, send back-pressure and WINDOW flow control both ways.
+import { DATA, decodeFrame, encodeData, encodeEnd, encodeReset, encodeWindow, MAX_PAYLOAD, MAX_WINDOW_INCREMENT } from './frames.js';
 import { FrameError, StreamError } from './errors.js';
 import { asBytes } from './bytes.js';
 
 export const HIGH_WATER = 1024 * 1024; // keep at most ~1 MiB queued in the channel
 export const LOW_WATER = 256 * 1024;
+/** What each side may send before the other grants more (channels.md "Flow control"). */
+export const INITIAL_WINDOW = 2 * 1024 * 1024;
+/** Consumed bytes are granted back in steps of at least this, not after every frame. */
+const GRANT_STEP = INITIAL_WINDOW / 4;
 
 /**
  * @typedef {{data(bytes: Uint8Array): void, end(): void, error(err: Error): void}} StreamSink
@@ -29,6 +33,10 @@ export class Stream {
     this._writeChain = Promise.resolve();
     this._drainWaiters = [];
     this.bytesWritten = 0;
+    this._sendCredit = INITIAL_WINDOW; // DATA bytes the appliance lets us send
+    this._receiveAllowance = INITIAL_WINDOW; // DATA bytes we let the appliance send
+    this._ungranted = 0; // received and consumed, not yet granted back
+    this._paused = false;
 
     channel.binaryType = 'arraybuffer';
     channel.bufferedAmountLowThreshold = LOW_WATER;
@@ -107,19 +115,65 @@ export class Stream {
       this._protocolError(e.message);
       return;
     }
+    if (frame.type === 'WINDOW') {
+      // credit for our direction, so it may follow the appliance's END
+      if (this._sendCredit + frame.increment > MAX_WINDOW_INCREMENT) {
+        this._protocolError('WINDOW credit over 2^31-1');
+        return;
+      }
+      this._sendCredit += frame.increment;
+      this._wakeWriters();
+      return;
+    }
     if (this._receivedEnd && frame.type !== 'RESET') {
       this._protocolError('frame after END');
       return;
     }
     if (frame.type === 'DATA') {
+      const n = frame.payload.length;
+      if (n > this._receiveAllowance) {
+        this._protocolError('more DATA than the flow-control window allows');
+        return;
+      }
+      this._receiveAllowance -= n;
       // No copy: each message arrives in an ArrayBuffer of its own, so a view of it stays valid.
       this._deliver('data', frame.payload);
+      this._ungranted += n;
+      if (!this._paused) this._grant();
     } else if (frame.type === 'END') {
       this._receivedEnd = true;
       this._deliver('end');
       if (this._sentEnd) this.close();
     } else {
       this.fail(new StreamError(`stream reset by the appliance${frame.reason ? ': ' + frame.reason : ''}`), false);
+    }
+  }
+
+  /**
+   * Stop granting credit: the consumer has enough buffered. The appliance can then send at most
+   * what it already has credit for, so a reader that stops reading holds at most one window.
+   */
+  pause() {
+    this._paused = true;
+  }
+
+  /** Grant credit again for what was received meanwhile. */
+  resume() {
+    if (!this._paused) return;
+    this._paused = false;
+    this._grant();
+  }
+
+  _grant() {
+    if (this._ungranted < GRANT_STEP || this._closed || this._error || this._receivedEnd) return;
+    const increment = this._ungranted;
+    this._ungranted = 0;
+    this._receiveAllowance += increment;
+    try {
+      // straight to the channel, not behind writes that may themselves wait for credit
+      this.channel.send(encodeWindow(increment));
+    } catch {
+      // the channel is going away; its close event ends the stream
     }
   }
 
@@ -148,8 +202,9 @@ export class Stream {
     for (const fn of w) fn();
   }
 
-  async _waitForRoom() {
-    while (!this._error && !this._closed && this.channel.bufferedAmount > HIGH_WATER) {
+  /** Until the channel's send queue has room and the appliance's credit covers `n` bytes. */
+  async _waitForRoom(n) {
+    while (!this._error && !this._closed && (this.channel.bufferedAmount > HIGH_WATER || this._sendCredit < n)) {
       await new Promise((resolve) => this._drainWaiters.push(resolve));
     }
   }
@@ -177,32 +232,52 @@ export class Stream {
    */
   write(bytes) {
     const data = asBytes(bytes);
+    return this._chain(async () => {
+      for (let off = 0; off < data.length; off += MAX_PAYLOAD) {
+        await this._sendData(encodeData(data.subarray(off, Math.min(off + MAX_PAYLOAD, data.length))));
+      }
+    });
+  }
+
+  /**
+   * Write one complete DATA frame built by the caller (see frame-packer.js), which then no
+   * longer touches it. Same ordering and back-pressure as `write`.
+   * @param {Uint8Array} frame
+   */
+  writeFrame(frame) {
+    if (frame.length < 2 || frame.length > MAX_PAYLOAD + 1 || frame[0] !== DATA) {
+      return Promise.reject(new RangeError('not a DATA frame of 1..65,535 payload bytes'));
+    }
+    return this._chain(() => this._sendData(frame));
+  }
+
+  _chain(task) {
     const p = this._writeChain.then(async () => {
       await this.opened;
-      for (let off = 0; off < data.length; off += MAX_PAYLOAD) {
-        this._check();
-        await this._waitForRoom();
-        this._check();
-        const piece = data.subarray(off, Math.min(off + MAX_PAYLOAD, data.length));
-        this._send(encodeData(piece));
-        this.bytesWritten += piece.length;
-      }
+      await task();
     });
     this._writeChain = p.catch(() => {});
     return p;
   }
 
+  async _sendData(frame) {
+    const n = frame.length - 1;
+    this._check();
+    await this._waitForRoom(n);
+    this._check();
+    this._send(frame);
+    this._sendCredit -= n;
+    this.bytesWritten += n;
+  }
+
   /** Half-close: no more bytes from this side. */
   end() {
-    const p = this._writeChain.then(async () => {
-      await this.opened;
+    return this._chain(() => {
       this._check();
       this._send(encodeEnd());
       this._sentEnd = true;
       if (this._receivedEnd) this.close();
     });
-    this._writeChain = p.catch(() => {});
-    return p;
   }
 
   /** Wait until everything written so far has left the channel's send queue (or it closed). */

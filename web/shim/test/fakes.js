@@ -2,7 +2,8 @@
 // appliance with HTTP apps, so that the shim's upper layers run under node --test.
 import { webcrypto } from 'node:crypto';
 import { Stream } from '../src/stream.js';
-import { decodeFrame, encodeData, encodeEnd, encodeReset } from '../src/frames.js';
+import { decodeFrame, encodeData, encodeEnd, encodeReset, encodeWindow } from '../src/frames.js';
+import { INITIAL_WINDOW } from '../src/stream.js';
 import { IntrustdLinkError } from '../src/errors.js';
 import { signingInput, ANSWER_CONTEXT } from '../src/signing.js';
 import { applianceIdFromPublicKey } from '../src/id.js';
@@ -62,10 +63,12 @@ export function channelPair(label, protocol) {
 }
 
 /**
- * Server end of a stream. handler(req, res): req = {method, target, headers (lower-case
- * object), body: Buffer, upgrade: boolean, onData(fn), onEnd(fn)}, res = {write, end, reset,
- * channel, received()}. For normal requests the handler runs once the client's END arrived;
- * for upgrade requests as soon as the head is complete.
+ * Server end of a stream, with the appliance's flow control: it credits the client for every
+ * DATA frame at once (or never, with `res.withholdCredit = true`), and queues what it writes
+ * until the client's WINDOW frames allow it. handler(req, res): req = {method, target, headers
+ * (lower-case object), body: Buffer, upgrade: boolean, onData(fn), onEnd(fn)}, res = {write,
+ * end, reset, channel, received()}. For normal requests the handler runs once the client's END
+ * arrived; for upgrade requests as soon as the head is complete.
  */
 export function serve(channel, handler) {
   let buf = Buffer.alloc(0);
@@ -74,20 +77,39 @@ export function serve(channel, handler) {
   const dataFns = [];
   const endFns = [];
   const frames = [];
+  let credit = INITIAL_WINDOW;
+  const outbox = []; // frames waiting for credit; END and RESET wait behind DATA
+  const flush = () => {
+    while (outbox.length && channel.readyState === 'open') {
+      const frame = outbox[0];
+      const n = frame[0] === 0x00 ? frame.length - 1 : 0;
+      if (n > credit) return;
+      credit -= n;
+      outbox.shift();
+      channel.send(frame);
+      if (frame[0] === 0x02) channel.close();
+    }
+  };
   const res = {
     channel,
     frames,
+    withholdCredit: false,
     write(bytes) {
       bytes = Buffer.from(typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes);
-      for (let i = 0; i < bytes.length; i += 65535) channel.send(encodeData(bytes.subarray(i, i + 65535)));
+      for (let i = 0; i < bytes.length; i += 65535) outbox.push(encodeData(bytes.subarray(i, i + 65535)));
+      flush();
     },
-    end() { channel.send(encodeEnd()); },
-    reset(reason = 'server reset') { channel.send(encodeReset(reason)); channel.close(); },
+    end() { outbox.push(encodeEnd()); flush(); },
+    reset(reason = 'server reset') { outbox.length = 0; outbox.push(encodeReset(reason)); flush(); },
+    /** DATA bytes written but held back for want of credit. */
+    get pending() { return outbox.reduce((n, f) => n + (f[0] === 0x00 ? f.length - 1 : 0), 0); },
   };
   channel.onmessage = ({ data }) => {
     const f = decodeFrame(data);
     frames.push(f.type);
+    if (f.type === 'WINDOW') { credit += f.increment; flush(); return; }
     if (f.type === 'RESET') { res.gotReset = f.reason; return; }
+    if (f.type === 'DATA' && !res.withholdCredit) channel.send(encodeWindow(f.payload.length));
     if (f.type === 'END') {
       ended = true;
       if (head && head.upgrade) { endFns.forEach((fn) => fn()); return; }

@@ -81,6 +81,68 @@ test('ReadableStream bodies go chunked', async () => {
   assert.deepEqual(got, Buffer.concat([Buffer.from('first,'), Buffer.from(big)]));
 });
 
+/** Sizes of the messages the client sent on an exchange, from the app's side. */
+function sizeRecordingApp(sizes) {
+  return (req, res) => {
+    sizes.push(...res.channel.peer.sent.map((m) => m.byteLength));
+    echoApp(req, res);
+  };
+}
+
+test('known-length bodies fill every DATA frame, whatever the sizes of their parts', async () => {
+  for (const size of [1_000_000, 3 * 1024 * 1024 + 17]) {
+    const data = new Uint8Array(size).map((_, i) => (i * 13) % 256);
+    for (const body of [data, new Blob([data.subarray(0, 5), data.subarray(5)])]) {
+      const sizes = [];
+      const { fetch } = setup({ hello: sizeRecordingApp(sizes) });
+      const r = await fetch('intrustd+app://hello/upload', { method: 'POST', body });
+      assert.equal(Buffer.compare(Buffer.from(await r.arrayBuffer()), Buffer.from(data)), 0);
+      const end = sizes.pop();
+      const last = sizes.pop();
+      assert.equal(end, 1, 'END');
+      assert.ok(sizes.every((n) => n === 65536), `full frames: ${sizes.filter((n) => n !== 65536)}`);
+      assert.ok(last >= 2 && last <= 65536);
+    }
+  }
+});
+
+test('a stream\'s queued chunks share frames', async () => {
+  const sizes = [];
+  const { fetch } = setup({ hello: sizeRecordingApp(sizes) });
+  const part = new Uint8Array(65536).fill(7);
+  let n = 0;
+  const body = new ReadableStream({
+    pull(c) { if (n++ < 40) c.enqueue(part.slice()); else c.close(); },
+  }, { highWaterMark: 8 });
+  const r = await fetch('intrustd+app://hello/upload', { method: 'POST', body, duplex: 'half' });
+  assert.equal((await r.arrayBuffer()).byteLength, 40 * 65536);
+  sizes.pop(); // END
+  const short = sizes.filter((s) => s !== 65536);
+  // 40 chunks but almost every frame full; without coalescing every other frame was ~14 bytes
+  assert.ok(short.length <= 4, `short frames: ${short}`);
+});
+
+test('a stream\'s chunk is sent at once, not held back for the next one', async () => {
+  const { link, fetch } = setup({ hello: recordingEcho });
+  let release;
+  const gate = new Promise((r) => { release = r; });
+  let step = 0;
+  const body = new ReadableStream({
+    async pull(c) {
+      if (step === 0) c.enqueue(new TextEncoder().encode('early'));
+      else if (step === 1) { await gate; c.enqueue(new TextEncoder().encode('late')); } else c.close();
+      step++;
+    },
+  }, { highWaterMark: 0 });
+  const pending = fetch('intrustd+app://hello/upload', { method: 'POST', body, duplex: 'half' });
+  const sentText = () => [...link.streams].flatMap((s) => s.channel.sent).map((m) => Buffer.from(m).toString('latin1')).join('');
+  for (let i = 0; i < 200 && !sentText().includes('5\r\nearly\r\n'); i++) await tick(5);
+  assert.ok(sentText().includes('5\r\nearly\r\n'), 'the first chunk went out while the stream waited');
+  release();
+  const r = await pending;
+  assert.equal(await r.text(), 'earlylate');
+});
+
 test('large bodies are split into DATA frames of at most 64 KiB', async () => {
   let maxFrame = 0;
   const { fetch } = setup({

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { ResponseParser, writeRequestHead, encodeChunk, LAST_CHUNK, S_FAILED, S_DONE, S_UPGRADED } from '../src/http1.js';
+import { ResponseParser, writeRequestHead, chunkHead, CRLF, LAST_CHUNK, S_FAILED, S_DONE, S_UPGRADED } from '../src/http1.js';
 import { HttpParseError } from '../src/errors.js';
 
 const enc = (s) => new Uint8Array(Buffer.from(s, 'latin1'));
@@ -179,7 +179,8 @@ test('request heads: serialisation and refusal of injections', () => {
   assert.throws(() => writeRequestHead('GET', '/', [['A', 'b\r\nHost: evil']]), TypeError);
   assert.throws(() => writeRequestHead('GET', '/', [['A:B', 'c']]), TypeError);
   assert.throws(() => writeRequestHead('GET', '/', [['A', 'caf\u20ac']]), TypeError);
-  assert.equal(dec(encodeChunk(enc('hello'))), '5\r\nhello\r\n');
+  assert.equal(dec(chunkHead(5)) + 'hello' + dec(CRLF), '5\r\nhello\r\n');
+  assert.equal(dec(chunkHead(65527)), 'fff7\r\n');
   assert.equal(dec(LAST_CHUNK), '0\r\n\r\n');
 });
 

@@ -25,6 +25,7 @@ import org.intrustd.core.signal.SignalMessage.ClientAnswer;
 import org.intrustd.flock.Flock;
 import org.intrustd.flock.FlockConfig;
 import org.intrustd.link.LinkFactory;
+import org.intrustd.link.frame.FlowWindow;
 import org.intrustd.link.webrtc.WebRtcLinkFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -210,6 +211,37 @@ class ProxyIntegrationTest {
     }
   }
 
+  /**
+   * Flow control (channels.md): a client that stops reading holds the appliance to one window of
+   * unread data (without it, the appliance sent on until the client's queue was full), and gets
+   * the rest once it reads again.
+   */
+  @Test
+  void aClientThatStopsReadingIsSentNoMoreThanOneWindow() throws Exception {
+    long total = 64 * MIB;
+    try (StreamChannel ch = link.exchange("hello")) {
+      ch.send(get("/stream?bytes=" + total)).end();
+      assertThat(HttpResponse.readHead(ch).status()).isEqualTo(200);
+      long queued = 0;
+      for (int i = 0; i < 20; i++) { // until it stops growing
+        Thread.sleep(100);
+        long now = ch.queuedBytes();
+        if (now == queued && now > 0) {
+          break;
+        }
+        queued = now;
+      }
+      System.out.printf("a client that stops reading holds %d KiB unread%n", queued / 1024);
+      assertThat(queued).as("unread bytes queued at the client").isLessThanOrEqualTo(FlowWindow.INITIAL);
+      byte[] buf = new byte[65_536];
+      long received = 0;
+      for (int n; (n = ch.read(buf, 0, buf.length)) >= 0; ) {
+        received += n;
+      }
+      assertThat(received).isEqualTo(total);
+    }
+  }
+
   private static long usedHeapAfterGc() {
     System.gc();
     return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
@@ -286,7 +318,8 @@ class ProxyIntegrationTest {
 
   @Test
   void invalidFramesAreReset() {
-    for (byte[] message : List.of(new byte[] {0x00}, new byte[] {0x07, 0x41}, new byte[] {0x01, 0x41})) {
+    for (byte[] message : List.of(new byte[] {0x00}, new byte[] {0x07, 0x41}, new byte[] {0x01, 0x41}, new byte[] {0x03},
+        new byte[] {0x03, 0, 0, 0, 0}, new byte[] {0x03, 0x7f, -1, -1, -1} /* credit past 2^31-1 */)) {
       try (StreamChannel ch = link.exchange("hello")) {
         ch.sendRaw(ByteBuffer.wrap(message));
         assertThat(ch.awaitTerminal()).as(HexFormat.of().formatHex(message)).isInstanceOf(Event.Reset.class);

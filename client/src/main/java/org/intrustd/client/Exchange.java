@@ -6,12 +6,14 @@ import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.intrustd.link.Channel;
+import org.intrustd.link.frame.FlowWindow;
 import org.intrustd.link.frame.StreamFrame;
 
 /**
  * One HTTP exchange on one data channel (docs/spec/channels.md): the request goes out in DATA
  * frames and END, and the response is collected until the appliance's END. Bounded: a response
- * over {@code maxResponse} bytes resets the channel.
+ * over {@code maxResponse} bytes resets the channel. Flow control (channels.md): the request
+ * waits for credit; the response is credited as it arrives, since it is collected whole.
  */
 final class Exchange implements Channel.Handler {
   private final Channel channel;
@@ -19,6 +21,7 @@ final class Exchange implements Channel.Handler {
   private final CountDownLatch opened = new CountDownLatch(1);
   private final CountDownLatch finished = new CountDownLatch(1);
   private final ByteArrayOutputStream received = new ByteArrayOutputStream();
+  private final FlowWindow flow = new FlowWindow();
   private volatile String failure;
 
   Exchange(Channel channel, int maxResponse) {
@@ -46,7 +49,12 @@ final class Exchange implements Channel.Handler {
       case StreamFrame.Decoded.Ok ok -> {
         switch (ok.frame()) {
           case StreamFrame.Data d -> {
-            if (received.size() + d.payload().remaining() > maxResponse) {
+            int n = d.payload().remaining();
+            if (!flow.received(n)) {
+              fail("the appliance sent more than the flow-control window allows");
+              return;
+            }
+            if (received.size() + n > maxResponse) {
               fail("the response is over " + maxResponse + " bytes");
               return;
             }
@@ -54,6 +62,12 @@ final class Exchange implements Channel.Handler {
             d.payload().get(bytes);
             synchronized (received) {
               received.writeBytes(bytes);
+            }
+            credit(flow.consumed(n));
+          }
+          case StreamFrame.Window w -> {
+            if (!flow.granted(w.increment())) {
+              fail("the appliance sent a WINDOW credit over 2^31-1");
             }
           }
           case StreamFrame.End e -> finished.countDown();
@@ -63,8 +77,25 @@ final class Exchange implements Channel.Handler {
     }
   }
 
+  /**
+   * Sends a WINDOW frame off the engine thread, which must not wait on the channel's send
+   * queue; increments add up in any order.
+   */
+  private void credit(int increment) {
+    if (increment > 0) {
+      Thread.ofVirtual().start(() -> {
+        try {
+          channel.send(StreamFrame.encode(new StreamFrame.Window(increment)));
+        } catch (InterruptedException | RuntimeException e) {
+          // the exchange is over
+        }
+      });
+    }
+  }
+
   @Override
   public void onClose() {
+    flow.close();
     if (finished.getCount() > 0) {
       failure = failure == null ? "the channel closed before the response was complete" : failure;
       finished.countDown();
@@ -74,6 +105,7 @@ final class Exchange implements Channel.Handler {
   private void fail(String why) {
     failure = why;
     finished.countDown();
+    flow.close();
     try {
       channel.send(StreamFrame.encode(new StreamFrame.Reset(why.length() > 200 ? why.substring(0, 200) : why)));
     } catch (InterruptedException | RuntimeException e) {
@@ -93,8 +125,12 @@ final class Exchange implements Channel.Handler {
       if (!opened.await(timeout.toMillis(), TimeUnit.MILLISECONDS) && !channel.isOpen()) {
         throw new ClientException("the channel did not open within " + timeout.toSeconds() + " s");
       }
-      for (int off = 0; off < request.length; off += StreamFrame.MAX_PAYLOAD) {
-        int n = Math.min(StreamFrame.MAX_PAYLOAD, request.length - off);
+      for (int off = 0, n; off < request.length; off += n) {
+        n = flow.awaitCredit(Math.min(StreamFrame.MAX_PAYLOAD, request.length - off));
+        if (n == 0) {
+          throw new ClientException(failure != null ? failure : "the channel closed while the request was sent");
+        }
+        flow.spend(n);
         channel.send(StreamFrame.encode(new StreamFrame.Data(ByteBuffer.wrap(request, off, n))));
       }
       channel.send(StreamFrame.encode(new StreamFrame.End()));
@@ -105,6 +141,7 @@ final class Exchange implements Channel.Handler {
       Thread.currentThread().interrupt();
       throw new ClientException("interrupted", e);
     } finally {
+      flow.close();
       channel.close();
     }
     if (failure != null) {

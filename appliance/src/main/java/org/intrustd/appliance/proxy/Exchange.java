@@ -20,20 +20,24 @@ import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.proxy.RequestHead.BodyFraming;
 import org.intrustd.link.Channel;
 import org.intrustd.link.LinkException;
+import org.intrustd.link.frame.FlowWindow;
 import org.intrustd.link.frame.StreamFrame;
 
 /**
  * One HTTP/1.1 exchange between a channel and an app's Unix socket (docs/spec/channels.md).
  *
  * <p>Two threads: the engine's callback thread turns channel messages into {@link Event}s on a
- * bounded queue (a full queue blocks it, which pushes back on the client through SCTP), and
- * {@link #run} on a virtual thread parses the head, starts the app, writes the request and
- * exactly its body to the socket, while a second virtual thread pumps the app's response back
- * as DATA frames. Memory per exchange is bounded by the queue and one 64 KiB buffer.
+ * queue, and {@link #run} on a virtual thread parses the head, starts the app, writes the
+ * request and exactly its body to the socket, while a second virtual thread pumps the app's
+ * response back as DATA frames. Both directions are flow-controlled ({@link FlowWindow}): the
+ * client gets credit back only for what the app has read, and the pump reads from the app only
+ * what the client has credit for. Memory per exchange is bounded by one window and one 64 KiB
+ * buffer, and the engine thread never waits for a slow app.
  */
 final class Exchange implements Channel.Handler, LinkAccess.Revocable {
   private static final System.Logger LOG = System.getLogger("intrustd.proxy");
-  private static final int QUEUE_MESSAGES = 64;
+  /** Enough for a window of 8 KiB frames; only a flood of tiny frames fills it (then the engine thread waits). */
+  private static final int QUEUE_MESSAGES = 256;
   private static final long LINGER_SECONDS = 30;
   /** How long a refused channel may take to open before it is closed without a RESET. */
   private static final long REFUSE_PATIENCE_SECONDS = 5;
@@ -76,6 +80,9 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
   private final Gate gate;
   private volatile Problem refusal;
   private final BlockingQueue<Event> inbound = new ArrayBlockingQueue<>(QUEUE_MESSAGES);
+  private final FlowWindow flow = new FlowWindow();
+  /** Bytes of the last {@link Event.Bytes} that {@link #next} handed out: consumed once it is asked again. */
+  private int lastTaken;
   private final long started = System.nanoTime();
   private volatile boolean channelClosed;
   private volatile boolean finished;
@@ -172,15 +179,23 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
       event = switch (StreamFrame.decode(data)) {
         case StreamFrame.Decoded.Invalid bad -> new Event.Invalid(bad.reason());
         case StreamFrame.Decoded.Ok ok -> switch (ok.frame()) {
-          case StreamFrame.Data d -> new Event.Bytes(copy(d.payload()));
+          case StreamFrame.Data d -> flow.received(d.payload().remaining())
+              ? new Event.Bytes(copy(d.payload()))
+              : new Event.Invalid("more DATA than the flow-control window allows");
           case StreamFrame.End e -> new Event.End();
           case StreamFrame.Reset r -> new Event.Reset(r.reason());
+          case StreamFrame.Window w -> flow.granted(w.increment())
+              ? null
+              : new Event.Invalid("WINDOW credit over 2^31-1");
         };
       };
     }
+    if (event == null) {
+      return; // credit for the response pump, already counted
+    }
     try {
       while (!finished && !inbound.offer(event, 100, TimeUnit.MILLISECONDS)) {
-        // full: the app reads slower than the client sends; holding here slows the client
+        // full of tiny frames: holding here slows the client through SCTP
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -190,6 +205,7 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
   @Override
   public void onClose() {
     channelClosed = true;
+    flow.close();
     inbound.offer(new Event.Closed()); // if full, next() notices channelClosed
   }
 
@@ -199,10 +215,16 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
     return c;
   }
 
+  /** The next event; the bytes of the one before count as consumed (written to the app, or parsed). */
   private Event next() throws Abort {
     try {
+      grant(lastTaken);
+      lastTaken = 0;
       while (true) {
         Event e = inbound.poll(250, TimeUnit.MILLISECONDS);
+        if (e instanceof Event.Bytes b) {
+          lastTaken = b.data().remaining();
+        }
         if (e != null) {
           return e;
         }
@@ -394,8 +416,14 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
     int statusLength = 0;
     try {
       while (true) {
+        int credit = flow.awaitCredit(StreamFrame.MAX_PAYLOAD);
+        if (credit == 0) {
+          closeQuietly(app); // the channel closed: stop the app's side too
+          return;
+        }
         buf.clear();
         buf.put(StreamFrame.DATA);
+        buf.limit(1 + credit); // never read more from the app than the client lets us send
         int n = app.read(buf);
         if (n < 0) {
           break;
@@ -414,6 +442,7 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
           }
         }
         bytesOut.addAndGet(n);
+        flow.spend(n);
         channel.send(buf);
       }
       channel.send(StreamFrame.encode(new StreamFrame.End()));
@@ -436,6 +465,9 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(LINGER_SECONDS);
     while (!channelClosed && System.nanoTime() < deadline) {
       Event e = inbound.poll(250, TimeUnit.MILLISECONDS);
+      if (e instanceof Event.Bytes b) {
+        grant(b.data().remaining()); // a body nobody reads after an early answer: let the client reach its END
+      }
       if (e instanceof Event.End || e instanceof Event.Closed || e instanceof Event.Reset) {
         return;
       }
@@ -460,8 +492,12 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
     try {
       byte[] response = problem.toResponse();
       bytesOut.addAndGet(response.length);
-      for (int off = 0; off < response.length; off += StreamFrame.MAX_PAYLOAD) {
-        int n = Math.min(StreamFrame.MAX_PAYLOAD, response.length - off);
+      for (int off = 0, n; off < response.length; off += n) {
+        n = flow.awaitCredit(Math.min(StreamFrame.MAX_PAYLOAD, response.length - off));
+        if (n == 0) {
+          break; // the client left
+        }
+        flow.spend(n);
         channel.send(StreamFrame.encode(new StreamFrame.Data(ByteBuffer.wrap(response, off, n))));
       }
       channel.send(StreamFrame.encode(new StreamFrame.End()));
@@ -472,6 +508,18 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
       Thread.currentThread().interrupt();
     }
     finish();
+  }
+
+  /** Gives the client credit for {@code consumed} more bytes, once enough have been taken. */
+  private void grant(int consumed) throws InterruptedException {
+    int increment = flow.consumed(consumed);
+    if (increment > 0) {
+      try {
+        channel.send(StreamFrame.encode(new StreamFrame.Window(increment)));
+      } catch (LinkException e) {
+        // the client left; the next event says so
+      }
+    }
   }
 
   private void reset(String reason) {
@@ -487,6 +535,7 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
       return;
     }
     finished = true;
+    flow.close();
     inbound.clear();
     channel.close();
     RequestHead h = head;

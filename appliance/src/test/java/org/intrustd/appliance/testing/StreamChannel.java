@@ -10,12 +10,14 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.intrustd.link.Channel;
+import org.intrustd.link.frame.FlowWindow;
 import org.intrustd.link.frame.StreamFrame;
 
 /**
  * The client's end of one stream channel (channels.md "Framing"): sends DATA/END/RESET and
- * reads the peer's stream as bytes. Incoming messages wait in a bounded queue, so a slow
- * reader pushes back on the sender as a browser's would. Reads fail the test after a timeout.
+ * reads the peer's stream as bytes, with the flow control of channels.md: the appliance gets
+ * credit back as the test reads, so a slow reader pushes back on it as a browser's would.
+ * Reads fail the test after a timeout.
  */
 public final class StreamChannel implements Channel.Handler, AutoCloseable {
   public static final Duration PATIENCE = Duration.ofSeconds(20);
@@ -46,6 +48,7 @@ public final class StreamChannel implements Channel.Handler, AutoCloseable {
 
   private final Channel channel;
   private final BlockingQueue<Event> events = new ArrayBlockingQueue<>(128);
+  private final FlowWindow flow = new FlowWindow();
   private final CountDownLatch opened = new CountDownLatch(1);
   private final CountDownLatch closedLatch = new CountDownLatch(1);
   private volatile boolean closed;
@@ -101,14 +104,21 @@ public final class StreamChannel implements Channel.Handler, AutoCloseable {
         case StreamFrame.Decoded.Invalid bad -> new Event.Invalid(bad.reason());
         case StreamFrame.Decoded.Ok ok -> switch (ok.frame()) {
           case StreamFrame.Data d -> {
+            if (!flow.received(d.payload().remaining())) {
+              yield new Event.Invalid("more DATA than the flow-control window allows");
+            }
             byte[] copy = new byte[d.payload().remaining()];
             d.payload().duplicate().get(copy);
             yield new Event.Data(copy);
           }
           case StreamFrame.End e -> new Event.End();
           case StreamFrame.Reset r -> new Event.Reset(r.reason());
+          case StreamFrame.Window w -> flow.granted(w.increment()) ? null : new Event.Invalid("WINDOW credit over 2^31-1");
         };
       };
+    }
+    if (event == null) {
+      return;
     }
     try {
       while (!closed && !events.offer(event, 50, TimeUnit.MILLISECONDS)) {
@@ -122,21 +132,31 @@ public final class StreamChannel implements Channel.Handler, AutoCloseable {
   @Override
   public void onClose() {
     closed = true;
+    flow.close();
     events.offer(new Event.Closed());
     closedLatch.countDown();
   }
 
   // ------------------------------------------------------------ sending
 
-  /** Sends bytes as DATA frames of at most 65,535 bytes each. */
+  /** Sends bytes as DATA frames of at most 65,535 bytes each, as the appliance's credit allows. */
   public StreamChannel send(byte[] bytes) {
     return send(bytes, 0, bytes.length);
   }
 
   public StreamChannel send(byte[] bytes, int offset, int length) {
-    for (int off = offset; off < offset + length; off += StreamFrame.MAX_PAYLOAD) {
-      int n = Math.min(StreamFrame.MAX_PAYLOAD, offset + length - off);
-      sendFrame(new StreamFrame.Data(ByteBuffer.wrap(bytes, off, n)));
+    try {
+      for (int off = offset, n; off < offset + length; off += n) {
+        n = flow.awaitCredit(Math.min(StreamFrame.MAX_PAYLOAD, offset + length - off));
+        if (n == 0) {
+          throw new org.intrustd.link.LinkException("channel " + channel.label() + " closed");
+        }
+        flow.spend(n);
+        sendFrame(new StreamFrame.Data(ByteBuffer.wrap(bytes, off, n)));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     }
     return this;
   }
@@ -201,6 +221,16 @@ public final class StreamChannel implements Channel.Handler, AutoCloseable {
   public Event next() {
     try {
       Event e = events.poll(PATIENCE.toMillis(), TimeUnit.MILLISECONDS);
+      if (e instanceof Event.Data d) {
+        int increment = flow.consumed(d.bytes().length); // taken off the queue: the test holds at most this one
+        if (increment > 0) {
+          try {
+            channel.send(StreamFrame.encode(new StreamFrame.Window(increment)));
+          } catch (org.intrustd.link.LinkException closing) {
+            // the appliance closed the channel: nothing more to credit
+          }
+        }
+      }
       if (e == null) {
         if (closed) {
           return new Event.Closed();
@@ -211,6 +241,17 @@ public final class StreamChannel implements Channel.Handler, AutoCloseable {
     } catch (InterruptedException e) {
       throw new AssertionError(e);
     }
+  }
+
+  /** Stream bytes that arrived and wait to be read. */
+  public long queuedBytes() {
+    long n = current.length - position;
+    for (Event e : events) {
+      if (e instanceof Event.Data d) {
+        n += d.bytes().length;
+      }
+    }
+    return n;
   }
 
   /** Skips stream bytes up to the first END, RESET, invalid message or close, and returns it. */
@@ -289,6 +330,7 @@ public final class StreamChannel implements Channel.Handler, AutoCloseable {
   @Override
   public void close() {
     closed = true;
+    flow.close();
     channel.close();
   }
 }

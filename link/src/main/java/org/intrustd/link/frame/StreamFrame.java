@@ -9,8 +9,9 @@ import java.nio.charset.StandardCharsets;
  * One message of a stream channel (docs/spec/channels.md "Framing"):
  *
  * <pre>
- * byte 0   type: 0x00 DATA, 0x01 END, 0x02 RESET
- * 1..n     DATA: 1-65,535 stream bytes; END: nothing; RESET: UTF-8 reason, at most 1,024 bytes
+ * byte 0   type: 0x00 DATA, 0x01 END, 0x02 RESET, 0x03 WINDOW
+ * 1..n     DATA: 1-65,535 stream bytes; END: nothing; RESET: UTF-8 reason, at most 1,024 bytes;
+ *          WINDOW: a 4-byte big-endian credit increment, 1 to 2^31-1 (see {@link FlowWindow})
  * </pre>
  */
 public sealed interface StreamFrame {
@@ -20,6 +21,7 @@ public sealed interface StreamFrame {
   byte DATA = 0x00;
   byte END = 0x01;
   byte RESET = 0x02;
+  byte WINDOW = 0x03;
 
   /** Stream bytes; the buffer is a view of the received message, valid only as long as it. */
   record Data(ByteBuffer payload) implements StreamFrame {}
@@ -27,6 +29,15 @@ public sealed interface StreamFrame {
   record End() implements StreamFrame {}
 
   record Reset(String reason) implements StreamFrame {}
+
+  /** The receiver of this frame may send {@code increment} more DATA payload bytes. */
+  record Window(int increment) implements StreamFrame {
+    public Window {
+      if (increment <= 0) {
+        throw new IllegalArgumentException("a WINDOW increment is 1 to 2^31-1, not " + increment);
+      }
+    }
+  }
 
   /** A decoded frame, or why the message is not one. */
   sealed interface Decoded {
@@ -50,8 +61,19 @@ public sealed interface StreamFrame {
       case DATA -> n == 1 ? new Decoded.Invalid("DATA without payload") : new Decoded.Ok(new Data(payload));
       case END -> n == 1 ? new Decoded.Ok(new End()) : new Decoded.Invalid("END with a payload");
       case RESET -> reset(payload);
+      case WINDOW -> window(payload);
       default -> new Decoded.Invalid("unknown frame type " + (type & 0xff));
     };
+  }
+
+  private static Decoded window(ByteBuffer payload) {
+    if (payload.remaining() != 4) {
+      return new Decoded.Invalid("WINDOW with " + payload.remaining() + " payload bytes, not 4");
+    }
+    int increment = payload.getInt(payload.position());
+    return increment <= 0
+        ? new Decoded.Invalid("WINDOW increment " + Integer.toUnsignedLong(increment) + " is not 1 to 2^31-1")
+        : new Decoded.Ok(new Window(increment));
   }
 
   private static Decoded reset(ByteBuffer payload) {
@@ -88,6 +110,7 @@ public sealed interface StreamFrame {
         }
         yield ByteBuffer.allocate(1 + len).put(RESET).put(reason, 0, len).flip();
       }
+      case Window w -> ByteBuffer.allocate(5).put(WINDOW).putInt(w.increment()).flip();
     };
   }
 }

@@ -38,6 +38,10 @@ class StreamFrameTest {
           assertThat(v.get("type").asText()).isEqualTo("RESET");
           assertThat(reset.reason()).isEqualTo(new String(payload, java.nio.charset.StandardCharsets.UTF_8));
         }
+        case StreamFrame.Window window -> {
+          assertThat(v.get("type").asText()).isEqualTo("WINDOW");
+          assertThat(window.increment()).isEqualTo(v.get("increment").asInt());
+        }
       }
       assertThat(bytes(StreamFrame.encode(frame))).isEqualTo(message);
     }
