@@ -54,7 +54,6 @@ final class WebRtcChannel implements Channel {
     // The binding reports an empty label or protocol as null; callers get "".
     this.label = java.util.Objects.requireNonNullElse(dc.getLabel(), "");
     this.protocol = java.util.Objects.requireNonNullElse(dc.getProtocol(), "");
-    this.state = dc.getState();
     dc.registerObserver(new RTCDataChannelObserver() {
       @Override
       public void onBufferedAmountChange(long previous) {
@@ -75,6 +74,9 @@ final class WebRtcChannel implements Channel {
         }
       }
     });
+    // Read after registering: a peer that closes the channel at once changes its state before
+    // the observer is there, and that change has no callback (a client then waited forever).
+    this.state = dc.getState();
   }
 
   void onFinished(Runnable r) {
