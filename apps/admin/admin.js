@@ -125,6 +125,14 @@ const PAGES = {
         $('a-log-lines').focus();
         return false;
       }, 'quiet'));
+      if (a.removable) {
+        box.append(rowAction('Remove', a.name, async () => {
+          if (!confirm(`Remove ${a.name}? Its data is kept, and installing it again brings it back.`)) return false;
+          await handle.admin('DELETE', path(a));
+          await reload(`Removed ${a.name}; its data is kept.`);
+          return true;
+        }));
+      }
       actions.append(box);
       tr.append(name, cell(a.version), state, allowed, actions);
       return tr;
@@ -296,6 +304,35 @@ async function main() {
       form.reset();
       await PAGES.tokens();
     } catch (e) { error(e); }
+  });
+  $('add-app').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const file = form.elements.namedItem('bundle').files[0];
+    if (!file) return;
+    const bar = $('bundle-progress');
+    const button = form.querySelector('button');
+    button.disabled = true;
+    bar.hidden = false;
+    bar.value = 0;
+    try {
+      status(`Uploading ${file.name}…`);
+      const added = await handle.admin('POST', '/v1/apps/bundle', file, {
+        onUploadProgress: (sent, total, done) => {
+          bar.value = total ? sent / total : 0;
+          if (done) status(`Checking the signature and starting ${file.name}…`);
+        },
+      });
+      form.reset();
+      await PAGES.apps();
+      status(`${added.action === 'updated' ? 'Updated' : 'Installed'} ${added.name} ${added.version}.`);
+    } catch (e) {
+      status('');
+      error(e);
+    } finally {
+      bar.hidden = true;
+      button.disabled = false;
+    }
   });
   $('log-filter').addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -4,8 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fixture, ARTIFACTS, LAUNCHER, screenshot, startBrowser } from '../lib/harness.js';
+import { fixture, ARTIFACTS, LAUNCHER, PYSERVE_APP, screenshot, startBrowser } from '../lib/harness.js';
 
 const PASSWORD = 'the admin test password';
 const fx = fixture({ applianceOptions: { name: 'Admin test box', publicApps: [] } });
@@ -130,6 +133,74 @@ test('the owner logs in, sees the overview, creates and revokes a share link, an
   await screenshot(page, 'admin-log-phone');
   assert.ok(await page.getByRole('link', { name: 'Overview' }).isVisible());
   await page.close();
+});
+
+test('the owner installs an app from a bundle file with upload progress, updates it, and removes it', async () => {
+  const env = { ...process.env, INTRUSTD_NO_BUILD: '1' };
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'intrustd-admin-bundle-'));
+  try {
+    const key = path.join(work, 'publisher.key');
+    execFileSync(LAUNCHER, ['bundle', 'keygen', key], { env });
+    execFileSync(LAUNCHER, ['app', 'trust', `${key}.pub`, '--state', fx.appliance.stateDir], { env });
+    // pyserve as app "diary", with 3 MiB of incompressible data: more than one flow-control window
+    const bundles = {};
+    for (const version of ['1.0.0', '1.1.0']) {
+      const dir = path.join(work, `diary-${version}`);
+      fs.cpSync(PYSERVE_APP, dir, { recursive: true });
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+      Object.assign(manifest, { id: 'diary', name: 'Diary', version });
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+      fs.writeFileSync(path.join(dir, 'www', 'noise.bin'), crypto.randomBytes(3 * 1024 * 1024));
+      bundles[version] = path.join(work, `diary-${version}.itb`);
+      execFileSync(LAUNCHER, ['bundle', 'pack', dir, '--key', key, '-o', bundles[version]], { env });
+    }
+
+    const page = await fx.browser.newPage();
+    // the owner's session from the first test is remembered in this browser: no login
+    await page.goto(`${fx.flock.http}/admin/?appliance=${fx.appliance.id}&flock=${encodeURIComponent(fx.flock.url)}#apps`);
+    await page.waitForFunction(() => document.body.dataset.page === 'apps', null, { timeout: 20000 });
+    // record every progress value the bar shows
+    await page.evaluate(() => {
+      window.progressSeen = [];
+      const bar = document.getElementById('bundle-progress');
+      const set = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value').set;
+      const get = Object.getOwnPropertyDescriptor(HTMLProgressElement.prototype, 'value').get;
+      Object.defineProperty(bar, 'value', { set(v) { set.call(this, v); window.progressSeen.push(v); }, get() { return get.call(this); } });
+    });
+
+    await page.getByLabel('Bundle file').setInputFiles(bundles['1.0.0']);
+    await page.getByRole('button', { name: 'Install', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Installed Diary 1.0.0.' }).waitFor({ timeout: 30000 });
+    const diary = page.locator('#a-rows tr', { hasText: 'Diary' });
+    assert.match(await diary.textContent(), /1\.0\.0/);
+    const seen = await page.evaluate(() => window.progressSeen);
+    assert.ok(seen.some((v) => v > 0 && v < 1), `a partial upload shown: ${seen.slice(0, 8)}`);
+    assert.equal(Math.max(...seen), 1);
+    await page.locator('#bundle-progress').waitFor({ state: 'hidden' });
+    await screenshot(page, 'admin-app-installed');
+
+    // the same form updates an installed app
+    await page.getByLabel('Bundle file').setInputFiles(bundles['1.1.0']);
+    await page.getByRole('button', { name: 'Install', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Updated Diary 1.1.0.' }).waitFor({ timeout: 60000 });
+    assert.match(await diary.textContent(), /1\.1\.0/);
+
+    // a file that is not a bundle: a clear error, nothing installed
+    const junk = path.join(work, 'junk.itb');
+    fs.writeFileSync(junk, 'not a bundle');
+    await page.getByLabel('Bundle file').setInputFiles(junk);
+    await page.getByRole('button', { name: 'Install', exact: true }).click();
+    await page.locator('#error').filter({ hasText: /bundle refused/ }).waitFor({ timeout: 20000 });
+
+    assert.equal(await page.getByRole('button', { name: 'Remove Hello' }).count(), 0, 'apps from a directory cannot be removed here');
+    page.once('dialog', (d) => d.accept());
+    await page.getByRole('button', { name: 'Remove Diary' }).click();
+    await page.getByRole('status').filter({ hasText: 'Removed Diary; its data is kept.' }).waitFor();
+    assert.equal(await page.locator('#a-rows tr', { hasText: 'Diary' }).count(), 0);
+    await page.close();
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });
 
 test('a member who logs in is told the page is for owners and admins', async () => {

@@ -4,7 +4,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { startAppliance, removeTempDir, requireNetwork, LAUNCHER, ROOT } from '../lib/harness.js';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { startAppliance, removeTempDir, requireNetwork, LAUNCHER, PYSERVE_APP, ROOT } from '../lib/harness.js';
 
 const PASSWORD = 'the owner password on the LAN';
 let app;
@@ -78,4 +82,47 @@ test('then the owner runs commands on it over the LAN; a wrong password is refus
   const member = await cli(['status', '--appliance', app.id, '--login', 'bob'], { env: { INTRUSTD_PASSWORD: "bob's password" } });
   assert.equal(member.code, 1, why(member));
   assert.match(member.stderr, /owner or an admin/, why(member));
+});
+
+test('the owner installs and updates an app from the laptop: the CLI uploads the bundle through the link', async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'intrustd-lan-bundle-'));
+  const why = (r) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
+  const env = { INTRUSTD_PASSWORD: PASSWORD };
+  try {
+    const key = path.join(work, 'publisher.key');
+    assert.equal((await cli(['bundle', 'keygen', key])).code, 0);
+    // trusting a publisher is done on the appliance itself
+    assert.equal((await cli(['app', 'trust', `${key}.pub`, '--state', app.stateDir])).code, 0);
+    const bundles = {};
+    for (const version of ['1.0.0', '1.1.0']) {
+      const dir = path.join(work, `notes-${version}`);
+      fs.cpSync(PYSERVE_APP, dir, { recursive: true });
+      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+      Object.assign(manifest, { id: 'notes', name: 'Notes', version });
+      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
+      fs.writeFileSync(path.join(dir, 'www', 'noise.bin'), crypto.randomBytes(5 * 1024 * 1024)); // over two flow-control windows
+      bundles[version] = path.join(work, `notes-${version}.itb`);
+      assert.equal((await cli(['bundle', 'pack', dir, '--key', key, '-o', bundles[version]])).code, 0);
+    }
+    const install = await cli(['app', 'install', bundles['1.0.0'], '--appliance', app.id, '--login', 'alice', '--json'], { env });
+    assert.equal(install.code, 0, why(install));
+    const installed = JSON.parse(install.stdout);
+    assert.equal(installed.action, 'installed');
+    assert.equal(installed.version, '1.0.0');
+    const again = await cli(['app', 'install', bundles['1.0.0'], '--appliance', app.id, '--login', 'alice'], { env });
+    assert.equal(again.code, 1, why(again));
+    assert.match(again.stderr, /already installed; update it instead/);
+
+    const update = await cli(['app', 'update', 'notes', bundles['1.1.0'], '--appliance', app.id, '--login', 'alice'], { env });
+    assert.equal(update.code, 0, why(update));
+    assert.match(update.stdout, /notes\s+1\.1\.0/);
+    const wrong = await cli(['app', 'update', 'hello', bundles['1.1.0'], '--appliance', app.id, '--login', 'alice'], { env });
+    assert.equal(wrong.code, 1, why(wrong));
+    assert.match(wrong.stderr, /that bundle is app 'notes', not 'hello'/);
+    const missing = await cli(['app', 'install', path.join(work, 'nope.itb'), '--appliance', app.id, '--login', 'alice'], { env });
+    assert.equal(missing.code, 1, why(missing));
+    assert.match(missing.stderr, /no such file/);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
 });

@@ -41,13 +41,17 @@ export class Access extends EventTarget {
 
   /**
    * One request to the appliance itself on `link` (its session API, or with `channel` its
-   * control API); resolves with the parsed JSON or throws IntrustdAccessError.
+   * control API); resolves with the parsed JSON or throws IntrustdAccessError. `body` is sent
+   * as JSON, or as it is when it is a Blob or bytes (a bundle file), with upload progress.
    */
-  async call(link, method, path, body, channel = SESSION_LABEL) {
+  async call(link, method, path, body, channel = SESSION_LABEL, { onUploadProgress } = {}) {
+    const binary = body instanceof Blob || body instanceof ArrayBuffer || ArrayBuffer.isView(body);
+    const type = binary ? 'application/octet-stream' : 'application/json';
     const res = await exchange(() => Promise.resolve(link), {
       appId: 'intrustd', method, target: path, daemonChannel: channel,
-      headers: new Headers(body ? { 'Content-Type': 'application/json' } : {}),
-      body: body ? toRequestBody(JSON.stringify(body)) : null,
+      headers: new Headers(body ? { 'Content-Type': type } : {}),
+      body: body ? toRequestBody(binary ? body : JSON.stringify(body)) : null,
+      onUploadProgress,
     });
     const chunks = [];
     const reader = res.body.getReader();
@@ -205,8 +209,8 @@ export class Access extends EventTarget {
   }
 
   /** A request to the appliance's control API (owners and admins; spec/access.md, docs/apps.md). */
-  async admin(link, method, path, body) {
-    return this.call(link, method, path, body, ADMIN_LABEL);
+  async admin(link, method, path, body, options) {
+    return this.call(link, method, path, body, ADMIN_LABEL, options);
   }
 
   async refresh(link) {

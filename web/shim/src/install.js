@@ -218,11 +218,12 @@ export class IntrustdHandle extends EventTarget {
 
   /**
    * Call the appliance's control API (what `intrustd` commands use) through the link, as its
-   * owner or an admin: e.g. `admin('GET', '/v1/status')`. Resolves with the JSON answer;
-   * rejects with IntrustdAccessError (403 for anyone else).
+   * owner or an admin: e.g. `admin('GET', '/v1/status')`, or with a File to upload
+   * `admin('POST', '/v1/apps/bundle', file, {onUploadProgress: (sent, total, done) => …})`.
+   * Resolves with the JSON answer; rejects with IntrustdAccessError (403 for anyone else).
    */
-  async admin(method, path, body) {
-    return this._access.admin(await this._manager.get(), method, path, body);
+  async admin(method, path, body, options) {
+    return this._access.admin(await this._manager.get(), method, path, body, options);
   }
 
   /** The last known SessionInfo (null until a session, token or `session()` call said). */

@@ -85,6 +85,9 @@ final class AppCommand {
 
     @Override
     public Integer call() {
+      if (remote.remote() && source.repository == null) {
+        return upload("/v1/apps/bundle?action=install", java.nio.file.Path.of(what), AppCommand::describe);
+      }
       return call("POST", "/v1/apps", source.body(what, what), AppCommand::describe);
     }
   }
@@ -105,6 +108,9 @@ final class AppCommand {
     public Integer call() {
       if ((bundle == null) == (source.repository == null)) {
         throw new picocli.CommandLine.ParameterException(spec.commandLine(), "give either a BUNDLE file or --repo");
+      }
+      if (remote.remote() && source.repository == null) {
+        return upload("/v1/apps/bundle?action=update&app=" + encode(app), java.nio.file.Path.of(bundle), AppCommand::describe);
       }
       return call("POST", path(app) + "/update", source.body(bundle, app), AppCommand::describe);
     }

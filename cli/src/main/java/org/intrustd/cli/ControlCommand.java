@@ -4,7 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.Callable;
+import java.util.function.Function;
 import org.intrustd.appliance.ApplianceDaemon;
 import org.intrustd.appliance.control.ControlClient;
 import picocli.CommandLine.Mixin;
@@ -33,11 +36,41 @@ abstract class ControlCommand implements Callable<Integer> {
   picocli.CommandLine.Model.CommandSpec spec;
 
   /** Calls the control API; prints the answer (text via {@code text}) and returns the exit code. */
-  int call(String method, String target, JsonNode body, java.util.function.Function<JsonNode, String> text) {
+  int call(String method, String target, JsonNode body, Function<JsonNode, String> text) {
+    return answer(() -> remote.remote() ? remotely(r -> r.call(Remote.ADMIN, method, target, body))
+        : new ControlClient(ApplianceDaemon.controlSocket(state.state())).call(method, target, body), text);
+  }
+
+  /**
+   * Uploads {@code file} as the body of a POST to a remote appliance's control API, with a
+   * progress bar on a terminal. (A local daemon reads files itself: pass it the path.)
+   */
+  int upload(String target, Path file, Function<JsonNode, String> text) {
+    if (!Files.isRegularFile(file)) {
+      spec.commandLine().getErr().println("intrustd: no such file: " + file);
+      return REFUSED;
+    }
+    return answer(() -> remotely(r -> {
+      try (ProgressBar bar = ProgressBar.onTerminal(spec.commandLine().getErr(), "uploading " + file.getFileName(),
+          Files.size(file), json)) {
+        return r.upload(Remote.ADMIN, target, file, bar);
+      } catch (IOException e) {
+        throw new org.intrustd.client.ClientException("cannot read " + file + ": " + e.getMessage(), e);
+      }
+    }), text);
+  }
+
+  /** How a command gets its answer. */
+  @FunctionalInterface
+  private interface Ask {
+    ControlClient.Response get() throws IOException;
+  }
+
+  /** Prints an answer (text via {@code text}) and returns the exit code. */
+  private int answer(Ask ask, Function<JsonNode, String> text) {
     ControlClient.Response r;
     try {
-      r = remote.remote() ? remoteCall(method, target, body)
-          : new ControlClient(ApplianceDaemon.controlSocket(state.state())).call(method, target, body);
+      r = ask.get();
     } catch (org.intrustd.client.ClientException e) {
       spec.commandLine().getErr().println("intrustd: " + e.getMessage());
       return REFUSED;
@@ -59,8 +92,8 @@ abstract class ControlCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The same call on a remote appliance's control API, logged in as {@code --login}. */
-  private ControlClient.Response remoteCall(String method, String target, JsonNode body) {
+  /** A call on a remote appliance's control API, logged in as {@code --login}. */
+  private ControlClient.Response remotely(Function<Remote, ControlClient.Response> call) {
     var cl = spec.commandLine();
     var id = Remote.parseId(cl, remote.appliance);
     String password = Passwords.loginPassword(cl, "password for " + remote.login + ": ");
@@ -70,7 +103,7 @@ abstract class ControlCommand implements Callable<Integer> {
         return refused.get();
       }
       try {
-        return r.call(Remote.ADMIN, method, target, body);
+        return call.apply(r);
       } finally {
         r.logout();
       }

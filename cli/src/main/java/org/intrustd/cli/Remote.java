@@ -3,10 +3,16 @@ package org.intrustd.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.function.LongConsumer;
 import org.intrustd.appliance.control.ControlClient;
 import org.intrustd.appliance.lan.LanBrowser;
 import org.intrustd.client.ApplianceClient;
@@ -88,7 +94,18 @@ final class Remote implements AutoCloseable {
 
   /** One JSON exchange; the answer as the control socket would give it. */
   ControlClient.Response call(String label, String method, String target, JsonNode body) {
-    HttpResult r = client.json(label, method, target, body == null ? null : body.toString());
+    return response(client.json(label, method, target, body == null ? null : body.toString()));
+  }
+
+  /** POSTs a file as the body, reporting the bytes sent to {@code progress}. */
+  ControlClient.Response upload(String label, String target, Path file, LongConsumer progress) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return response(client.request(label, "POST", target, Map.of("Content-Type", "application/octet-stream"), in,
+          Files.size(file), progress));
+    }
+  }
+
+  private static ControlClient.Response response(HttpResult r) {
     JsonNode json;
     try {
       json = r.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(r.body());

@@ -1,5 +1,7 @@
 package org.intrustd.client;
 
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -12,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import org.intrustd.core.id.ApplianceId;
 import org.intrustd.core.signal.Decoded;
 import org.intrustd.core.signal.SignalCodec;
@@ -116,14 +119,22 @@ public final class ApplianceClient implements AutoCloseable {
    * One HTTP exchange on a fresh channel labelled {@code label} ({@code http/<app>},
    * {@code intrustd/session} or {@code intrustd/admin}); the whole response, up to 16 MiB.
    */
+  public HttpResult request(String label, String method, String path, Map<String, String> headers, byte[] body) {
+    return request(label, method, path, headers, new ByteArrayInputStream(body), body.length, n -> { });
+  }
+
+  /**
+   * The same with a body of {@code length} bytes streamed from {@code body} (a file to upload,
+   * say), reporting the bytes sent so far to {@code progress}.
+   */
   public synchronized HttpResult request(String label, String method, String path, Map<String, String> headers,
-      byte[] body) {
+      InputStream body, long length, LongConsumer progress) {
     StringBuilder head = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n");
     Map<String, String> all = new LinkedHashMap<>();
     all.put("Host", label.startsWith("http/") ? label.substring(5) : "intrustd");
     all.putAll(headers);
-    if (body.length > 0 || method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
-      all.put("Content-Length", Integer.toString(body.length));
+    if (length > 0 || method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
+      all.put("Content-Length", Long.toString(length));
     }
     all.forEach((k, v) -> {
       if (!k.matches("[A-Za-z0-9-]+") || v.contains("\r") || v.contains("\n")) {
@@ -132,10 +143,6 @@ public final class ApplianceClient implements AutoCloseable {
       head.append(k).append(": ").append(v).append("\r\n");
     });
     head.append("\r\n");
-    byte[] h = head.toString().getBytes(StandardCharsets.UTF_8);
-    byte[] request = new byte[h.length + body.length];
-    System.arraycopy(h, 0, request, 0, h.length);
-    System.arraycopy(body, 0, request, h.length, body.length);
     Exchange exchange = first != null && label.equals(FIRST_CHANNEL) ? first : null;
     if (first != null && exchange == null) {
       first.abandon();
@@ -147,7 +154,7 @@ public final class ApplianceClient implements AutoCloseable {
       }
       exchange = new Exchange(link.openChannel(new ChannelSpec(label, "intrustd/1")), MAX_RESPONSE);
     }
-    return exchange.run(request, timeout);
+    return exchange.run(head.toString().getBytes(StandardCharsets.UTF_8), body, progress, timeout);
   }
 
   /** A JSON exchange: {@code json} (or null for none) as the body, with its content type. */

@@ -1,10 +1,14 @@
 package org.intrustd.client;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import org.intrustd.link.Channel;
 import org.intrustd.link.frame.FlowWindow;
 import org.intrustd.link.frame.StreamFrame;
@@ -119,20 +123,18 @@ final class Exchange implements Channel.Handler {
     channel.close();
   }
 
-  /** Sends the request, waits for the whole response, closes the channel. */
-  HttpResult run(byte[] request, Duration timeout) {
+  /**
+   * Sends the request (its head, then {@code body} to its end, reporting the body bytes sent to
+   * {@code progress}), waits for the whole response, closes the channel. The timeout applies to
+   * the channel's opening and to the response after the request, not to a long upload.
+   */
+  HttpResult run(byte[] head, InputStream body, LongConsumer progress, Duration timeout) {
     try {
       if (!opened.await(timeout.toMillis(), TimeUnit.MILLISECONDS) && !channel.isOpen()) {
         throw new ClientException("the channel did not open within " + timeout.toSeconds() + " s");
       }
-      for (int off = 0, n; off < request.length; off += n) {
-        n = flow.awaitCredit(Math.min(StreamFrame.MAX_PAYLOAD, request.length - off));
-        if (n == 0) {
-          throw new ClientException(failure != null ? failure : "the channel closed while the request was sent");
-        }
-        flow.spend(n);
-        channel.send(StreamFrame.encode(new StreamFrame.Data(ByteBuffer.wrap(request, off, n))));
-      }
+      send(new ByteArrayInputStream(head), n -> { });
+      send(body, progress);
       channel.send(StreamFrame.encode(new StreamFrame.End()));
       if (!finished.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
         throw new ClientException("no complete response within " + timeout.toSeconds() + " s");
@@ -140,6 +142,8 @@ final class Exchange implements Channel.Handler {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ClientException("interrupted", e);
+    } catch (IOException e) {
+      throw new ClientException("cannot read the request body: " + e.getMessage(), e);
     } finally {
       flow.close();
       channel.close();
@@ -149,6 +153,26 @@ final class Exchange implements Channel.Handler {
     }
     synchronized (received) {
       return ResponseParser.parse(received.toByteArray());
+    }
+  }
+
+  /** Sends {@code in} to its end as DATA frames, each as large as the credit allows. */
+  private void send(InputStream in, LongConsumer progress) throws IOException, InterruptedException {
+    byte[] buf = new byte[StreamFrame.MAX_PAYLOAD];
+    long sent = 0;
+    while (true) {
+      int credit = flow.awaitCredit(buf.length);
+      if (credit == 0) {
+        throw new ClientException(failure != null ? failure : "the channel closed while the request was sent");
+      }
+      int n = in.readNBytes(buf, 0, credit);
+      if (n == 0) {
+        return;
+      }
+      flow.spend(n);
+      channel.send(StreamFrame.encode(new StreamFrame.Data(ByteBuffer.wrap(buf, 0, n))));
+      sent += n;
+      progress.accept(sent);
     }
   }
 }

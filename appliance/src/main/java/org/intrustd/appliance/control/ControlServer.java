@@ -40,6 +40,9 @@ import org.intrustd.core.id.ApplianceId;
 public final class ControlServer implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.control");
   static final int MAX_BODY = 128 * 1024;
+  /** Where a bundle file is uploaded, and how large it may be. */
+  static final String BUNDLE_UPLOAD = "/v1/apps/bundle";
+  static final long MAX_BUNDLE = 2L << 30;
   private static final int MAX_LOG_LINES = 10_000;
   private static final ObjectMapper JSON = LocalHttp.JSON;
 
@@ -83,9 +86,12 @@ public final class ControlServer implements AutoCloseable {
   private void serve(SocketChannel ch) {
     try (ch) {
       LocalHttp.respond(ch, LOG, "control", () -> {
-        Request request = LocalHttp.read(ch, MAX_BODY);
+        LocalHttp.Head head = LocalHttp.readHead(ch);
         try {
-          return handle(request);
+          if (head.head().method().equals("POST") && head.head().target().split("\\?", 2)[0].equals(BUNDLE_UPLOAD)) {
+            return receiveBundle(ch, head);
+          }
+          return handle(new Request(head.head(), LocalHttp.readBody(ch, head.head(), head.rest(), MAX_BODY)));
         } catch (Grants.BadGrant e) {
           throw new HttpProblem(400, e.getMessage());
         } catch (PersonaException | AppException e) {
@@ -96,6 +102,38 @@ public final class ControlServer implements AutoCloseable {
       });
     } catch (IOException e) {
       LOG.log(Level.DEBUG, "control connection: {0}", e.getMessage());
+    }
+  }
+
+  /**
+   * {@code POST /v1/apps/bundle[?action=install|update&app=ID]} with a bundle file as the body:
+   * installs its app, or updates it when installed; {@code action} allows only the one it names
+   * (an update of app {@code ID}). Streamed to a private file (bundles can be large), verified,
+   * then deleted.
+   */
+  private byte[] receiveBundle(SocketChannel ch, LocalHttp.Head head) throws IOException {
+    Map<String, String> query = new Request(head.head(), new byte[0]).query();
+    String action = query.getOrDefault("action", "");
+    if (!List.of("", "install", "update").contains(action)) {
+      throw new HttpProblem(400, "action is install or update, not '" + action + "'");
+    }
+    Path file = installer.newUpload();
+    try {
+      LocalHttp.saveBody(ch, head.head(), head.rest(), file, MAX_BUNDLE);
+      Installer.Added added = switch (action) {
+        case "install" -> new Installer.Added(installer.install(file), false);
+        case "update" -> {
+          String id = query.get("app");
+          if (id == null) {
+            throw new HttpProblem(400, "say which app to update: app=ID");
+          }
+          yield new Installer.Added(installer.update(id, file), true);
+        }
+        default -> installer.installOrUpdate(file);
+      };
+      return LocalHttp.ok(describe(added.app()).put("action", added.updated() ? "updated" : "installed"));
+    } finally {
+      Files.deleteIfExists(file);
     }
   }
 
@@ -350,7 +388,7 @@ public final class ControlServer implements AutoCloseable {
     AppManifest m = app.manifest();
     ObjectNode node = JSON.createObjectNode().put("id", app.id()).put("name", m.name()).put("version", m.version())
         .put("directory", app.directory().toString()).put("running", apps.running().contains(app.id()))
-        .put("status", apps.exitReason(app.id()));
+        .put("status", apps.exitReason(app.id())).put("removable", installer.fromBundle(app));
     Grants.AppGrants g = grants.of(app.id());
     ArrayNode perms = node.putArray("grants");
     g.names().forEach(perms::add);

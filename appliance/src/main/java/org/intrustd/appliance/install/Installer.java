@@ -41,6 +41,7 @@ import org.intrustd.appliance.bundles.TrustedPublishers;
 public final class Installer {
   private static final System.Logger LOG = System.getLogger("intrustd.install");
   private static final String CURRENT = "current";
+  private static final String UPLOAD_PREFIX = "upload-";
 
   private final Path installed;
   private final Path publishers;
@@ -68,6 +69,14 @@ public final class Installer {
   public synchronized List<String> recover() {
     try {
       Files.createDirectories(installed);
+      if (Files.isDirectory(downloads)) {
+        try (Stream<Path> leftovers = Files.list(downloads)) {
+          for (Path f : leftovers.toList()) {
+            LOG.log(Level.INFO, "removing {0}: a download or upload a stop interrupted", f);
+            Files.deleteIfExists(f);
+          }
+        }
+      }
       try (Stream<Path> dirs = Files.list(installed)) {
         for (Path appDir : dirs.sorted().toList()) {
           Path current = appDir.resolve(CURRENT);
@@ -105,7 +114,31 @@ public final class Installer {
 
   /** Installs a new app from a bundle file; refused if an app of that id exists. */
   public synchronized InstalledApp install(Path bundleFile) {
+    return install(Bundle.verify(bundleFile, trusted()));
+  }
+
+  /** An app a bundle installed or updated. */
+  public record Added(InstalledApp app, boolean updated) {}
+
+  /** Installs the bundle's app, or updates it when an app of that id is installed. */
+  public synchronized Added installOrUpdate(Path bundleFile) {
     Bundle bundle = Bundle.verify(bundleFile, trusted());
+    String id = bundle.header().appId();
+    return registry.find(id).isPresent() ? new Added(update(id, bundle), true) : new Added(install(bundle), false);
+  }
+
+  /**
+   * A new private file where a bundle being received can be written; the caller deletes it
+   * when done, and {@link #recover} deletes any a crash left.
+   */
+  public Path newUpload() throws IOException {
+    Files.createDirectories(downloads);
+    return Files.createTempFile(downloads, UPLOAD_PREFIX, ".bundle",
+        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+  }
+
+  private InstalledApp install(Bundle bundle) {
     String id = bundle.header().appId();
     if (registry.find(id).isPresent()) {
       throw new AppException("app '" + id + "' is already installed; update it instead");
@@ -133,12 +166,15 @@ public final class Installer {
    * files are deleted.
    */
   public synchronized InstalledApp update(String id, Path bundleFile) {
-    Bundle bundle = Bundle.verify(bundleFile, trusted());
+    return update(id, Bundle.verify(bundleFile, trusted()));
+  }
+
+  private InstalledApp update(String id, Bundle bundle) {
     if (!bundle.header().appId().equals(id)) {
       throw new AppException("that bundle is app '" + bundle.header().appId() + "', not '" + id + "'");
     }
     InstalledApp old = registry.find(id).orElseThrow(() -> new AppException("no app named '" + id + "' to update"));
-    if (!old.directory().startsWith(installed.toAbsolutePath())) {
+    if (!fromBundle(old)) {
       throw new AppException("app '" + id + "' comes from " + old.directory() + ", not from a bundle; it cannot be updated");
     }
     String version = bundle.header().version();
@@ -186,10 +222,15 @@ public final class Installer {
     }
   }
 
+  /** Whether the app was installed from a bundle (so it can be updated and removed), not found in an apps directory. */
+  public boolean fromBundle(InstalledApp app) {
+    return app.directory().startsWith(installed.toAbsolutePath());
+  }
+
   /** Stops and removes an installed app; its data stays unless {@code purge}. */
   public synchronized void remove(String id, boolean purge) {
     InstalledApp app = registry.find(id).orElseThrow(() -> new AppException("no app named '" + id + "'"));
-    if (!app.directory().startsWith(installed.toAbsolutePath())) {
+    if (!fromBundle(app)) {
       throw new AppException("app '" + id + "' comes from " + app.directory() + ", not from a bundle; remove it there");
     }
     registry.remove(id); // first, so that no request starts it again meanwhile

@@ -5,8 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URLDecoder;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -125,6 +128,15 @@ public final class LocalHttp {
 
   /** Reads one request with a body of at most {@code maxBody} bytes framed by Content-Length. */
   public static Request read(SocketChannel ch, int maxBody) throws IOException {
+    Head h = readHead(ch);
+    return new Request(h.head(), readBody(ch, h.head(), h.rest(), maxBody));
+  }
+
+  /** A request head, and the bytes read after it. */
+  public record Head(RequestHead head, ByteBuffer rest) {}
+
+  /** Reads a request's head; its body is left to {@link #readBody} or {@link #saveBody}. */
+  public static Head readHead(SocketChannel ch) throws IOException {
     RequestHeadParser parser = new RequestHeadParser();
     ByteBuffer buf = ByteBuffer.allocate(8192);
     while (true) {
@@ -137,7 +149,7 @@ public final class LocalHttp {
         throw new HttpProblem(f.status(), f.reason());
       }
       if (r instanceof RequestHeadParser.Result.Done d) {
-        return new Request(d.head(), readBody(ch, d.head(), buf, maxBody));
+        return new Head(d.head(), buf);
       }
       buf.compact();
     }
@@ -164,6 +176,42 @@ public final class LocalHttp {
       }
     }
     return body.array();
+  }
+
+  /**
+   * Streams a request's body (Content-Length, at most {@code maxBody} bytes) into {@code file},
+   * for bodies too large to hold in memory; {@code rest} holds the bytes that followed the head.
+   */
+  public static void saveBody(SocketChannel ch, RequestHead head, ByteBuffer rest, Path file, long maxBody)
+      throws IOException {
+    if (!(head.framing() instanceof RequestHead.BodyFraming.Length l)) {
+      throw new HttpProblem(411, "send the file with a Content-Length");
+    }
+    if (l.bytes() > maxBody) {
+      throw new HttpProblem(413, "files are at most " + maxBody + " bytes");
+    }
+    try (FileChannel out = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      long left = l.bytes();
+      ByteBuffer buf = rest.slice(rest.position(), (int) Math.min(rest.remaining(), left));
+      while (true) {
+        left -= buf.remaining();
+        while (buf.hasRemaining()) {
+          out.write(buf);
+        }
+        if (left == 0) {
+          break;
+        }
+        if (buf.capacity() < 65_536) {
+          buf = ByteBuffer.allocate(65_536);
+        }
+        buf.clear().limit((int) Math.min(buf.capacity(), left));
+        if (ch.read(buf) < 0) {
+          throw new HttpProblem(400, "the body is shorter than its Content-Length");
+        }
+        buf.flip();
+      }
+      out.force(true);
+    }
   }
 
   /** A 200 response with a JSON body that must not be cached (it may hold a secret). */

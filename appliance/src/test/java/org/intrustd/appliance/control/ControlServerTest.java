@@ -83,6 +83,93 @@ class ControlServerTest {
     return r;
   }
 
+  /** One raw request on the control socket; the response's status and JSON body. */
+  private ControlClient.Response raw(byte[] request) throws IOException {
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.connect(UnixDomainSocketAddress.of(tmp.resolve("state/control.sock")));
+      ByteBuffer out = ByteBuffer.wrap(request);
+      while (out.hasRemaining()) {
+        ch.write(out);
+      }
+      String response = new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+      int status = Integer.parseInt(response.substring(9, 12));
+      return new ControlClient.Response(status, JSON.readTree(response.substring(response.indexOf("\r\n\r\n") + 4)));
+    }
+  }
+
+  private ControlClient.Response uploadBundle(String query, byte[] bundle) throws IOException {
+    byte[] head = ("POST /v1/apps/bundle" + query + " HTTP/1.1\r\nHost: intrustd\r\nContent-Length: " + bundle.length
+        + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
+    byte[] request = java.util.Arrays.copyOf(head, head.length + bundle.length);
+    System.arraycopy(bundle, 0, request, head.length, bundle.length);
+    return raw(request);
+  }
+
+  private byte[] bundle(org.intrustd.appliance.bundles.PublisherKey key, String id, String version) throws IOException {
+    Path src = Files.createDirectories(tmp.resolve("src/" + id + "-" + version));
+    Files.writeString(src.resolve("manifest.json"), "{\"id\": \"" + id + "\", \"version\": \"" + version
+        + "\", \"run\": {\"command\": [\"in-process\"]}, \"healthCheck\": \"/health\"}");
+    Path file = tmp.resolve(id + "-" + version + ".bundle");
+    org.intrustd.appliance.bundles.BundleWriter.write(src, key, file);
+    return Files.readAllBytes(file);
+  }
+
+  private org.intrustd.appliance.bundles.PublisherKey trustNewPublisher() throws IOException {
+    var key = org.intrustd.appliance.bundles.PublisherKey.generate();
+    Path publishers = Files.createDirectories(Installer.publishersDir(tmp.resolve("state")));
+    key.savePublic(publishers.resolve("me.pub"));
+    return key;
+  }
+
+  @Test
+  void bundlesUploadedAsTheBodyAreInstalledThenUpdatedAndLeaveNoFileBehind() throws Exception {
+    var key = trustNewPublisher();
+    byte[] v1 = bundle(key, "diary", "1.0");
+
+    ControlClient.Response installed = uploadBundle("", v1);
+    assertThat(installed.status()).as(installed.body().toString()).isEqualTo(200);
+    assertThat(installed.body().get("action").asText()).isEqualTo("installed");
+    assertThat(installed.body().get("version").asText()).isEqualTo("1.0");
+    assertThat(installed.body().get("removable").asBoolean()).isTrue();
+    assertThat(ok("GET", "/v1/apps/hello", null).get("removable").asBoolean()).as("from an apps directory").isFalse();
+
+    ControlClient.Response again = uploadBundle("?action=install", v1);
+    assertThat(again.status()).isEqualTo(409);
+    assertThat(again.body().get("detail").asText()).contains("already installed");
+
+    ControlClient.Response updated = uploadBundle("?action=update&app=diary", bundle(key, "diary", "1.1"));
+    assertThat(updated.status()).as(updated.body().toString()).isEqualTo(200);
+    assertThat(updated.body().get("action").asText()).isEqualTo("updated");
+    assertThat(updated.body().get("version").asText()).isEqualTo("1.1");
+    ControlClient.Response wrongApp = uploadBundle("?action=update&app=hello", bundle(key, "diary", "1.2"));
+    assertThat(wrongApp.status()).isEqualTo(409);
+    assertThat(wrongApp.body().get("detail").asText()).contains("not 'hello'");
+    ControlClient.Response auto = uploadBundle("", bundle(key, "diary", "1.3"));
+    assertThat(auto.body().get("action").asText()).isEqualTo("updated");
+
+    try (var left = Files.list(tmp.resolve("state/downloads"))) {
+      assertThat(left.toList()).as("uploads are deleted once used").isEmpty();
+    }
+  }
+
+  @Test
+  void badBundleUploadsGetAClearProblem() throws Exception {
+    assertThat(uploadBundle("", new byte[] {1, 2, 3}).body().get("detail").asText()).contains("no publisher is trusted");
+    trustNewPublisher();
+    assertThat(uploadBundle("", new byte[] {1, 2, 3}).status()).isEqualTo(422);
+    assertThat(uploadBundle("", bundle(org.intrustd.appliance.bundles.PublisherKey.generate(), "x", "1")).status())
+        .as("signed by a publisher nobody trusts").isEqualTo(422);
+    assertThat(uploadBundle("?action=remove", new byte[] {1}).status()).isEqualTo(400);
+    assertThat(uploadBundle("?action=update", new byte[] {1}).status()).as("no app=").isEqualTo(400);
+    ControlClient.Response chunked = raw(("POST /v1/apps/bundle HTTP/1.1\r\nHost: intrustd\r\nTransfer-Encoding: chunked"
+        + "\r\n\r\n3\r\nabc\r\n0\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    assertThat(chunked.status()).isEqualTo(411);
+    ControlClient.Response huge = raw(("POST /v1/apps/bundle HTTP/1.1\r\nHost: intrustd\r\nContent-Length: "
+        + (ControlServer.MAX_BUNDLE + 1) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    assertThat(huge.status()).isEqualTo(413);
+    assertThat(ok("GET", "/v1/status", null).get("name").asText()).as("still serving").isEqualTo("test box");
+  }
+
   @Test
   void theSocketIsTheOwnersAlone() throws IOException {
     assertThat(Files.getPosixFilePermissions(tmp.resolve("state/control.sock")))
