@@ -212,7 +212,7 @@ class AccessIntegrationTest {
       assertThat(login(member, "bob", "bob's password", device()).status()).isEqualTo(200);
       assertThat(member.admin("GET", "/v1/status", null).status()).isEqualTo(403);
       assertThat(anonymous.admin("GET", "/v1/personas", null).status()).isEqualTo(403);
-      JsonNode log = ok(control.call("GET", "/v1/access-log?app=intrustd/admin&persona=owner", null));
+      JsonNode log = awaitLog("app=intrustd/admin&persona=owner", l -> l.get("entries").findValuesAsText("grant").contains("admin"));
       assertThat(log.get("entries").findValuesAsText("grant")).contains("admin");
     }
   }
@@ -279,7 +279,7 @@ class AccessIntegrationTest {
       assertThat(other.get("holds").asBoolean()).as("a token for album a cannot read album b").isFalse();
       assertThat(link.request("nope", "GET / HTTP/1.1\r\nHost: nope\r\n\r\n").status()).isEqualTo(403);
     }
-    JsonNode log = ok(control.call("GET", "/v1/access-log?app=hello&token=" + token.get("id").asText(), null));
+    JsonNode log = awaitLog("app=hello&token=" + token.get("id").asText(), l -> !l.get("entries").isEmpty());
     assertThat(log.get("entries")).isNotEmpty();
     JsonNode entry = log.get("entries").get(0);
     assertThat(entry.get("app").asText()).isEqualTo("hello");
@@ -353,8 +353,24 @@ class AccessIntegrationTest {
   }
 
   private static void daemonLogHas(String result, String tokenId) throws Exception {
-    JsonNode log = ok(control.call("GET", "/v1/access-log?token=" + tokenId, null));
+    JsonNode log = awaitLog("token=" + tokenId, l -> l.get("entries").findValuesAsText("result").contains(result));
     assertThat(log.get("entries").findValuesAsText("result")).contains(result);
+  }
+
+  /**
+   * The access log for {@code query}, once {@code ready} holds or after 5 s: an exchange is
+   * logged when it ends on the appliance, which can be a moment after the client has the whole
+   * response (the appliance waits for the client's END), and the log is written in batches.
+   */
+  private static JsonNode awaitLog(String query, java.util.function.Predicate<JsonNode> ready) throws Exception {
+    long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(5);
+    while (true) {
+      JsonNode log = ok(control.call("GET", "/v1/access-log?" + query, null));
+      if (ready.test(log) || System.nanoTime() > deadline) {
+        return log;
+      }
+      Thread.sleep(50);
+    }
   }
 
   @Test
@@ -366,7 +382,7 @@ class AccessIntegrationTest {
       assertThat(who.get("role").asText()).isEqualTo("member");
       assertThat(who.get("permissions").get(0).asText()).isEqualTo("intrustd+perm://hello/view");
       // The log names the grant exactly, so that a reader can revoke it from the entry.
-      JsonNode entry = ok(control.call("GET", "/v1/access-log?app=hello&persona=bob", null)).get("entries").get(0);
+      JsonNode entry = awaitLog("app=hello&persona=bob", l -> !l.get("entries").isEmpty()).get("entries").get(0);
       assertThat(entry.get("grant").asText()).isEqualTo("persona:bob intrustd+perm://hello/view");
       ok(control.call("DELETE", "/v1/grants?subject=persona:bob&permission=intrustd%2Bperm://hello/view", null));
       assertThat(get(link, "/whoami").status()).isEqualTo(403);
