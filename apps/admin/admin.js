@@ -1,6 +1,6 @@
 // The admin app: the owner runs the appliance from any browser, through the shim's verified
 // link, with the appliance's control API (handle.admin, docs/spec/access.md). Pages: overview,
-// apps, people, share links, access log. ?appliance=<ID>[&flock=ws://…] as for the demo page.
+// apps, people, share links, access log, settings. ?appliance=<ID>[&flock=ws://…] as for the demo page.
 import { install } from '/shim/intrustd-shim.js';
 
 const $ = (id) => document.getElementById(id);
@@ -137,6 +137,16 @@ const PAGES = {
       tr.append(name, cell(a.version), state, allowed, actions);
       return tr;
     }));
+  },
+
+  async settings() {
+    const s = await handle.admin('GET', '/v1/settings');
+    const form = $('settings-form');
+    form.elements.namedItem('name').value = s.name;
+    form.elements.namedItem('flock').value = s.flock;
+    $('s-state').textContent = s.storage.stateDir;
+    $('s-data').textContent = s.storage.dataDir;
+    $('s-lan').textContent = s.lan ? `announced; reachable with no internet (port ${s.lan.port})` : 'off';
   },
 
   async people() {
@@ -333,6 +343,18 @@ async function main() {
       bar.hidden = true;
       button.disabled = false;
     }
+  });
+  $('settings-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    if (!form.reportValidity()) return;
+    try {
+      const s = await handle.admin('PUT', '/v1/settings', {
+        name: form.elements.namedItem('name').value.trim(), flock: form.elements.namedItem('flock').value.trim(),
+      });
+      await PAGES.settings();
+      status(`Saved: “${s.name}”, registering with ${s.flock}.`);
+    } catch (e) { error(e); }
   });
   $('log-filter').addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -1,7 +1,7 @@
 // Harness for the browser end-to-end tests: starts a flock and appliances through the
 // `intrustd` launcher, Chromium through playwright-core, and cleans all of it up again (process
 // groups, temporary directories), also when a test fails or the test process is killed.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -300,6 +300,27 @@ export function descendants(pid) {
 export function cmdline(pid) {
   const c = readProc(pid, 'cmdline');
   return c ? c.split('\0').filter(Boolean) : [];
+}
+
+/**
+ * The stacks of the daemon's threads that mention `pattern`, virtual threads included (jstack
+ * leaves those out), from the intrustd JVM under launcher process `pid`: for post-mortems of a
+ * stall. Best effort: '' when there is no JDK tool or no such JVM.
+ */
+export function javaStacks(pid, pattern = /org\.intrustd/) {
+  const jvm = [pid, ...descendants(pid)].find((p) => cmdline(p).some((a) => a.includes('org.intrustd.cli.Main')));
+  if (!jvm) return '';
+  const file = path.join(os.tmpdir(), `intrustd-threads-${jvm}-${Date.now()}.txt`);
+  const jcmd = path.join(process.env.JAVA_HOME || '/usr/lib/jvm/temurin-25-jdk-amd64', 'bin', 'jcmd');
+  const r = spawnSync(jcmd, [String(jvm), 'Thread.dump_to_file', '-format=text', file], { encoding: 'utf8', timeout: 20000 });
+  try {
+    const text = fs.readFileSync(file, 'utf8');
+    return text.split(/\n(?=#\d+ )/).filter((block) => pattern.test(block)).join('\n');
+  } catch {
+    return `(no thread dump: ${r.stderr || r.error})`;
+  } finally {
+    fs.rmSync(file, { force: true });
+  }
 }
 
 /** VmRSS of a process in bytes, or null when it is gone. */

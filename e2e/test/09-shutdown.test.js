@@ -3,7 +3,7 @@
 // daemon without its shutdown work and leaves hs_err_pid*.log files behind.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, startAppliance, removeTempDir, cleanExit } from '../lib/harness.js';
+import { fixture, startAppliance, removeTempDir, cleanExit, javaStacks } from '../lib/harness.js';
 
 const ROUNDS = 3;
 const fx = fixture({ withAppliance: false });
@@ -57,8 +57,10 @@ test(`SIGTERM with three stalled downloads and a WebSocket in flight, ${ROUNDS} 
         await page.waitForFunction(() => window.flowing === 3, null, { timeout: 30000 });
       } catch (e) {
         const streams = await page.evaluate(() => window.streams);
+        const stacks = javaStacks(app.proc.pid, /proxy\.Exchange|FlowWindow|WebRtcChannel/);
         throw new Error(`round ${round}: not all three downloads flowed: ${JSON.stringify(streams)}\n` +
-          `appliance output (tail):\n${app.proc.output.slice(-4000)}`, { cause: e });
+          `appliance output (tail):\n${app.proc.output.slice(-4000)}\nthe daemon's exchange threads:\n${stacks.slice(0, 12000)}`,
+          { cause: e });
       }
       const stopping = app.stop({ signal: 'SIGTERM', graceMs: 10000 });
       await new Promise((r) => setTimeout(r, 50));

@@ -203,6 +203,30 @@ test('the owner installs an app from a bundle file with upload progress, updates
   }
 });
 
+test('the owner renames the appliance in Settings; a bad flock URL is refused with the reason', async () => {
+  const page = await fx.browser.newPage(); // the owner's session from the first test is remembered
+  await page.goto(`${fx.flock.http}/admin/?appliance=${fx.appliance.id}&flock=${encodeURIComponent(fx.flock.url)}#settings`);
+  await page.waitForFunction(() => document.body.dataset.page === 'settings', null, { timeout: 20000 });
+  assert.equal(await page.getByLabel('Appliance name').inputValue(), 'Admin test box');
+  assert.equal(await page.getByLabel('Flock').inputValue(), fx.flock.url);
+  assert.match(await page.locator('#s-state').textContent(), new RegExp(fx.appliance.stateDir.replace(/[/.]/g, '\\$&')));
+  await page.getByLabel('Appliance name').fill('Kitchen box');
+  await page.getByRole('button', { name: 'Save' }).click();
+  // the appliance re-registers under its new name: the flock says bye to this page's session,
+  // and the link lives on because the appliance still echoes on its keepalive channel
+  await page.getByRole('status').filter({ hasText: `Saved: “Kitchen box”, registering with ${fx.flock.url}.` }).waitFor();
+  await screenshot(page, 'admin-settings');
+  // the form's pattern stops a URL that is not ws(s)://; the appliance checks the rest
+  await page.getByLabel('Flock').fill('wss://someone@flock.example.org');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('#error').filter({ hasText: /ws:\/\/ or wss:\/\/ URL with a host/ }).waitFor();
+  await page.getByRole('link', { name: 'Overview' }).click();
+  await page.waitForFunction(() => document.body.dataset.page === 'overview');
+  assert.equal(await page.locator('#o-name').textContent(), 'Kitchen box');
+  assert.match(await page.locator('#o-flock').textContent(), /^registered/);
+  await page.close();
+});
+
 test('a member who logs in is told the page is for owners and admins', async () => {
   execFileSync(LAUNCHER, ['persona', 'add', 'kid', '--password-stdin', '--state', fx.appliance.stateDir],
     { env: { ...process.env, INTRUSTD_NO_BUILD: '1' }, input: 'a member password\n' });

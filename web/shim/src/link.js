@@ -11,6 +11,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10000;
 export const SESSION_LABEL = 'intrustd/session';
 export const ADMIN_LABEL = 'intrustd/admin';
 const DISCONNECTED_GRACE_MS = 5000;
+/** How long the appliance has to echo a keepalive probe before a link the flock gave up on is dropped. */
+const PROBE_TIMEOUT_MS = 2000;
 const KEEPALIVE_LABEL = 'intrustd/keepalive';
 
 /**
@@ -100,6 +102,7 @@ export class Link extends EventTarget {
     this.applianceId = parseApplianceId(options.appliance);
     this.options = options;
     this.connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    this.probeTimeoutMs = options.probeTimeoutMs ?? PROBE_TIMEOUT_MS;
     /** @type {'connecting'|'up'|'down'} */
     this.state = 'connecting';
     /** @type {LinkInfo|null} */
@@ -146,7 +149,9 @@ export class Link extends EventTarget {
 
     const flock = new FlockClient(this.options.flock, { WebSocket: WS });
     this._flock = flock;
-    flock.onclose = (err) => this._down(err);
+    // Once the link is up it no longer needs the flock: losing it (or a bye, below) only makes
+    // the link prove that the appliance still answers.
+    flock.onclose = (err) => this._lostFlock(err);
     const flockIce = await flock.connect();
     if (this.state !== 'connecting') throw this.error;
 
@@ -197,7 +202,7 @@ export class Link extends EventTarget {
         bye: (m) => {
           const err = new IntrustdLinkError(`appliance ${this.applianceId} ended the session: ${m.reason}`, String(m.reason || 'bye'));
           reject(err);
-          this._down(err);
+          this._lostFlock(err);
         },
         error: (m) => {
           const err = new IntrustdLinkError(`flock error ${m.code}: ${m.message}`, String(m.code || 'flock-error'));
@@ -242,6 +247,9 @@ export class Link extends EventTarget {
     pc.onconnectionstatechange = () => this._onConnectionState();
     await sctpUp;
     keepalive.onclose = () => this._down(new IntrustdLinkError('peer connection closed', 'peer-closed'));
+    keepalive.binaryType = 'arraybuffer';
+    keepalive.onmessage = (ev) => this._onProbeEcho(ev.data);
+    this._keepalive = keepalive;
     const path = await selectedPath(pc);
     return {
       applianceId: this.applianceId,
@@ -272,6 +280,40 @@ export class Link extends EventTarget {
     }
   }
 
+  /**
+   * The flock said bye for this session (the appliance re-registered, or went away) or the flock
+   * connection closed. Before the link is up that ends it; after, the link lives on if the
+   * appliance echoes a probe on the keepalive channel in time (channels.md), since a peer link
+   * does not need the flock: an appliance that moved flocks or reconnected keeps its browsers.
+   */
+  _lostFlock(err) {
+    if (this.state !== 'up' || !this._keepalive) {
+      this._down(err);
+      return;
+    }
+    if (this._probe) return;
+    const nonce = toB64url(randomBytes(8));
+    this._probe = {
+      nonce,
+      timer: setTimeout(() => { this._probe = null; this._down(err); }, this.probeTimeoutMs),
+    };
+    try {
+      this._keepalive.send(new TextEncoder().encode(nonce));
+    } catch {
+      clearTimeout(this._probe.timer);
+      this._probe = null;
+      this._down(err);
+    }
+  }
+
+  _onProbeEcho(data) {
+    if (!this._probe || typeof data === 'string') return;
+    if (new TextDecoder().decode(data) === this._probe.nonce) {
+      clearTimeout(this._probe.timer);
+      this._probe = null;
+    }
+  }
+
   _setState(state) {
     this.state = state;
     this.dispatchEvent(new Event('statechange'));
@@ -283,6 +325,8 @@ export class Link extends EventTarget {
     this.state = 'down';
     if (this._rejectSetup) this._rejectSetup(this.error);
     if (this._disconnectTimer) clearTimeout(this._disconnectTimer);
+    if (this._probe) clearTimeout(this._probe.timer);
+    this._probe = null;
     const lost = this.error instanceof IntrustdLinkError || this.error instanceof IntrustdVerificationError
       ? this.error
       : new IntrustdLinkError(String(this.error && this.error.message), 'link-failed', { cause: this.error });

@@ -33,6 +33,10 @@ export class FakeChannel {
     if (this.readyState !== 'open') throw new DOMException('not open', 'InvalidStateError');
     const copy = typeof data === 'string' ? data : asBytes(data).slice().buffer;
     this.sent.push(copy);
+    if (this.echo) { // the appliance's side of the keepalive channel echoes probes
+      later(() => { if (this.readyState === 'open' && this.echo && this.onmessage) this.onmessage({ data: copy }); });
+      return;
+    }
     const peer = this.peer;
     later(() => {
       if (peer && peer.readyState === 'open' && peer.onmessage) peer.onmessage({ data: copy });
@@ -294,6 +298,7 @@ export function makeWorld(identity, apps, options = {}) {
       if (this.connectionState === 'closed') throw new DOMException('closed', 'InvalidStateError');
       if (opts.negotiated) {
         const ch = new FakeChannel(label, opts.protocol || '', { negotiated: true });
+        ch.echo = !world.applianceSilent;
         this.keepalive = ch;
         return ch;
       }

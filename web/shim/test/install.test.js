@@ -39,9 +39,10 @@ test('install: app URLs over one shared link, status events, reconnect after the
   assert.equal(world1.peers.length, 1, 'one shared link');
   assert.deepEqual(states, ['connecting', 'up']);
 
-  // the appliance goes away: the in-flight request fails at once
+  // the appliance goes away: the in-flight request fails once the probe goes unanswered
   const inflight = fetch('intrustd+app://hang/');
   await new Promise((r) => setTimeout(r, 20));
+  world1.peers[0].keepalive.echo = false; // gone: the keepalive probe after the bye gets no echo
   world1.flockSockets[0].bye('appliance-offline');
   await assert.rejects(inflight, (e) => e instanceof TypeError && e.cause instanceof IntrustdLinkError && e.cause.code === 'appliance-offline');
   assert.equal(handle.status, null);

@@ -77,7 +77,8 @@ test('flock errors and timeouts', async () => {
 test('bye, a failed peer connection or a lost flock connection take the link down and fail streams', async () => {
   for (const how of ['bye', 'pc-failed', 'flock-closed']) {
     const world = makeWorld(identity, { hang: () => {} });
-    const link = linkIn(world);
+    world.applianceSilent = true; // gone for good: it does not echo the keepalive probe
+    const link = linkIn(world, { probeTimeoutMs: 100 });
     await link.ready;
     const stream = await link.openStream('hang');
     const failed = new Promise((resolve) => stream.setSink({ data() {}, end() {}, error: resolve }));
@@ -88,6 +89,22 @@ test('bye, a failed peer connection or a lost flock connection take the link dow
     assert.ok(err instanceof IntrustdLinkError, how);
     assert.equal(link.state, 'down', how);
     if (how === 'bye') assert.equal(link.error.code, 'appliance-offline');
+  }
+});
+
+test('a link whose appliance still answers outlives a bye or a lost flock (the appliance re-registered)', async () => {
+  for (const how of ['bye', 'flock-closed']) {
+    const world = makeWorld(identity, { hello: echoApp });
+    const link = linkIn(world, { probeTimeoutMs: 300 });
+    await link.ready;
+    if (how === 'bye') world.flockSockets[0].bye('appliance-offline');
+    else world.flockSockets[0].close(1006);
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(link.state, 'up', how);
+    const stream = await link.openStream('hello');
+    assert.ok(stream, how);
+    stream.reset('done');
+    link.close();
   }
 });
 

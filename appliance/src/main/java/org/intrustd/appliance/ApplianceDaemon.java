@@ -10,6 +10,7 @@ import java.util.stream.Collectors;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.intrustd.appliance.access.AccessLog;
 import org.intrustd.appliance.access.AccessStore;
 import org.intrustd.appliance.access.AppTokenApi;
@@ -31,6 +32,8 @@ import org.intrustd.appliance.links.LinkSessions;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.personas.PersonaStore;
 import org.intrustd.appliance.proxy.ChannelProxy;
+import org.intrustd.appliance.settings.Settings;
+import org.intrustd.appliance.settings.SettingsStore;
 import org.intrustd.core.id.ApplianceId;
 import org.intrustd.core.identity.Identity;
 import org.intrustd.core.identity.IdentityStore;
@@ -128,12 +131,26 @@ public final class ApplianceDaemon implements AutoCloseable {
         controlSocket(config.stateDir()));
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy, linkAccess);
     LinkSessions.Signalling internet = sessions.signalling();
-    FlockConnection flock = new FlockConnection(config.flock(), identity, config.name(), internet);
+    SettingsStore settingsStore = new SettingsStore(config.stateDir());
+    AtomicReference<Settings> settings = new AtomicReference<>(initialSettings(config, settingsStore));
+    FlockConnection flock = new FlockConnection(settings.get().flock(), identity, settings.get().name(), internet);
     internet.attach(flock);
-    Optional<LanFlock> lanFlock = config.lan().enabled() ? startLanFlock(identity, config, sessions) : Optional.empty();
+    Optional<LanFlock> lanFlock = config.lan().enabled()
+        ? startLanFlock(identity, settings.get().name(), config, sessions) : Optional.empty();
+    AtomicReference<Optional<LanPresence>> presenceLater = new AtomicReference<>(Optional.empty());
     ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
-        personas, access, accessLog, () -> new ControlServer.Status(config.name(), config.flock(), flock.isRegistered(),
-            sessions.liveLinks(), config.stateDir(), lanFlock.map(LanFlock::port)));
+        personas, access, accessLog, () -> new ControlServer.Status(settings.get().name(), settings.get().flock(),
+            flock.isRegistered(), sessions.liveLinks(), config.stateDir(), lanFlock.map(LanFlock::port)),
+        next -> {
+          synchronized (settingsStore) {
+            settingsStore.save(next);
+            settings.set(next);
+          }
+          flock.retarget(next.flock(), next.name());
+          lanFlock.ifPresent(l -> l.rename(next.name()));
+          presenceLater.get().ifPresent(p -> p.rename(next.name()));
+          LOG.log(Level.INFO, "settings saved: name ''{0}'', flock {1}", next.name(), next.flock());
+        });
     ScheduledExecutorService housekeeping = Executors.newSingleThreadScheduledExecutor(
         Thread.ofPlatform().name("housekeeping").daemon().factory());
     housekeeping.scheduleWithFixedDelay(apps::stopIdle, 30, 30, TimeUnit.SECONDS);
@@ -147,12 +164,13 @@ public final class ApplianceDaemon implements AutoCloseable {
     housekeeping.scheduleWithFixedDelay(() -> accessLog.expire(config.accessLogRetention()), 1, 60 * 60, TimeUnit.SECONDS);
     flock.start();
     Optional<LanPresence> presence = lanFlock.map(local -> {
-      LanPresence announcer = LanPresence.start(identity.id(), config.name(), local.port(), config.lan().interfaces(),
-          claim::claimed);
+      LanPresence announcer = LanPresence.start(identity.id(), settings.get().name(), local.port(),
+          config.lan().interfaces(), claim::claimed);
       claim.onClaimed(announcer::refresh);
       return announcer;
     });
-    LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), config.name(),
+    presenceLater.set(presence);
+    LOG.log(Level.INFO, "appliance {0} ''{1}'' with apps {2}", identity.id(), settings.get().name(),
         registry.all().stream().map(a -> a.id()).toList());
     claim.code().ifPresent(code -> LOG.log(Level.WARNING, "this appliance has no owner yet: claim it with the one-time"
         + " code {0} (or on this machine: intrustd persona add NAME --role owner)", code));
@@ -160,10 +178,26 @@ public final class ApplianceDaemon implements AutoCloseable {
         personas, access, accessLog, sessionApi, claim, lanFlock, presence);
   }
 
+  /**
+   * The name and flock to start with: those the owner saved (admin app, {@code intrustd
+   * settings}) win over the command line's, which only give the first values.
+   */
+  private static Settings initialSettings(ApplianceConfig config, SettingsStore store) {
+    Settings given = new Settings(config.name(), config.flock());
+    return store.load().map(saved -> {
+      if (!saved.equals(given)) {
+        LOG.log(Level.INFO, "using the saved settings (name ''{0}'', flock {1}) rather than the command line''s",
+            saved.name(), saved.flock());
+      }
+      return saved;
+    }).orElse(given);
+  }
+
   /** The appliance's own LAN flock; without one (it could not listen) the appliance still runs. */
-  private static Optional<LanFlock> startLanFlock(Identity identity, ApplianceConfig config, LinkSessions sessions) {
+  private static Optional<LanFlock> startLanFlock(Identity identity, String name, ApplianceConfig config,
+      LinkSessions sessions) {
     try {
-      return Optional.of(LanFlock.start(identity, config.name(), config.lan().port(), sessions.signalling()));
+      return Optional.of(LanFlock.start(identity, name, config.lan().port(), sessions.signalling()));
     } catch (org.intrustd.flock.FlockException e) {
       LOG.log(Level.WARNING, "no LAN flock, so no LAN presence: {0}", e.getMessage());
       return Optional.empty();

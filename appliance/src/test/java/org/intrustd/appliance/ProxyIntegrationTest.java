@@ -495,6 +495,37 @@ class ProxyIntegrationTest {
     return new Frame(h[0] & 0x0f, ch.readExactly(Math.toIntExact(length)));
   }
 
+  /** The pre-negotiated keepalive channel echoes short probes, so a client can tell the appliance still answers. */
+  @Test
+  void theKeepaliveChannelEchoesProbes() throws Exception {
+    java.util.concurrent.BlockingQueue<byte[]> echoes = new java.util.concurrent.LinkedBlockingQueue<>();
+    java.util.concurrent.CountDownLatch open = new java.util.concurrent.CountDownLatch(1);
+    org.intrustd.link.Channel keepalive = link.openRaw(org.intrustd.link.ChannelSpec.negotiated("intrustd/keepalive", 0));
+    keepalive.setHandler(new org.intrustd.link.Channel.Handler() {
+      @Override
+      public void onOpen() {
+        open.countDown();
+      }
+
+      @Override
+      public void onMessage(ByteBuffer data, boolean binary) {
+        byte[] b = new byte[data.remaining()];
+        data.get(b);
+        echoes.add(b);
+      }
+
+      @Override
+      public void onClose() {}
+    });
+    assertThat(open.await(10, java.util.concurrent.TimeUnit.SECONDS) || keepalive.isOpen()).isTrue();
+    keepalive.send(ByteBuffer.wrap("probe-1".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(echoes.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("probe-1".getBytes(StandardCharsets.US_ASCII));
+    keepalive.send(ByteBuffer.wrap(new byte[65])); // not a probe: no answer
+    keepalive.send(ByteBuffer.wrap("probe-2".getBytes(StandardCharsets.US_ASCII)));
+    assertThat(echoes.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("probe-2".getBytes(StandardCharsets.US_ASCII));
+    assertThat(link.request("hello", get("/echo?msg=still")).text()).isEqualTo("still");
+  }
+
   // ------------------------------------------------------------------ the flock goes away
 
   @Test

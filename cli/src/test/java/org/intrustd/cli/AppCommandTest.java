@@ -36,6 +36,9 @@ class AppCommandTest {
   private Path state;
   private AppSupervisor apps;
   private ControlServer control;
+  private final java.util.concurrent.atomic.AtomicReference<org.intrustd.appliance.settings.Settings> settings =
+      new java.util.concurrent.atomic.AtomicReference<>(
+          new org.intrustd.appliance.settings.Settings("test box", java.net.URI.create("ws://127.0.0.1:1")));
 
   @BeforeEach
   void start() throws Exception {
@@ -52,8 +55,9 @@ class AppCommandTest {
     control = ControlServer.start(ApplianceDaemon.controlSocket(state), ApplianceId.fromPublicKey(new byte[32]), apps,
         Grants.load(state), new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
         AccessStore.open(db), AccessLog.open(db, AccessLog.Detail.PATH),
-        () -> new ControlServer.Status("test box", java.net.URI.create("ws://127.0.0.1:1"), true, 2, state,
-            java.util.Optional.empty()));
+        () -> new ControlServer.Status(settings.get().name(), settings.get().flock(), true, 2, state,
+            java.util.Optional.empty()),
+        settings::set);
   }
 
   @AfterEach
@@ -158,6 +162,21 @@ class AppCommandTest {
     Run json = Run.run("status", "--json", "--state", state.toString());
     assertThat(new ObjectMapper().readTree(json.out()).get("links").asInt()).isEqualTo(2);
     assertThat(new ObjectMapper().readTree(json.out()).get("lan").isNull()).isTrue();
+  }
+
+  @Test
+  void settingsAreShownAndChanged() throws Exception {
+    Run shown = Run.run("settings", "--state", state.toString());
+    assertThat(shown.exit()).as(shown.err()).isZero();
+    assertThat(shown.out()).contains("name      test box").contains("flock     ws://127.0.0.1:1");
+    Run changed = Run.run("settings", "--name", "Kitchen box", "--use-flock", "wss://flock.example.org", "--json",
+        "--state", state.toString());
+    assertThat(changed.exit()).as(changed.err()).isZero();
+    assertThat(new ObjectMapper().readTree(changed.out()).get("flock").asText()).isEqualTo("wss://flock.example.org");
+    assertThat(settings.get().name()).isEqualTo("Kitchen box");
+    Run bad = Run.run("settings", "--use-flock", "http://nope", "--state", state.toString());
+    assertThat(bad.exit()).isEqualTo(1);
+    assertThat(bad.err()).contains("ws:// or wss:// URL");
   }
 
   @Test

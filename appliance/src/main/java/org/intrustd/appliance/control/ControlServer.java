@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.intrustd.appliance.access.AccessLog;
 import org.intrustd.appliance.access.AccessStore;
 import org.intrustd.appliance.apps.AppException;
@@ -21,6 +22,7 @@ import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.apps.InstalledApp;
 import org.intrustd.appliance.bundles.BundleException;
 import org.intrustd.appliance.install.Installer;
+import org.intrustd.appliance.settings.Settings;
 import org.intrustd.appliance.net.LocalHttp;
 import org.intrustd.appliance.net.LocalHttp.HttpProblem;
 import org.intrustd.appliance.net.LocalHttp.Request;
@@ -49,6 +51,7 @@ public final class ControlServer implements AutoCloseable {
   private final AppSupervisor apps;
   private final Grants grants;
   private final Installer installer;
+  private final SettingsChange settings;
   private final PersonaStore personas;
   private final AccessApi access;
   private final ApplianceId appliance;
@@ -59,10 +62,17 @@ public final class ControlServer implements AutoCloseable {
   public record Status(String name, java.net.URI flock, boolean registered, int links, Path stateDir,
       java.util.Optional<Integer> lanPort) {}
 
+  /** Saves and applies new settings (the daemon re-registers, re-announces). */
+  @FunctionalInterface
+  public interface SettingsChange {
+    void apply(Settings next) throws IOException;
+  }
+
   private ControlServer(ApplianceId appliance, AppSupervisor apps, Grants grants, Installer installer,
-      PersonaStore personas, AccessApi access, java.util.function.Supplier<Status> status) {
+      PersonaStore personas, AccessApi access, java.util.function.Supplier<Status> status, SettingsChange settings) {
     this.appliance = appliance;
     this.status = status;
+    this.settings = settings;
     this.apps = apps;
     this.grants = grants;
     this.installer = installer;
@@ -72,9 +82,9 @@ public final class ControlServer implements AutoCloseable {
 
   public static ControlServer start(Path socket, ApplianceId appliance, AppSupervisor apps, Grants grants,
       Installer installer, PersonaStore personas, AccessStore accessStore, AccessLog accessLog,
-      java.util.function.Supplier<Status> status) {
+      java.util.function.Supplier<Status> status, SettingsChange settings) {
     ControlServer control = new ControlServer(appliance, apps, grants, installer, personas,
-        new AccessApi(appliance, accessStore, accessLog, personas, apps), status);
+        new AccessApi(appliance, accessStore, accessLog, personas, apps), status, settings);
     try {
       control.server = UnixServer.start(socket, "rw-------", "control-accept", control::serve);
     } catch (IOException e) {
@@ -145,6 +155,9 @@ public final class ControlServer implements AutoCloseable {
     if (path.size() == 2 && path.get(0).equals("v1") && path.get(1).equals("status")) {
       LocalHttp.requireMethod(request, "GET");
       return LocalHttp.ok(status());
+    }
+    if (path.size() == 2 && path.get(0).equals("v1") && path.get(1).equals("settings")) {
+      return LocalHttp.ok(settings(request));
     }
     if (path.size() >= 2 && path.get(0).equals("v1") && path.get(1).equals("personas")) {
       return personas(request, path);
@@ -258,6 +271,46 @@ public final class ControlServer implements AutoCloseable {
   }
 
   /** {@code GET /v1/status}: the overview the admin app's first page and {@code intrustd status} show. */
+  /**
+   * {@code GET /v1/settings}; {@code PUT} with {@code {"name"?, "flock"?}} changes them at once
+   * and for good (settings.json), answering with the settings now in force.
+   */
+  private ObjectNode settings(Request request) {
+    if (request.method().equals("PUT")) {
+      JsonNode req = request.json();
+      Status now = status.get();
+      Optional<String> name = optionalText(req, "name");
+      Optional<String> flock = optionalText(req, "flock");
+      try {
+        settings.apply(new Settings(now.name(), now.flock()).with(name, flock.map(Settings::parseFlock)));
+      } catch (Settings.InvalidSettings e) {
+        throw new HttpProblem(400, e.getMessage());
+      } catch (IOException e) {
+        throw new HttpProblem(500, "cannot save the settings: " + e.getMessage());
+      }
+    } else {
+      LocalHttp.requireMethod(request, "GET");
+    }
+    Status now = status.get();
+    ObjectNode out = JSON.createObjectNode().put("name", now.name()).put("flock", now.flock().toString());
+    out.putObject("storage").put("stateDir", now.stateDir().toString())
+        .put("dataDir", now.stateDir().resolve("data").toString());
+    now.lanPort().ifPresentOrElse(port -> out.putObject("lan").put("port", port), () -> out.putNull("lan"));
+    return out;
+  }
+
+  /** An optional string field; present but not a string is a 400. */
+  private static Optional<String> optionalText(JsonNode req, String field) {
+    JsonNode v = req.get(field);
+    if (v == null || v.isNull()) {
+      return Optional.empty();
+    }
+    if (!v.isTextual()) {
+      throw new HttpProblem(400, "'" + field + "' must be a string");
+    }
+    return Optional.of(v.textValue());
+  }
+
   private ObjectNode status() {
     Status now = status.get();
     ObjectNode out = JSON.createObjectNode().put("appliance", appliance.toString()).put("name", now.name());

@@ -47,9 +47,9 @@ public final class FlockConnection implements AutoCloseable {
     void onDisconnected();
   }
 
-  private final URI endpoint;
+  private volatile URI endpoint;
   private final Identity identity;
-  private final String name;
+  private volatile String name;
   private final Handler handler;
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   private final AtomicReference<WebSocket> socket = new AtomicReference<>();
@@ -60,6 +60,7 @@ public final class FlockConnection implements AutoCloseable {
       Thread.ofVirtual().name("flock-dispatch").factory());
   private volatile boolean closed;
   private volatile boolean registered;
+  private volatile Session current;
   private Thread loop;
 
   public FlockConnection(URI flock, Identity identity, String name, Handler handler) {
@@ -75,6 +76,24 @@ public final class FlockConnection implements AutoCloseable {
 
   public boolean isRegistered() {
     return registered;
+  }
+
+  /**
+   * Registers from now on with {@code flock} under {@code name}: drops the current connection
+   * (if either changed) and connects again, with no back-off wait beyond the first step.
+   */
+  public void retarget(URI flock, String name) {
+    URI next = flock.resolve("/appliance");
+    if (next.equals(endpoint) && name.equals(this.name)) {
+      return;
+    }
+    endpoint = next;
+    this.name = name;
+    registered = false;
+    Session session = current;
+    if (session != null) {
+      session.ended.countDown(); // connectOnce() returns, and the loop connects to the new endpoint
+    }
   }
 
   /** Sends a message if connected; returns false when there is no connection right now. */
@@ -114,6 +133,7 @@ public final class FlockConnection implements AutoCloseable {
   /** One connection's life; returns whether it got as far as being registered. */
   private boolean connectOnce() {
     Session session = new Session();
+    current = session;
     WebSocket ws;
     try {
       ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))

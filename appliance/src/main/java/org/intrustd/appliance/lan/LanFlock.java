@@ -60,6 +60,11 @@ public final class LanFlock implements AutoCloseable {
     return connection.isRegistered();
   }
 
+  /** Registers under a new friendly name (the name LAN clients see in the flock's answers). */
+  public void rename(String name) {
+    connection.retarget(URI.create("ws://127.0.0.1:" + flock.port() + "/"), name);
+  }
+
   @Override
   public void close() {
     connection.close();

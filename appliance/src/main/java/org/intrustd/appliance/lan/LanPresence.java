@@ -28,7 +28,7 @@ public final class LanPresence implements AutoCloseable {
   static final int RESCAN_SECONDS = 10;
 
   private final ApplianceId id;
-  private final String name;
+  private volatile String name;
   private final int port;
   private final List<String> interfaceNames;
   private final BooleanSupplier claimed;
@@ -36,7 +36,7 @@ public final class LanPresence implements AutoCloseable {
       Thread.ofPlatform().name("lan-presence").daemon().factory());
   // Touched only on the worker thread.
   private final Map<InetAddress, Announcer> announcers = new HashMap<>();
-  private boolean announcedClaimed;
+  private PresenceRecord announced;
 
   private record Announcer(JmDNS mdns, ServiceInfo service) { }
 
@@ -64,6 +64,12 @@ public final class LanPresence implements AutoCloseable {
     worker.execute(this::sync);
   }
 
+  /** Announces the appliance under a new friendly name from now on. */
+  public void rename(String newName) {
+    name = newName;
+    refresh();
+  }
+
   private PresenceRecord record() {
     return new PresenceRecord(id, name, claimed.getAsBoolean(), port);
   }
@@ -78,7 +84,7 @@ public final class LanPresence implements AutoCloseable {
         }
       }
       PresenceRecord record = record();
-      if (record.claimed() != announcedClaimed) {
+      if (announced != null && !record.equals(announced)) {
         // jmDNS sends a changed TXT record only with its next renewal (the TTL is an hour),
         // so the service is withdrawn and announced again: neighbours see it at once.
         for (InetAddress address : new ArrayList<>(announcers.keySet())) {
@@ -86,7 +92,7 @@ public final class LanPresence implements AutoCloseable {
           a.mdns().unregisterService(a.service());
           register(address, a.mdns(), record);
         }
-        announcedClaimed = record.claimed();
+        announced = record;
       }
       for (InetAddress address : wanted) {
         if (!announcers.containsKey(address)) {
@@ -118,7 +124,7 @@ public final class LanPresence implements AutoCloseable {
       return;
     }
     announcers.put(address, new Announcer(mdns, service));
-    announcedClaimed = record.claimed();
+    announced = record;
     LOG.log(Level.INFO, "LAN presence: announcing ''{0}'' ({1}{2}) on {3} port {4}", service.getName(),
         PresenceRecord.SERVICE_TYPE, record.claimed() ? "" : ", not claimed", address.getHostAddress(),
         Integer.toString(port));

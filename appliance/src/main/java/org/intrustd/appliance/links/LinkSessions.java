@@ -175,6 +175,7 @@ public final class LinkSessions implements AutoCloseable {
       flock.send(new ApplianceAnswer(session, pending.sdp(), signature));
       try {
         pending.apply();
+        KeepaliveEcho.attach(pending.link());
       } catch (LinkException e) {
         bySession.remove(session);
         live.remove(pending.link());

@@ -36,8 +36,12 @@ import org.intrustd.link.frame.StreamFrame;
  */
 final class Exchange implements Channel.Handler, LinkAccess.Revocable {
   private static final System.Logger LOG = System.getLogger("intrustd.proxy");
-  /** Enough for a window of 8 KiB frames; only a flood of tiny frames fills it (then the engine thread waits). */
-  private static final int QUEUE_MESSAGES = 256;
+  /**
+   * Frames waiting for the app. The window bounds their bytes; this bounds their number (and so
+   * the memory a flood of 1-byte frames could take), since the engine thread never waits here:
+   * all of the link's channels share it. A client that fills it while the app reads nothing is reset.
+   */
+  private static final int QUEUE_MESSAGES = 16_384;
   private static final long LINGER_SECONDS = 30;
   /** How long a refused channel may take to open before it is closed without a RESET. */
   private static final long REFUSE_PATIENCE_SECONDS = 5;
@@ -85,6 +89,7 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
   private int lastTaken;
   private final long started = System.nanoTime();
   private volatile boolean channelClosed;
+  private volatile boolean overflowed;
   private volatile boolean finished;
   private volatile boolean revoked;
   private volatile RequestHead head;
@@ -193,12 +198,8 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
     if (event == null) {
       return; // credit for the response pump, already counted
     }
-    try {
-      while (!finished && !inbound.offer(event, 100, TimeUnit.MILLISECONDS)) {
-        // full of tiny frames: holding here slows the client through SCTP
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+    if (!inbound.offer(event)) {
+      overflowed = true;
     }
   }
 
@@ -220,6 +221,9 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
     try {
       grant(lastTaken);
       lastTaken = 0;
+      if (overflowed) {
+        throw new Abort(QUEUE_MESSAGES + " frames waiting while the app reads none of them", true);
+      }
       while (true) {
         Event e = inbound.poll(250, TimeUnit.MILLISECONDS);
         if (e instanceof Event.Bytes b) {

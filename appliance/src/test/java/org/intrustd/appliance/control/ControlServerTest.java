@@ -43,6 +43,9 @@ class ControlServerTest {
   private ControlServer server;
   private ControlClient client;
   private final List<String> changes = new ArrayList<>();
+  private final java.util.concurrent.atomic.AtomicReference<org.intrustd.appliance.settings.Settings> settings =
+      new java.util.concurrent.atomic.AtomicReference<>(
+          new org.intrustd.appliance.settings.Settings("test box", java.net.URI.create("ws://127.0.0.1:1")));
 
   @BeforeEach
   void start() {
@@ -59,8 +62,14 @@ class ControlServerTest {
         new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
         org.intrustd.appliance.access.AccessStore.open(db),
         org.intrustd.appliance.access.AccessLog.open(db, org.intrustd.appliance.access.AccessLog.Detail.PATH),
-        () -> new ControlServer.Status("test box", java.net.URI.create("ws://127.0.0.1:1"), false, 0, state,
-            java.util.Optional.empty()));
+        () -> new ControlServer.Status(settings.get().name(), settings.get().flock(), false, 0, state,
+            java.util.Optional.empty()),
+        next -> {
+          if (next.name().equals("unsaveable")) {
+            throw new IOException("disk full");
+          }
+          settings.set(next);
+        });
     client = new ControlClient(state.resolve("control.sock"));
   }
 
@@ -168,6 +177,30 @@ class ControlServerTest {
         + (ControlServer.MAX_BUNDLE + 1) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
     assertThat(huge.status()).isEqualTo(413);
     assertThat(ok("GET", "/v1/status", null).get("name").asText()).as("still serving").isEqualTo("test box");
+  }
+
+  @Test
+  void settingsAreShownChangedAndValidated() throws IOException {
+    JsonNode s = ok("GET", "/v1/settings", null);
+    assertThat(s.get("name").asText()).isEqualTo("test box");
+    assertThat(s.get("flock").asText()).isEqualTo("ws://127.0.0.1:1");
+    assertThat(s.get("storage").get("dataDir").asText()).endsWith("state/data");
+    JsonNode renamed = ok("PUT", "/v1/settings", "{\"name\": \"  Kitchen box \"}");
+    assertThat(renamed.get("name").asText()).as("trimmed").isEqualTo("Kitchen box");
+    assertThat(renamed.get("flock").asText()).as("unchanged").isEqualTo("ws://127.0.0.1:1");
+    assertThat(ok("PUT", "/v1/settings", "{\"flock\": \"wss://flock.example.org\"}").get("flock").asText())
+        .isEqualTo("wss://flock.example.org");
+    assertThat(ok("GET", "/v1/status", null).get("name").asText()).isEqualTo("Kitchen box");
+    for (String bad : List.of("{\"name\": \"\"}", "{\"name\": \"" + "x".repeat(65) + "\"}", "{\"name\": \"a\\u0007b\"}",
+        "{\"flock\": \"http://flock.example.org\"}", "{\"flock\": \"ws://\"}", "{\"flock\": \"not a url\"}",
+        "{\"flock\": 7}", "{\"name\": [\"x\"]}")) {
+      refused("PUT", "/v1/settings", bad, 400);
+    }
+    assertThat(settings.get().name()).as("nothing bad was applied").isEqualTo("Kitchen box");
+    refused("POST", "/v1/settings", "{}", 405);
+    assertThat(refused("PUT", "/v1/settings", "{\"name\": \"unsaveable\"}", 500).detail())
+        .as("a failed save is an error, not a crash").contains("cannot save the settings: disk full");
+    assertThat(ok("GET", "/v1/settings", null).get("name").asText()).isEqualTo("Kitchen box");
   }
 
   @Test

@@ -277,6 +277,11 @@ public final class TestClient implements WebSocket.Listener, AutoCloseable {
     }
 
     /** Opens a channel and waits until it is open. */
+    /** A channel as the link gives it, with no stream framing (a negotiated one, say). */
+    public org.intrustd.link.Channel openRaw(ChannelSpec spec) {
+      return link.openChannel(spec);
+    }
+
     public StreamChannel open(String label, String protocol) {
       return new StreamChannel(link.openChannel(new ChannelSpec(label, protocol))).awaitOpen();
     }

@@ -146,7 +146,8 @@ final class WebRtcLink implements Link {
     if (closed) {
       throw new LinkException("link " + id + " is closed");
     }
-    long wait = lastChannelClosed + REUSE_PAUSE_NANOS - System.nanoTime();
+    // A negotiated channel has a fixed id that is never reused, so it never waits.
+    long wait = spec.negotiatedId() >= 0 ? 0 : lastChannelClosed + REUSE_PAUSE_NANOS - System.nanoTime();
     if (wait > 0) {
       try {
         java.util.concurrent.TimeUnit.NANOSECONDS.sleep(wait);
@@ -158,6 +159,10 @@ final class WebRtcLink implements Link {
     RTCDataChannelInit init = new RTCDataChannelInit();
     init.ordered = true;
     init.protocol = spec.protocol();
+    if (spec.negotiatedId() >= 0) {
+      init.negotiated = true;
+      init.id = spec.negotiatedId();
+    }
     return track(new WebRtcChannel(pc.createDataChannel(spec.label(), init), janitor));
   }
 
