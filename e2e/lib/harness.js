@@ -2,6 +2,7 @@
 // `intrustd` launcher, Chromium through playwright-core, and cleans all of it up again (process
 // groups, temporary directories), also when a test fails or the test process is killed.
 import { spawn, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -321,6 +322,33 @@ export function javaStacks(pid, pattern = /org\.intrustd/) {
   } finally {
     fs.rmSync(file, { force: true });
   }
+}
+
+/**
+ * Signed bundles of the pyserve app renamed to app `id` (`name`), one per version, each with
+ * `noiseBytes` of random data so that uploading it crosses flow-control windows; the publisher
+ * key is made in `dir` and trusted by the appliance whose state is `stateDir`. Returns
+ * {version: bundle file}.
+ */
+export function pyserveBundles({ dir, id, name, versions, noiseBytes, stateDir }) {
+  const env = { ...process.env, INTRUSTD_NO_BUILD: '1' };
+  const run = (args) => spawnSync(LAUNCHER, args, { env, encoding: 'utf8' });
+  const check = (r, what) => { if (r.status !== 0) throw new Error(`${what} failed: ${r.stderr}`); };
+  const key = path.join(dir, 'publisher.key');
+  check(run(['bundle', 'keygen', key]), 'bundle keygen');
+  check(run(['app', 'trust', `${key}.pub`, '--state', stateDir]), 'app trust'); // done on the appliance itself
+  const bundles = {};
+  for (const version of versions) {
+    const src = path.join(dir, `${id}-${version}`);
+    fs.cpSync(PYSERVE_APP, src, { recursive: true });
+    const manifest = JSON.parse(fs.readFileSync(path.join(src, 'manifest.json'), 'utf8'));
+    Object.assign(manifest, { id, name, version });
+    fs.writeFileSync(path.join(src, 'manifest.json'), JSON.stringify(manifest));
+    fs.writeFileSync(path.join(src, 'www', 'noise.bin'), crypto.randomBytes(noiseBytes));
+    bundles[version] = path.join(dir, `${id}-${version}.itb`);
+    check(run(['bundle', 'pack', src, '--key', key, '-o', bundles[version]]), 'bundle pack');
+  }
+  return bundles;
 }
 
 /** VmRSS of a process in bytes, or null when it is gone. */

@@ -4,11 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fixture, ARTIFACTS, LAUNCHER, PYSERVE_APP, screenshot, startBrowser } from '../lib/harness.js';
+import { fixture, ARTIFACTS, LAUNCHER, pyserveBundles, screenshot, startBrowser } from '../lib/harness.js';
 
 const PASSWORD = 'the admin test password';
 const fx = fixture({ applianceOptions: { name: 'Admin test box', publicApps: [] } });
@@ -136,24 +135,11 @@ test('the owner logs in, sees the overview, creates and revokes a share link, an
 });
 
 test('the owner installs an app from a bundle file with upload progress, updates it, and removes it', async () => {
-  const env = { ...process.env, INTRUSTD_NO_BUILD: '1' };
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'intrustd-admin-bundle-'));
   try {
-    const key = path.join(work, 'publisher.key');
-    execFileSync(LAUNCHER, ['bundle', 'keygen', key], { env });
-    execFileSync(LAUNCHER, ['app', 'trust', `${key}.pub`, '--state', fx.appliance.stateDir], { env });
     // pyserve as app "diary", with 3 MiB of incompressible data: more than one flow-control window
-    const bundles = {};
-    for (const version of ['1.0.0', '1.1.0']) {
-      const dir = path.join(work, `diary-${version}`);
-      fs.cpSync(PYSERVE_APP, dir, { recursive: true });
-      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-      Object.assign(manifest, { id: 'diary', name: 'Diary', version });
-      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-      fs.writeFileSync(path.join(dir, 'www', 'noise.bin'), crypto.randomBytes(3 * 1024 * 1024));
-      bundles[version] = path.join(work, `diary-${version}.itb`);
-      execFileSync(LAUNCHER, ['bundle', 'pack', dir, '--key', key, '-o', bundles[version]], { env });
-    }
+    const bundles = pyserveBundles({ dir: work, id: 'diary', name: 'Diary', versions: ['1.0.0', '1.1.0'],
+      noiseBytes: 3 * 1024 * 1024, stateDir: fx.appliance.stateDir });
 
     const page = await fx.browser.newPage();
     // the owner's session from the first test is remembered in this browser: no login
@@ -220,10 +206,18 @@ test('the owner renames the appliance in Settings; a bad flock URL is refused wi
   await page.getByLabel('Flock').fill('wss://someone@flock.example.org');
   await page.getByRole('button', { name: 'Save' }).click();
   await page.locator('#error').filter({ hasText: /ws:\/\/ or wss:\/\/ URL with a host/ }).waitFor();
-  await page.getByRole('link', { name: 'Overview' }).click();
-  await page.waitForFunction(() => document.body.dataset.page === 'overview');
+  // registered again under the new name within a few seconds
+  let flockState = '';
+  for (let i = 0; i < 20 && !/^registered/.test(flockState); i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 250));
+    await page.getByRole('link', { name: 'Settings' }).click();
+    await page.waitForFunction(() => document.body.dataset.page === 'settings');
+    await page.getByRole('link', { name: 'Overview' }).click();
+    await page.waitForFunction(() => document.body.dataset.page === 'overview');
+    flockState = await page.locator('#o-flock').textContent();
+  }
+  assert.match(flockState, /^registered/);
   assert.equal(await page.locator('#o-name').textContent(), 'Kitchen box');
-  assert.match(await page.locator('#o-flock').textContent(), /^registered/);
   await page.close();
 });
 

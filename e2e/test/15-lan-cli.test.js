@@ -4,11 +4,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAppliance, removeTempDir, requireNetwork, LAUNCHER, PYSERVE_APP, ROOT } from '../lib/harness.js';
+import { startAppliance, removeTempDir, requireNetwork, pyserveBundles, LAUNCHER, ROOT } from '../lib/harness.js';
 
 const PASSWORD = 'the owner password on the LAN';
 let app;
@@ -89,21 +88,8 @@ test('the owner installs and updates an app from the laptop: the CLI uploads the
   const why = (r) => `exit ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`;
   const env = { INTRUSTD_PASSWORD: PASSWORD };
   try {
-    const key = path.join(work, 'publisher.key');
-    assert.equal((await cli(['bundle', 'keygen', key])).code, 0);
-    // trusting a publisher is done on the appliance itself
-    assert.equal((await cli(['app', 'trust', `${key}.pub`, '--state', app.stateDir])).code, 0);
-    const bundles = {};
-    for (const version of ['1.0.0', '1.1.0']) {
-      const dir = path.join(work, `notes-${version}`);
-      fs.cpSync(PYSERVE_APP, dir, { recursive: true });
-      const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
-      Object.assign(manifest, { id: 'notes', name: 'Notes', version });
-      fs.writeFileSync(path.join(dir, 'manifest.json'), JSON.stringify(manifest));
-      fs.writeFileSync(path.join(dir, 'www', 'noise.bin'), crypto.randomBytes(5 * 1024 * 1024)); // over two flow-control windows
-      bundles[version] = path.join(work, `notes-${version}.itb`);
-      assert.equal((await cli(['bundle', 'pack', dir, '--key', key, '-o', bundles[version]])).code, 0);
-    }
+    const bundles = pyserveBundles({ dir: work, id: 'notes', name: 'Notes', versions: ['1.0.0', '1.1.0'],
+      noiseBytes: 5 * 1024 * 1024, stateDir: app.stateDir }); // over two flow-control windows
     const install = await cli(['app', 'install', bundles['1.0.0'], '--appliance', app.id, '--login', 'alice', '--json'], { env });
     assert.equal(install.code, 0, why(install));
     const installed = JSON.parse(install.stdout);
