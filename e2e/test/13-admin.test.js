@@ -137,9 +137,9 @@ test('the owner logs in, sees the overview, creates and revokes a share link, an
 test('the owner installs an app from a bundle file with upload progress, updates it, and removes it', async () => {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'intrustd-admin-bundle-'));
   try {
-    // pyserve as app "diary", with 3 MiB of incompressible data: more than one flow-control window
+    // pyserve as app "diary", with 5 MiB of incompressible data: more than one flow-control window
     const bundles = pyserveBundles({ dir: work, id: 'diary', name: 'Diary', versions: ['1.0.0', '1.1.0'],
-      noiseBytes: 3 * 1024 * 1024, stateDir: fx.appliance.stateDir });
+      noiseBytes: 5 * 1024 * 1024, stateDir: fx.appliance.stateDir });
 
     const page = await fx.browser.newPage();
     // the owner's session from the first test is remembered in this browser: no login

@@ -89,7 +89,7 @@ test('the owner installs and updates an app from the laptop: the CLI uploads the
   const env = { INTRUSTD_PASSWORD: PASSWORD };
   try {
     const bundles = pyserveBundles({ dir: work, id: 'notes', name: 'Notes', versions: ['1.0.0', '1.1.0'],
-      noiseBytes: 5 * 1024 * 1024, stateDir: app.stateDir }); // over two flow-control windows
+      noiseBytes: 9 * 1024 * 1024, stateDir: app.stateDir }); // over two flow-control windows
     const install = await cli(['app', 'install', bundles['1.0.0'], '--appliance', app.id, '--login', 'alice', '--json'], { env });
     assert.equal(install.code, 0, why(install));
     const installed = JSON.parse(install.stdout);

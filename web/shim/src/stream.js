@@ -7,7 +7,7 @@ import { asBytes } from './bytes.js';
 export const HIGH_WATER = 1024 * 1024; // keep at most ~1 MiB queued in the channel
 export const LOW_WATER = 256 * 1024;
 /** What each side may send before the other grants more (channels.md "Flow control"). */
-export const INITIAL_WINDOW = 2 * 1024 * 1024;
+export const INITIAL_WINDOW = 4 * 1024 * 1024;
 /** Consumed bytes are granted back in steps of at least this, not after every frame. */
 const GRANT_STEP = INITIAL_WINDOW / 4;
 
@@ -35,7 +35,7 @@ export class Stream {
     this.bytesWritten = 0;
     this._sendCredit = INITIAL_WINDOW; // DATA bytes the appliance lets us send
     this._receiveAllowance = INITIAL_WINDOW; // DATA bytes we let the appliance send
-    this._ungranted = 0; // received and consumed, not yet granted back
+    this._ungranted = 0; // received, not yet granted back (held back while paused)
     this._paused = false;
 
     channel.binaryType = 'arraybuffer';

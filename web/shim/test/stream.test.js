@@ -26,7 +26,7 @@ const dataBytes = (frames) => frames.filter((f) => f.type === 'DATA').reduce((n,
 
 test('a writer sends one window, then waits for the appliance to grant more', async () => {
   const { stream, server, got } = await rawPair();
-  const body = new Uint8Array(3 * 1024 * 1024).fill(1);
+  const body = new Uint8Array(INITIAL_WINDOW + 1024 * 1024).fill(1);
   let done = false;
   const writing = stream.write(body).then(() => { done = true; });
   await tick(50);
@@ -43,14 +43,14 @@ test('a paused reader grants nothing; resuming grants what arrived', async () =>
   const { stream, server, got } = await rawPair();
   stream.pause();
   const piece = new Uint8Array(65535).fill(2);
-  for (let i = 0; i < 16; i++) server.send(encodeData(piece)); // ~1 MiB
+  for (let i = 0; i < 17; i++) server.send(encodeData(piece)); // just over the 1 MiB grant step
   await tick(30);
   assert.equal(got.filter((f) => f.type === 'WINDOW').length, 0, 'no credit while paused');
   stream.resume();
   await tick(10);
   const windows = got.filter((f) => f.type === 'WINDOW');
   assert.equal(windows.length, 1);
-  assert.equal(windows[0].increment, 16 * 65535);
+  assert.equal(windows[0].increment, 17 * 65535);
 });
 
 test('an appliance that sends past its window is reset', async () => {
