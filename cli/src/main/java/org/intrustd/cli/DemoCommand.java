@@ -7,6 +7,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import org.intrustd.appliance.ApplianceConfig;
 import org.intrustd.appliance.ApplianceDaemon;
+import org.intrustd.appliance.settings.Settings;
+import org.intrustd.appliance.settings.SettingsStore;
 import org.intrustd.flock.Flock;
 import org.intrustd.flock.FlockConfig;
 import org.intrustd.link.webrtc.WebRtcLinkFactory;
@@ -57,6 +59,7 @@ final class DemoCommand implements Callable<Integer> {
     ApplianceDaemon daemon;
     try {
       ApplianceConfig config = applianceOptions.config(flockUri);
+      keepTheDemoFlock(config);
       daemon = ApplianceDaemon.start(config, applianceOptions.launcher(), WebRtcLinkFactory.create());
     } catch (RuntimeException e) {
       flock.close();
@@ -84,5 +87,18 @@ final class DemoCommand implements Callable<Integer> {
       flock.close();
     });
     return 0;
+  }
+
+  /**
+   * The demo's page talks to the demo's own flock, so its appliance registers there whatever
+   * flock was saved in its settings (in the admin app, say): the saved name is kept.
+   */
+  static void keepTheDemoFlock(ApplianceConfig config) throws java.io.IOException {
+    SettingsStore store = new SettingsStore(config.stateDir());
+    java.util.Optional<Settings> saved = store.load();
+    if (saved.isPresent() && !saved.get().flock().equals(config.flock())) {
+      System.out.println("  (the saved flock " + saved.get().flock() + " is set aside: the demo uses its own)");
+      store.save(new Settings(saved.get().name(), config.flock()));
+    }
   }
 }

@@ -172,7 +172,7 @@ public final class ControlServer implements AutoCloseable {
       JsonNode req = request.json();
       InstalledApp added = req.has("repository")
           ? installer.installFrom(uri(req), LocalHttp.text(req, "app"))
-          : installer.install(Path.of(LocalHttp.text(req, "bundle")));
+          : installer.install(localBundle(request, req));
       return LocalHttp.ok(describe(added));
     }
     if (path.size() == 2) {
@@ -197,7 +197,7 @@ public final class ControlServer implements AutoCloseable {
         LocalHttp.requireMethod(request, "POST");
         JsonNode req = request.json();
         return LocalHttp.ok(describe(req.has("repository") ? installer.installFrom(uri(req), app.id())
-            : installer.update(app.id(), Path.of(LocalHttp.text(req, "bundle")))));
+            : installer.update(app.id(), localBundle(request, req))));
       }
       case "start" -> {
         LocalHttp.requireMethod(request, "POST");
@@ -271,6 +271,18 @@ public final class ControlServer implements AutoCloseable {
   }
 
   /** {@code GET /v1/status}: the overview the admin app's first page and {@code intrustd status} show. */
+  /**
+   * A bundle named by its path on the appliance, which only callers on the appliance itself may
+   * do: through the link ({@code intrustd/admin}, which marks requests with X-Intrustd-Link) a
+   * path would let a remote admin probe the appliance's files. Remote callers upload the file.
+   */
+  private static Path localBundle(Request request, JsonNode req) {
+    if (request.head().first(org.intrustd.core.access.TrustedHeaders.LINK).isPresent()) {
+      throw new HttpProblem(403, "a bundle is named by path only on the appliance itself: upload it to " + BUNDLE_UPLOAD);
+    }
+    return Path.of(LocalHttp.text(req, "bundle"));
+  }
+
   /**
    * {@code GET /v1/settings}; {@code PUT} with {@code {"name"?, "flock"?}} changes them at once
    * and for good (settings.json), answering with the settings now in force.

@@ -206,6 +206,9 @@ class AccessIntegrationTest {
       HttpResponse status = owner.admin("GET", "/v1/status", null);
       assertThat(status.status()).as(status.text()).isEqualTo(200);
       assertThat(body(status).get("appliance").asText()).isEqualTo(daemon.id().toString());
+      HttpResponse byPath = owner.admin("POST", "/v1/apps", "{\"bundle\": \"/etc/passwd\"}");
+      assertThat(byPath.status()).as("no file of the appliance named through the link").isEqualTo(403);
+      assertThat(byPath.text()).contains("upload it to /v1/apps/bundle");
       HttpResponse minted = owner.admin("POST", "/v1/tokens", "{\"permissions\": [\"intrustd+perm://hello/view\"]}");
       assertThat(body(minted).get("secret").asText()).startsWith("it1_");
 
