@@ -213,7 +213,8 @@ public final class Installer {
       Files.createDirectories(downloads);
       Bundle fetched = repo.fetch(entry, downloads);
       try {
-        return registry.find(appId).isPresent() ? update(appId, fetched.file()) : install(fetched.file());
+        // fetch() verified it against the same publishers: no second pass over the file
+        return registry.find(appId).isPresent() ? update(appId, fetched) : install(fetched);
       } finally {
         Files.deleteIfExists(fetched.file());
       }
