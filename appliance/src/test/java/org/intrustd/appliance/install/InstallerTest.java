@@ -137,6 +137,22 @@ class InstallerTest {
   }
 
   @Test
+  void aRepositoryInstallsItsLatestVersionThenUpdatesToANewerOne() throws IOException {
+    Path repo = Files.createDirectories(tmp.resolve("repo"));
+    Files.copy(bundle("1.0", 200), repo.resolve("notes-1.0.itb"));
+    org.intrustd.appliance.bundles.RepositoryIndex.write(repo, publisher);
+    assertThat(installer.installFrom(repo.toUri(), "notes").manifest().version()).isEqualTo("1.0");
+    assertThat(get("/version")).isEqualTo("1.0");
+    Files.copy(bundle("2.0", 200), repo.resolve("notes-2.0.itb"));
+    org.intrustd.appliance.bundles.RepositoryIndex.write(repo, publisher);
+    assertThat(installer.installFrom(repo.toUri(), "notes").manifest().version()).isEqualTo("2.0");
+    assertThat(get("/version")).isEqualTo("2.0");
+    try (var left = Files.list(state.resolve("downloads"))) {
+      assertThat(left.toList()).as("the fetched bundles are deleted").isEmpty();
+    }
+  }
+
+  @Test
   void installUpdateAndRemoveKeepTheData() throws IOException {
     installer.install(bundle("1.0", 200));
     assertThat(added).containsExactly("notes");
