@@ -47,7 +47,6 @@ final class WebRtcChannel implements Channel {
   private volatile Runnable onClosing = () -> {};
   private boolean openSignalled;
   private boolean closeSignalled;
-  private boolean finishSignalled;
 
   WebRtcChannel(RTCDataChannel dc, Executor janitor) {
     this.dc = dc;
@@ -113,20 +112,14 @@ final class WebRtcChannel implements Channel {
     RTCDataChannelState s = state;
     boolean fireOpen;
     boolean fireClose;
-    boolean fireFinish;
     if (s == RTCDataChannelState.CLOSING) {
       onClosing.run(); // the peer started it
     }
     synchronized (this) {
       fireOpen = s == RTCDataChannelState.OPEN && !openSignalled;
       openSignalled |= fireOpen;
-      // The handler hears of the close once it starts: everything the peer sent came before its
-      // stream reset, and libwebrtc was seen to leave a channel the peer refused at once CLOSING
-      // for good (a client then waited forever). The native channel is freed only when CLOSED.
-      fireClose = (s == RTCDataChannelState.CLOSING || s == RTCDataChannelState.CLOSED) && !closeSignalled;
+      fireClose = s == RTCDataChannelState.CLOSED && !closeSignalled;
       closeSignalled |= fireClose;
-      fireFinish = s == RTCDataChannelState.CLOSED && !finishSignalled;
-      finishSignalled |= fireFinish;
     }
     if (fireOpen) {
       h.onOpen();
@@ -134,8 +127,6 @@ final class WebRtcChannel implements Channel {
     if (fireClose) {
       signalDrained();
       h.onClose();
-    }
-    if (fireFinish) {
       onFinished.run();
       try {
         janitor.execute(this::dispose);
