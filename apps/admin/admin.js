@@ -1,12 +1,20 @@
 // The admin app: the owner runs the appliance from any browser, through the shim's verified
 // link, with the appliance's control API (handle.admin, docs/spec/access.md). Pages: overview,
-// apps, people, share links, access log, settings. ?appliance=<ID>[&flock=ws://…] as for the demo page.
+// apps, people, devices, share links, access log, settings. ?appliance=<ID>[&flock=ws://…] as for the demo page.
 import { install } from '/shim/intrustd-shim.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 const flock = params.get('flock') || `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}`;
 let handle;
+let me; // the login name of whoever uses the page (signIn)
+const installedApps = new Set(); // app ids as the Apps page last listed them
+let applianceFacts; // {id, flock} from GET /v1/status, for what the Devices page tells a laptop to run
+const deviceChoices = new Map(); // request id → the persona picked for it, kept across a refresh
+
+/** What the appliance accepts as a picture (PersonaStore): a small image for a login screen, not a photo. */
+const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
+const MAX_AVATAR = 48 * 1024;
 
 function status(text) { $('status').textContent = text; $('status').hidden = !text; }
 function error(e) {
@@ -17,6 +25,53 @@ function error(e) {
 function cell(text) { const td = document.createElement('td'); td.textContent = text; return td; }
 function mib(bytes) { return bytes == null ? '—' : `${(bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0)} MiB`; }
 function when(iso) { return iso ? new Date(iso).toLocaleString() : 'never'; }
+function kib(bytes) { return `${Math.ceil(bytes / 1024)} KiB`; }
+
+/** The options of a person picker, keeping the one chosen across a reload of the page's data. */
+function fillPeople(select, personas) {
+  const chosen = select.value;
+  select.replaceChildren(...personas.map((p) => Object.assign(document.createElement('option'),
+    { value: p.name, textContent: `${p.displayName} (${p.name})` })));
+  if (personas.some((p) => p.name === chosen)) select.value = chosen;
+}
+
+/**
+ * A person's picture (`src`, a data: URL), or their initials when they have none or the page
+ * cannot know (the initials are hidden from screen readers: the name follows them).
+ */
+function avatar(p, src) {
+  if (src) {
+    return Object.assign(document.createElement('img'), { className: 'avatar', src, alt: `Picture of ${p.displayName}` });
+  }
+  const words = p.displayName.trim().split(/\s+/).filter(Boolean).map((w) => [...w]); // by code point: names may be emoji
+  const letters = words.length > 1 ? [words[0][0], words.at(-1)[0]] : [(words[0] || ['?'])[0]];
+  const span = Object.assign(document.createElement('span'), { className: 'avatar initials', textContent: letters.join('').toUpperCase() });
+  span.setAttribute('aria-hidden', 'true');
+  return span;
+}
+
+/** Why `file` cannot be a picture, or '' when it can: said here, before an upload the appliance would refuse. */
+function avatarProblem(file) {
+  if (!AVATAR_TYPES.includes(file.type)) return `${file.name} is not a PNG, JPEG or WebP image.`;
+  if (file.size > MAX_AVATAR) return `${file.name} is ${kib(file.size)}: a picture is at most ${kib(MAX_AVATAR)}. Crop or shrink it first.`;
+  return '';
+}
+
+/** A file's bytes in base64, as the control API takes a picture ({"data": …}). */
+function base64Of(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result.slice(reader.result.indexOf(',') + 1)); // after "data:<type>;base64,"
+    reader.onerror = () => reject(new Error(`Cannot read ${file.name}: ${reader.error?.message || 'unknown error'}`));
+    reader.readAsDataURL(file);
+  });
+}
+
+/** A form's buttons off (and the form marked busy) while a request it made is under way. */
+function busy(form, on) {
+  form.setAttribute('aria-busy', String(on));
+  for (const b of form.querySelectorAll('button')) b.disabled = on;
+}
 
 /**
  * A table row's action button (“Remove Nan”, “Revoke for gran” to a screen reader). `act`
@@ -43,6 +98,7 @@ function rowAction(verb, what, act, style = 'secondary') {
 const PAGES = {
   async overview() {
     const s = await handle.admin('GET', '/v1/status');
+    applianceFacts = { id: s.appliance, flock: s.flock.url };
     $('o-name').textContent = s.name;
     $('o-id').textContent = s.appliance;
     $('o-flock').textContent = `${s.flock.registered ? 'registered' : 'not registered'} · ${s.flock.url}`;
@@ -66,6 +122,8 @@ const PAGES = {
 
   async apps() {
     const { apps } = await handle.admin('GET', '/v1/apps');
+    installedApps.clear();
+    for (const a of apps) installedApps.add(a.id);
     $('a-empty').hidden = apps.length > 0;
     const path = (app, more = '') => `/v1/apps/${encodeURIComponent(app.id)}${more}`;
     const reload = async (message) => { await PAGES.apps(); status(message); };
@@ -151,10 +209,16 @@ const PAGES = {
 
   async people() {
     const { personas } = await handle.admin('GET', '/v1/personas');
-    $('pw-name').replaceChildren(...personas.map((p) => Object.assign(document.createElement('option'),
-      { value: p.name, textContent: `${p.displayName} (${p.name})` })));
+    fillPeople($('pw-name'), personas);
+    fillPeople($('av-name'), personas);
+    const pictures = await picturesOf(personas);
     $('p-rows').replaceChildren(...personas.map((p) => {
       const tr = document.createElement('tr');
+      const name = cell('');
+      const who = document.createElement('div');
+      who.className = 'person';
+      who.append(avatar(p, pictures.get(p.name)), Object.assign(document.createElement('span'), { textContent: p.displayName }));
+      name.append(who);
       const actions = cell('');
       if (p.role !== 'owner') {
         actions.append(rowAction('Remove', p.displayName, async () => {
@@ -165,9 +229,90 @@ const PAGES = {
           return true;
         }));
       }
-      tr.append(cell(p.displayName), cell(p.name), cell(p.role), actions);
+      tr.append(name, cell(p.name), cell(p.role), actions);
       return tr;
     }));
+  },
+
+  /**
+   * Trusted devices (docs/devices.md): the laptops that ran `intrustd device enroll` and wait for
+   * approval, each with the code it printed, and the enrolled ones, each revocable at once.
+   */
+  async devices() {
+    const [{ requests, devices }, { personas }, facts] = await Promise.all([
+      handle.admin('GET', '/v1/devices'), handle.admin('GET', '/v1/personas'),
+      applianceFacts || handle.admin('GET', '/v1/status').then((s) => ({ id: s.appliance, flock: s.flock.url }))]);
+    applianceFacts = facts;
+    const personaOf = (login) => personas.find((x) => x.name === login);
+    const nameOf = (login) => (personaOf(login) ? `${personaOf(login).displayName} (${login})` : login);
+    $('d-id').textContent = facts.id;
+    $('d-flock').textContent = facts.flock;
+    for (const id of deviceChoices.keys()) if (!requests.some((r) => r.id === id)) deviceChoices.delete(id);
+    $('d-requests-empty').hidden = requests.length > 0;
+    $('d-requests-table').hidden = requests.length === 0;
+    $('d-requests').replaceChildren(...requests.map((r) => {
+      const tr = document.createElement('tr');
+      const what = `${r.label} (${r.code})`;
+      const code = cell('');
+      code.append(Object.assign(document.createElement('code'), { className: 'device-code', textContent: r.code }));
+      const asked = cell(when(r.requested));
+      asked.append(Object.assign(document.createElement('div'), { className: 'muted', textContent: `waits until ${when(r.expires)}` }));
+      // who it will act as: no default, as a device approved for the owner can do all the owner can
+      const pick = document.createElement('select');
+      pick.required = true;
+      pick.setAttribute('aria-label', `Acts as: ${what}`);
+      pick.append(Object.assign(document.createElement('option'), { value: '', textContent: 'Choose who…' }),
+        ...personas.map((p) => Object.assign(document.createElement('option'),
+          { value: p.name, textContent: `${p.displayName} (${p.name}, ${p.role})` })));
+      if (personas.some((p) => p.name === deviceChoices.get(r.id))) pick.value = deviceChoices.get(r.id);
+      pick.addEventListener('change', () => { deviceChoices.set(r.id, pick.value); error(null); });
+      const actsAs = cell('');
+      actsAs.append(pick);
+      const actions = cell('');
+      const box = document.createElement('div');
+      box.className = 'actions';
+      box.append(rowAction('Approve', what, async () => {
+        error(null);
+        if (!pick.value) {
+          error(new Error(`Choose who “${r.label}” acts as, then approve it.`));
+          pick.reportValidity();
+          pick.focus();
+          return false;
+        }
+        const persona = pick.value;
+        await answerDevice('POST', r, { persona });
+        status(`Approved “${r.label}” (${r.code}): it acts as ${nameOf(persona)}, with no password, until you revoke it.`);
+        $('d-devices-title').focus();
+        return true;
+      }, 'compact'), rowAction('Turn down', what, async () => {
+        error(null);
+        await answerDevice('DELETE', r);
+        status(`Turned down “${r.label}” (${r.code}).`);
+        $('d-requests-title').focus();
+        return true;
+      }));
+      actions.append(box);
+      tr.append(code, cell(r.label), asked, actsAs, actions);
+      return tr;
+    }));
+    $('d-devices-empty').hidden = devices.length > 0;
+    $('d-devices-table').hidden = devices.length === 0;
+    $('d-devices').replaceChildren(...devices.map((d) => {
+      const tr = document.createElement('tr');
+      const actions = cell('');
+      actions.append(rowAction('Revoke', `${d.label} (as ${personaOf(d.persona)?.displayName || d.persona})`, async () => {
+        if (!confirm(`Revoke “${d.label}”? It stops acting as ${nameOf(d.persona)} at once; to use it again, enrol it anew.`)) return false;
+        error(null);
+        await handle.admin('DELETE', `/v1/devices/${encodeURIComponent(d.id)}`);
+        await PAGES.devices();
+        status(`Revoked “${d.label}”: it can no longer reach this appliance.`);
+        $('d-devices-title').focus();
+        return true;
+      }));
+      tr.append(cell(d.label), cell(nameOf(d.persona)), cell(when(d.created)), cell(when(d.lastUsed)), actions);
+      return tr;
+    }));
+    return { requests, devices };
   },
 
   async tokens() {
@@ -210,6 +355,47 @@ const PAGES = {
     }));
   },
 };
+
+/** Each person's picture (a data: URL, or null for none) by login name: the control API's list carries them. */
+function picturesOf(personas) {
+  return new Map(personas.map((p) => [p.name, p.avatar ?? null]));
+}
+
+/**
+ * Approves (POST, with the persona) or turns down (DELETE) a waiting device, then lists the
+ * devices again; when the appliance says no (the request expired, or was answered elsewhere),
+ * the list is brought up to date too, and its reason shown.
+ */
+async function answerDevice(method, request, body) {
+  try {
+    await handle.admin(method, `/v1/devices/requests/${encodeURIComponent(request.id)}`, body);
+  } catch (e) {
+    await PAGES.devices().catch(() => {});
+    throw e;
+  }
+  deviceChoices.delete(request.id);
+  await PAGES.devices();
+}
+
+/** Lists the devices again, on the Refresh button; says how many wait, for those who do not see the list. */
+async function refreshDevices() {
+  const button = $('d-refresh');
+  // aria-disabled, not disabled: a disabled button would drop the keyboard's focus
+  if (button.getAttribute('aria-disabled') === 'true') return;
+  button.setAttribute('aria-disabled', 'true');
+  error(null);
+  status('Checking for devices…');
+  try {
+    const { requests } = await PAGES.devices();
+    const n = requests.length;
+    status(`${n === 0 ? 'No device waits' : n === 1 ? 'One device waits' : `${n} devices wait`} for approval.`);
+  } catch (e) {
+    status('');
+    error(e);
+  } finally {
+    button.removeAttribute('aria-disabled');
+  }
+}
 
 /**
  * How to take back the grant an access-log entry names (spec/access.md): a share link, or a
@@ -287,9 +473,24 @@ async function signIn() {
     info = await handle.showLogin({ claim: !info.claimed, title: info.claimed ? 'Log in to administer your appliance' : undefined });
     if (!info) { status('Log in to administer this appliance.'); return false; }
   }
+  me = info.persona.name;
   $('who').textContent = `${info.persona.displayName} (${info.persona.role})`;
   $('logout').hidden = false;
   return true;
+}
+
+/**
+ * The repository last installed from, remembered by this browser for this appliance (which keeps
+ * none of its own), so that the owner types it once; with `url`, remembers that one instead.
+ */
+function rememberRepository(url) {
+  const key = `intrustd-admin-repository:${params.get('appliance')}`;
+  try {
+    if (url) localStorage.setItem(key, url);
+    return localStorage.getItem(key) || '';
+  } catch {
+    return ''; // storage turned off: the field starts empty
+  }
 }
 
 async function main() {
@@ -344,6 +545,82 @@ async function main() {
       button.disabled = false;
     }
   });
+  $('repo-app').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    if (!form.reportValidity()) return;
+    const repository = form.elements.namedItem('repository').value.trim();
+    const id = form.elements.namedItem('app').value.trim();
+    const updating = installedApps.has(id); // the answer is the app, without saying which it was
+    const bar = $('repo-progress');
+    busy(form, true);
+    bar.hidden = false;
+    error(null);
+    status(`Fetching ${id} from ${repository} and checking its signature…`);
+    try {
+      const app = await handle.admin('POST', '/v1/apps', { repository, app: id });
+      rememberRepository(repository);
+      form.elements.namedItem('app').value = '';
+      await PAGES.apps();
+      status(`${updating ? 'Updated' : 'Installed'} ${app.name} ${app.version} from the repository.`);
+    } catch (e) {
+      status('');
+      error(e);
+    } finally {
+      bar.hidden = true;
+      busy(form, false);
+    }
+  });
+  $('repo-url').value = rememberRepository();
+  $('av-file').addEventListener('change', (ev) => {
+    // said as soon as the file is chosen, and kept on the field so that submitting says it again
+    const file = ev.target.files[0];
+    const problem = file ? avatarProblem(file) : '';
+    ev.target.setCustomValidity(problem);
+    error(problem ? new Error(problem) : null);
+  });
+  $('set-avatar').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const who = form.elements.namedItem('name').value;
+    const input = form.elements.namedItem('picture');
+    const file = input.files[0];
+    const problem = file ? avatarProblem(file) : '';
+    input.setCustomValidity(problem);
+    if (problem) error(new Error(problem));
+    if (!form.reportValidity()) return;
+    busy(form, true);
+    error(null);
+    status(`Uploading the picture of ${who}…`);
+    try {
+      await handle.admin('PUT', `/v1/personas/${encodeURIComponent(who)}/avatar`, { data: await base64Of(file) });
+      input.value = '';
+      await PAGES.people();
+      status(`New picture set for ${who}.`);
+    } catch (e) {
+      status('');
+      error(e);
+    } finally {
+      busy(form, false);
+    }
+  });
+  $('av-remove').addEventListener('click', async () => {
+    const form = $('set-avatar');
+    const who = form.elements.namedItem('name').value;
+    if (!who) return;
+    busy(form, true);
+    error(null);
+    try {
+      await handle.admin('DELETE', `/v1/personas/${encodeURIComponent(who)}/avatar`);
+      await PAGES.people();
+      status(`Removed the picture of ${who}.`);
+    } catch (e) {
+      status('');
+      error(e);
+    } finally {
+      busy(form, false);
+    }
+  });
   $('settings-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const form = ev.target;
@@ -352,10 +629,12 @@ async function main() {
       const s = await handle.admin('PUT', '/v1/settings', {
         name: form.elements.namedItem('name').value.trim(), flock: form.elements.namedItem('flock').value.trim(),
       });
+      applianceFacts = null; // the Devices page's --flock hint: asked again
       await PAGES.settings();
       status(`Saved: “${s.name}”, registering with ${s.flock}.`);
     } catch (e) { error(e); }
   });
+  $('d-refresh').addEventListener('click', refreshDevices);
   $('log-filter').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try { await PAGES.log(); } catch (e) { error(e); }

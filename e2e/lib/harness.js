@@ -268,6 +268,27 @@ export class Proc {
   }
 }
 
+/**
+ * Runs the CLI to its end; resolves with {code, stdout, stderr}. A CLI still running after
+ * `timeoutMs` has its threads dumped into stderr (for the post-mortem) and is killed.
+ */
+export function runCli(args, { input = '', env = {}, timeoutMs = 60000 } = {}) {
+  return new Promise((resolve) => {
+    const p = spawn(LAUNCHER, args, { cwd: ROOT, env: { ...process.env, INTRUSTD_NO_BUILD: '1', ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    p.stdin.end(input);
+    const timer = setTimeout(() => {
+      const dump = spawnSync(`${process.env.JAVA_HOME || '/usr/lib/jvm/temurin-25-jdk-amd64'}/bin/jstack`, [String(p.pid)], { encoding: 'utf8' });
+      stderr += `\n[killed after ${timeoutMs} ms; jstack:]\n${dump.stdout || dump.stderr || dump.error}`;
+      p.kill('SIGKILL');
+    }, timeoutMs);
+    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // /proc helpers (Linux)
 

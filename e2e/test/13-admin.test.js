@@ -1,13 +1,16 @@
 // 13. The admin app in real Chromium: its owner logs in through the link and sees the
 // appliance as it is, starts an app and reads its log, revokes an app's permission, manages
-// people, creates a share link and revokes it, and reads the access log.
+// people and their pictures, creates a share link and revokes it, reads the access log,
+// installs apps from a bundle file and from a repository, and approves, turns down and revokes
+// trusted devices that the real CLI enrols.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fixture, ARTIFACTS, LAUNCHER, pyserveBundles, screenshot, startBrowser } from '../lib/harness.js';
+import { fixture, ARTIFACTS, LAUNCHER, pyserveBundles, removeTempDir, runCli, screenshot, startBrowser, tempDir } from '../lib/harness.js';
 
 const PASSWORD = 'the admin test password';
 const fx = fixture({ applianceOptions: { name: 'Admin test box', publicApps: [] } });
@@ -186,6 +189,237 @@ test('the owner installs an app from a bundle file with upload progress, updates
     await page.close();
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('the owner sets a picture, checked before upload and by the appliance, and removes it', async () => {
+  const page = await fx.browser.newPage(); // the owner's session from the first test is remembered
+  await page.goto(`${fx.flock.http}/admin/?appliance=${fx.appliance.id}&flock=${encodeURIComponent(fx.flock.url)}#people`);
+  await page.waitForFunction(() => document.body.dataset.page === 'people', null, { timeout: 20000 });
+  const rosa = page.locator('#p-rows tr', { hasText: 'Rosa' });
+  assert.equal(await rosa.locator('.avatar.initials').textContent(), 'R', 'no picture yet: an initial');
+  assert.equal(await rosa.getByRole('img').count(), 0);
+  // a real PNG: a corner of the page itself
+  const png = await page.screenshot({ clip: { x: 0, y: 0, width: 40, height: 40 } });
+  assert.ok(png.length < 48 * 1024);
+  const picture = page.getByLabel('Image file');
+  await page.getByLabel('Whose picture').selectOption('root');
+
+  // refused here, before any upload: not an image type the appliance keeps, and too large
+  await picture.setInputFiles({ name: 'rosa.gif', mimeType: 'image/gif', buffer: Buffer.from('GIF89a') });
+  await page.locator('#error').filter({ hasText: 'rosa.gif is not a PNG, JPEG or WebP image.' }).waitFor();
+  await picture.setInputFiles({ name: 'holiday.jpg', mimeType: 'image/jpeg', buffer: Buffer.alloc(60 * 1024) });
+  await page.locator('#error').filter({ hasText: 'holiday.jpg is 60 KiB: a picture is at most 48 KiB.' }).waitFor();
+  await page.getByRole('button', { name: 'Set picture' }).click();
+  assert.equal(await page.locator('#status').isHidden(), true, 'nothing uploaded');
+  assert.match(await page.locator('#error').textContent(), /holiday\.jpg is 60 KiB/);
+  // a file named .png that is not one: the appliance reads its bytes and says why, in the problem's detail
+  await picture.setInputFiles({ name: 'fake.png', mimeType: 'image/png', buffer: Buffer.from('<svg onload=alert(1)>') });
+  assert.equal(await page.locator('#error').isHidden(), true, 'a file of an allowed type and size clears the error');
+  await page.getByRole('button', { name: 'Set picture' }).click();
+  await page.locator('#error').filter({ hasText: 'an avatar is a PNG, JPEG or WebP image' }).waitFor();
+
+  await picture.setInputFiles({ name: 'rosa.png', mimeType: 'image/png', buffer: png });
+  await page.getByRole('button', { name: 'Set picture' }).click();
+  await page.getByRole('status').filter({ hasText: 'New picture set for root.' }).waitFor();
+  const img = rosa.getByRole('img', { name: 'Picture of Rosa' });
+  // what the appliance gives back (the session API's GET /v1/avatar), decoded and drawn by the browser
+  assert.equal(await img.getAttribute('src'), `data:image/png;base64,${png.toString('base64')}`);
+  assert.equal(await img.evaluate((el) => el.decode().then(() => el.naturalWidth)), png.readUInt32BE(16)); // IHDR width
+  assert.equal(await rosa.locator('.avatar.initials').count(), 0);
+  assert.equal(await page.locator('#error').isHidden(), true);
+  await screenshot(page, 'admin-people-picture');
+  // still there when the page is opened again
+  await page.reload();
+  await page.waitForFunction(() => document.body.dataset.page === 'people', null, { timeout: 20000 });
+  await img.waitFor();
+
+  await page.getByLabel('Whose picture').selectOption('root');
+  await page.getByRole('button', { name: 'Remove picture' }).click();
+  await page.getByRole('status').filter({ hasText: 'Removed the picture of root.' }).waitFor();
+  assert.equal(await rosa.getByRole('img').count(), 0);
+  assert.equal(await rosa.locator('.avatar.initials').textContent(), 'R');
+  await page.close();
+});
+
+test('the owner installs an app from a repository, then updates it from there', async () => {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'intrustd-admin-repo-'));
+  const repo = path.join(work, 'repo');
+  fs.mkdirSync(repo);
+  const bundles = pyserveBundles({ dir: work, id: 'notes', name: 'Notes', versions: ['1.0.0', '1.1.0'], noiseBytes: 4096,
+    stateDir: fx.appliance.stateDir });
+  const publish = (version) => {
+    fs.copyFileSync(bundles[version], path.join(repo, path.basename(bundles[version])));
+    execFileSync(LAUNCHER, ['bundle', 'index', repo, '--key', path.join(work, 'publisher.key')], { env: { ...process.env, INTRUSTD_NO_BUILD: '1' } });
+  };
+  publish('1.0.0');
+  // the repository on a web server, which takes its time over bundles so that the page's busy state shows
+  const fetched = [];
+  const server = http.createServer((req, res) => {
+    const file = path.join(repo, path.basename(decodeURIComponent(new URL(req.url, 'http://x').pathname)));
+    fetched.push(path.basename(file));
+    if (!fs.existsSync(file)) { res.writeHead(404).end(); return; }
+    setTimeout(() => res.writeHead(200, { 'Content-Length': fs.statSync(file).size }).end(fs.readFileSync(file)),
+      file.endsWith('.itb') ? 1500 : 0);
+  });
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${server.address().port}/repo/`;
+  try {
+    const page = await fx.browser.newPage(); // the owner's session from the first test is remembered
+    const open = async () => {
+      await page.goto(`${fx.flock.http}/admin/?appliance=${fx.appliance.id}&flock=${encodeURIComponent(fx.flock.url)}#apps`);
+      await page.waitForFunction(() => document.body.dataset.page === 'apps', null, { timeout: 20000 });
+    };
+    await open();
+    assert.equal(await page.locator('#a-rows tr', { hasText: 'Notes' }).count(), 0);
+    await page.getByLabel('Repository', { exact: true }).fill(url);
+
+    // an app the repository does not have: the appliance's reason
+    await page.getByLabel('App ID').fill('nope');
+    await page.getByRole('button', { name: 'Install from repository' }).click();
+    await page.locator('#error').filter({ hasText: /has no app 'nope'/ }).waitFor({ timeout: 20000 });
+
+    await page.getByLabel('App ID').fill('notes');
+    await page.getByRole('button', { name: 'Install from repository' }).click();
+    // busy while the appliance fetches, verifies and installs
+    await page.getByRole('status').filter({ hasText: `Fetching notes from ${url} and checking its signature…` }).waitFor();
+    assert.equal(await page.locator('#repo-progress').isVisible(), true);
+    assert.equal(await page.getByRole('button', { name: 'Install from repository' }).isDisabled(), true);
+    assert.equal(await page.locator('#error').isHidden(), true, 'the earlier error is cleared');
+    await page.getByRole('status').filter({ hasText: 'Installed Notes 1.0.0 from the repository.' }).waitFor({ timeout: 60000 });
+    const notes = page.locator('#a-rows tr', { hasText: 'Notes' });
+    assert.match(await notes.textContent(), /notes/);
+    assert.match(await notes.textContent(), /1\.0\.0/);
+    assert.equal(await page.locator('#repo-progress').isHidden(), true);
+    assert.equal(await page.getByRole('button', { name: 'Install from repository' }).isEnabled(), true);
+    assert.ok(fetched.includes('notes-1.0.0.itb'), `fetched from the web server: ${fetched}`);
+    await screenshot(page, 'admin-app-from-repository');
+
+    // a newer version in the repository: the same form updates it; the repository is remembered
+    publish('1.1.0');
+    await open();
+    assert.equal(await page.getByLabel('Repository', { exact: true }).inputValue(), url);
+    await page.getByLabel('App ID').fill('notes');
+    await page.getByRole('button', { name: 'Install from repository' }).click();
+    await page.getByRole('status').filter({ hasText: 'Updated Notes 1.1.0 from the repository.' }).waitFor({ timeout: 60000 });
+    assert.match(await notes.textContent(), /1\.1\.0/);
+    await page.close();
+  } finally {
+    server.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+});
+
+test('the owner approves a device by its code, revokes it, and turns other requests down', async () => {
+  const laptops = [tempDir('intrustd-e2e-laptop-'), tempDir('intrustd-e2e-laptop-'), tempDir('intrustd-e2e-laptop-')];
+  const [laptop, second, third] = laptops;
+  /** `intrustd device enroll` on a laptop (its own $XDG_CONFIG_HOME): the code it prints. */
+  const enroll = async (config, label) => {
+    const r = await runCli(['device', 'enroll', '--appliance', fx.appliance.id, '--flock', fx.flock.url, '--label', label,
+      '--wait', '0'], { env: { XDG_CONFIG_HOME: config } });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const code = /Its code: ([A-Z0-9]{4}-[A-Z0-9]{4})/.exec(r.stdout);
+    assert.ok(code, r.stdout);
+    return code[1];
+  };
+  /** `intrustd status` on a laptop: no password, no --flock (the enrolment remembers it). */
+  const statusOn = (config) => runCli(['status', '--appliance', fx.appliance.id, '--json'], { env: { XDG_CONFIG_HOME: config } });
+  try {
+    const page = await fx.browser.newPage(); // the owner's session from the first test is remembered
+    await page.goto(`${fx.flock.http}/admin/?appliance=${fx.appliance.id}&flock=${encodeURIComponent(fx.flock.url)}#devices`);
+    await page.waitForFunction(() => document.body.dataset.page === 'devices', null, { timeout: 20000 });
+    assert.equal(await page.getByRole('link', { name: 'Devices' }).getAttribute('aria-current'), 'page');
+    // nothing yet: what to run on the laptop, with this appliance's ID
+    const empty = page.locator('#d-requests-empty');
+    assert.equal(await empty.isVisible(), true);
+    assert.match((await empty.textContent()).replace(/\s+/g, ' '),
+      new RegExp(`^ ?No device waits for approval\\. On the laptop run: intrustd device enroll --appliance ${fx.appliance.id} `));
+    assert.match(await empty.textContent(), new RegExp(`--flock ${fx.flock.url}`));
+    assert.equal(await page.locator('#d-devices-empty').isVisible(), true);
+    assert.equal(await page.locator('#d-requests-table').isHidden(), true);
+
+    const code = await enroll(laptop, 'test laptop');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('status').filter({ hasText: 'One device waits for approval.' }).waitFor();
+    assert.equal(await empty.isHidden(), true);
+    const request = page.locator('#d-requests tr', { hasText: code });
+    assert.match(await request.textContent(), /test laptop/);
+    const shown = request.locator('code.device-code');
+    assert.equal(await shown.textContent(), code);
+    assert.match(await shown.evaluate((el) => getComputedStyle(el).fontFamily), /mono/i);
+    await screenshot(page, 'admin-devices-waiting');
+    const early = await statusOn(laptop);
+    assert.equal(early.code, 1, 'refused until approved');
+    assert.match(early.stderr, /waits for the owner's approval/);
+
+    // no one chosen yet: the page asks who the device acts as before approving anything
+    const what = `test laptop (${code})`;
+    await page.getByRole('button', { name: `Approve ${what}` }).click();
+    await page.locator('#error').filter({ hasText: 'Choose who “test laptop” acts as, then approve it.' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), `Acts as: ${what}`);
+    assert.equal(await request.count(), 1);
+    await page.getByLabel(`Acts as: ${what}`).selectOption('root');
+    assert.equal(await page.locator('#error').isHidden(), true);
+    await page.getByRole('button', { name: `Approve ${what}` }).click();
+    await page.getByRole('status')
+      .filter({ hasText: `Approved “test laptop” (${code}): it acts as Rosa (root), with no password, until you revoke it.` }).waitFor();
+    assert.equal(await request.count(), 0);
+    assert.equal(await empty.isVisible(), true);
+    const device = page.locator('#d-devices tr', { hasText: 'test laptop' });
+    assert.equal(await device.count(), 1);
+    assert.match(await device.textContent(), /^test laptopRosa \(root\)/);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'd-devices-title');
+    await screenshot(page, 'admin-devices-enrolled');
+
+    // the laptop now reaches the appliance with no password, as the owner
+    const works = await statusOn(laptop);
+    assert.equal(works.code, 0, works.stdout + works.stderr);
+    assert.equal(JSON.parse(works.stdout).appliance, fx.appliance.id);
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('status').filter({ hasText: 'No device waits for approval.' }).waitFor();
+
+    // revoked after a confirmation: refused at once
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+    await page.getByRole('button', { name: 'Revoke test laptop (as Rosa)' }).click();
+    await page.getByRole('status').filter({ hasText: 'Revoked “test laptop”: it can no longer reach this appliance.' }).waitFor();
+    assert.match(asked, /^Revoke “test laptop”\? It stops acting as Rosa \(root\) at once/);
+    assert.equal(await page.locator('#d-devices tr').count(), 0);
+    assert.equal(await page.locator('#d-devices-empty').isVisible(), true);
+    const refused = await statusOn(laptop);
+    assert.equal(refused.code, 1, refused.stdout + refused.stderr);
+    assert.match(refused.stderr, /enrolment has ended/);
+
+    // two more requests; one is answered elsewhere while the page still shows it
+    const code2 = await enroll(second, 'second laptop');
+    const code3 = await enroll(third, 'old laptop');
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('status').filter({ hasText: '2 devices wait for approval.' }).waitFor();
+    const answered = await runCli(['device', 'reject', code3, '--state', fx.appliance.stateDir]);
+    assert.equal(answered.code, 0, answered.stderr);
+    await page.getByLabel(`Acts as: old laptop (${code3})`).selectOption('root');
+    await page.getByRole('button', { name: `Approve old laptop (${code3})` }).click();
+    // the appliance's reason (the problem's detail), and the list brought up to date
+    await page.locator('#error').filter({ hasText: `no device waits for approval with id or code` }).waitFor();
+    await page.locator('#d-requests tr', { hasText: code3 }).waitFor({ state: 'detached' });
+    assert.equal(await page.locator('#d-requests tr', { hasText: code2 }).count(), 1);
+    assert.equal(await page.locator('#d-devices tr').count(), 0);
+
+    // turned down from the keyboard
+    await page.getByRole('button', { name: `Turn down second laptop (${code2})` }).focus();
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: `Turned down “second laptop” (${code2}).` }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'd-requests-title');
+    assert.equal(await page.locator('#error').isHidden(), true);
+    assert.equal(await page.locator('#d-requests tr').count(), 0);
+    assert.equal(await empty.isVisible(), true);
+    assert.equal(await page.locator('#d-devices tr').count(), 0, 'turning down enrols nothing');
+    const turnedDown = await statusOn(second);
+    assert.equal(turnedDown.code, 1, turnedDown.stdout + turnedDown.stderr);
+    await screenshot(page, 'admin-devices-empty');
+    await page.close();
+  } finally {
+    for (const dir of laptops) removeTempDir(dir);
   }
 });
 

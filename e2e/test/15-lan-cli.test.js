@@ -3,11 +3,10 @@
 // and end-to-end like any other.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startAppliance, removeTempDir, requireNetwork, pyserveBundles, LAUNCHER, ROOT } from '../lib/harness.js';
+import { startAppliance, removeTempDir, requireNetwork, pyserveBundles, runCli as cli } from '../lib/harness.js';
 
 const PASSWORD = 'the owner password on the LAN';
 let app;
@@ -22,25 +21,6 @@ after(async () => {
     removeTempDir(app.stateDir);
   }
 });
-
-/** Runs the CLI; resolves with {code, stdout, stderr}. */
-function cli(args, { input = '', env = {} } = {}) {
-  return new Promise((resolve) => {
-    const p = spawn(LAUNCHER, args, { cwd: ROOT, env: { ...process.env, INTRUSTD_NO_BUILD: '1', ...env } });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => { stdout += d; });
-    p.stderr.on('data', (d) => { stderr += d; });
-    p.stdin.end(input);
-    const timer = setTimeout(() => {
-      // A hung CLI: keep its threads for the post-mortem, then kill it.
-      const dump = spawnSync(`${process.env.JAVA_HOME || '/usr/lib/jvm/temurin-25-jdk-amd64'}/bin/jstack`, [String(p.pid)], { encoding: 'utf8' });
-      stderr += `\n[killed after 60 s; jstack:]\n${dump.stdout || dump.stderr || dump.error}`;
-      p.kill('SIGKILL');
-    }, 60000);
-    p.on('close', (code) => { clearTimeout(timer); resolve({ code, stdout, stderr }); });
-  });
-}
 
 test('the CLI claims the appliance over the LAN with no flock: a wrong code is refused, the right one works once', async () => {
   assert.ok(app.ready.claimCode, JSON.stringify(app.ready));

@@ -12,6 +12,7 @@ import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.egress.EgressProxy;
 import org.intrustd.appliance.egress.InternetGrant;
 import org.intrustd.appliance.interapp.AppCallGateway;
+import org.intrustd.appliance.peers.PeerLinks;
 import org.intrustd.appliance.permissions.Grants;
 
 /**
@@ -26,10 +27,12 @@ final class AppEndpoints implements AutoCloseable {
   private final AppSupervisor apps;
   private final Grants grants;
   private final AppTokenApi tokens;
+  private final PeerLinks peers;
   private final Map<String, Endpoints> open = new ConcurrentHashMap<>();
 
-  AppEndpoints(AppSupervisor apps, Grants grants, AppTokenApi tokens) {
+  AppEndpoints(AppSupervisor apps, Grants grants, AppTokenApi tokens, PeerLinks peers) {
     this.apps = apps;
+    this.peers = peers;
     this.grants = grants;
     this.tokens = tokens;
     grants.onChange(id -> Optional.ofNullable(open.get(id)).ifPresent(e -> e.egress().recheck()));
@@ -45,7 +48,7 @@ final class AppEndpoints implements AutoCloseable {
       } catch (IOException e) {
         throw new AppException("cannot listen on " + egressSocket + ": " + e.getMessage(), e);
       }
-      return new Endpoints(AppCallGateway.start(id, apps.paths(id).daemonSocket(), grants, apps, tokens), egress);
+      return new Endpoints(AppCallGateway.start(id, apps.paths(id).daemonSocket(), grants, apps, tokens, peers), egress);
     });
   }
 

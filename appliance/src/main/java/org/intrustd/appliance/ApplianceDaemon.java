@@ -29,6 +29,7 @@ import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.lan.LanFlock;
 import org.intrustd.appliance.lan.LanPresence;
 import org.intrustd.appliance.links.LinkSessions;
+import org.intrustd.appliance.peers.PeerLinks;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.personas.PersonaStore;
 import org.intrustd.appliance.proxy.ChannelProxy;
@@ -96,6 +97,8 @@ public final class ApplianceDaemon implements AutoCloseable {
   /** Starts a daemon; {@code launcher} decides how apps run and {@code linkFactory} is owned by it. */
   public static ApplianceDaemon start(ApplianceConfig config, AppLauncher launcher, LinkFactory linkFactory) {
     Identity identity = IdentityStore.loadOrCreate(config.stateDir());
+    SettingsStore settingsStore = new SettingsStore(config.stateDir());
+    AtomicReference<Settings> settings = new AtomicReference<>(initialSettings(config, settingsStore));
     AppRegistry registry = AppRegistry.scan(config.appDirs());
     AppSupervisor apps = new AppSupervisor(registry, launcher, config.stateDir(),
         config.appStartTimeout(), config.appIdleTimeout(), InstantSource.system());
@@ -112,7 +115,8 @@ public final class ApplianceDaemon implements AutoCloseable {
         .filter(a -> a.id().equals(id)).findFirst()
         .map(a -> a.manifest().defines().stream().map(AppManifest.Permission::name).collect(Collectors.toSet()))
         .orElse(Set.of()));
-    AppEndpoints endpoints = new AppEndpoints(apps, grants, appTokens);
+    PeerLinks peers = new PeerLinks(identity, linkFactory, () -> settings.get().flock(), access);
+    AppEndpoints endpoints = new AppEndpoints(apps, grants, appTokens, peers);
     Installer installer = new Installer(config.stateDir(), registry, apps, endpoints::open, id -> {
       endpoints.close(id);
       grants.forget(id);
@@ -123,7 +127,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     SessionApi sessionApi;
     try {
       sessionApi = SessionApi.start(sessionSocket, identity.id(), personas, access, linkAccess,
-          new LoginLimiter(InstantSource.system()), InstantSource.system(), claim);
+          new LoginLimiter(InstantSource.system()), InstantSource.system(), claim, () -> settings.get().name());
     } catch (IOException e) {
       throw new AppException("cannot listen on " + sessionSocket + ": " + e.getMessage(), e);
     }
@@ -131,8 +135,6 @@ public final class ApplianceDaemon implements AutoCloseable {
         controlSocket(config.stateDir()));
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy, linkAccess);
     LinkSessions.Signalling internet = sessions.signalling();
-    SettingsStore settingsStore = new SettingsStore(config.stateDir());
-    AtomicReference<Settings> settings = new AtomicReference<>(initialSettings(config, settingsStore));
     FlockConnection flock = new FlockConnection(settings.get().flock(), identity, settings.get().name(), internet);
     internet.attach(flock);
     Optional<LanFlock> lanFlock = config.lan().enabled()

@@ -92,21 +92,10 @@ abstract class ControlCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** A call on a remote appliance's control API, logged in as {@code --login}. */
+  /** A call on a remote appliance's control API, signed in as {@link Remote#signedIn} says. */
   private ControlClient.Response remotely(Function<Remote, ControlClient.Response> call) {
-    var cl = spec.commandLine();
-    var id = Remote.parseId(cl, remote.appliance);
-    String password = Passwords.loginPassword(cl, "password for " + remote.login + ": ");
-    try (Remote r = Remote.connect(Remote.route(cl, id, remote.flock), id)) {
-      var refused = r.login(remote.login, password);
-      if (refused.isPresent()) {
-        return refused.get();
-      }
-      try {
-        return call.apply(r);
-      } finally {
-        r.logout();
-      }
+    try (Remote r = Remote.signedIn(spec.commandLine(), remote)) {
+      return call.apply(r);
     }
   }
 

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, FlockCommand.class, ApplianceCommand.class, IdCommand.class,
         AppCommand.class, PersonaCommand.class, BundleCommand.class, AccessCommand.Grant.class,
         AccessCommand.Token.class, AccessCommand.Session.class, AccessCommand.AccessLogCommand.class,
-        DoctorCommand.class, StatusCommand.class, SettingsCommand.class, DiscoverCommand.class, ClaimCommand.class, picocli.AutoComplete.GenerateCompletion.class},
+        DoctorCommand.class, StatusCommand.class, SettingsCommand.class, DiscoverCommand.class, ClaimCommand.class, DeviceCommand.class,
+        LinkCommands.Request.class, LinkCommands.Forward.class, picocli.AutoComplete.GenerateCompletion.class},
     footer = {"", "Exit codes: 0 done; 1 refused or failed (the message says why); 2 bad usage;"
         + " 3 no appliance runs with that state directory.",
         "Shell completion for bash and zsh: source <(intrustd generate-completion)"})
@@ -17,6 +18,7 @@ public final class Main {
   public static void main(String[] args) {
     int code = commandLine().execute(args);
     if (Remote.used()) {
+      Remote.shutdown();
       // webrtc-java 0.14 prints "Failed to attach thread" on standard output while the JVM
       // exits (fixed upstream in a later release): keep it out of what this command printed
       // (JSON for scripts). Nothing opens files after this point, so fd 1 is not reused.

@@ -17,6 +17,7 @@ import org.intrustd.appliance.control.ControlClient;
 import org.intrustd.appliance.lan.LanBrowser;
 import org.intrustd.client.ApplianceClient;
 import org.intrustd.client.ClientException;
+import org.intrustd.client.DeviceCredential;
 import org.intrustd.client.DeviceKeys;
 import org.intrustd.client.HttpResult;
 import org.intrustd.core.id.ApplianceId;
@@ -37,30 +38,74 @@ final class Remote implements AutoCloseable {
   private static final Duration STEP = Duration.ofSeconds(10);
   private static final Duration LAN_WAIT = Duration.ofSeconds(5);
 
-  private static volatile boolean used;
-  private final LinkFactory links;
+  // One WebRTC engine per process, made on first use: a forward's reconnections share it.
+  private static LinkFactory links;
   private final ApplianceClient client;
+  private boolean loggedIn; // with a password: the session ends with the command
 
-  private Remote(LinkFactory links, ApplianceClient client) {
-    this.links = links;
+  private Remote(ApplianceClient client) {
     this.client = client;
   }
 
+  /**
+   * Connects to the appliance {@code options} name and signs in: as this machine's enrolled
+   * device when it is one (docs/devices.md) and {@code --login} is not given, else as
+   * {@code --login} with a password. A refusal is a {@link ClientException} with its reason.
+   */
+  static Remote signedIn(CommandLine cl, RemoteOptions options) {
+    ApplianceId id = parseId(cl, options.appliance);
+    Optional<DeviceCredential> device = options.login == null
+        ? DeviceCredential.load(DeviceCredential.defaultDir(), id) : Optional.empty();
+    String persona = options.login == null ? RemoteOptions.DEFAULT_LOGIN : options.login;
+    String password = device.isPresent() ? null : Passwords.loginPassword(cl, "password for " + persona + ": ");
+    URI flock = options.flock != null || device.flatMap(DeviceCredential::flock).isEmpty()
+        ? route(cl, id, options.flock) : device.get().flock().get();
+    Remote r = connect(flock, id);
+    try {
+      ControlClient.Response answer = device.isPresent()
+          ? response(r.client.resume(device.get()))
+          : r.call(SESSION, "POST", "/v1/login", JSON.createObjectNode().put("persona", persona).put("password", password)
+              .put("deviceKey", deviceKey()).put("label", "cli"));
+      if (!answer.ok()) {
+        throw new ClientException(device.isPresent() && answer.status() == 401
+            ? "this device's enrolment has ended (" + answer.detail() + "): enrol again, or use --login"
+            : answer.detail());
+      }
+      r.loggedIn = device.isEmpty();
+      return r;
+    } catch (RuntimeException e) {
+      r.close();
+      throw e;
+    }
+  }
+
+  /** The link's client, for streaming exchanges. */
+  ApplianceClient client() {
+    return client;
+  }
+
   /** Whether this process loaded the WebRTC engine for a remote command. */
-  static boolean used() {
-    return used;
+  static synchronized boolean used() {
+    return links != null;
+  }
+
+  private static synchronized LinkFactory links() {
+    if (links == null) {
+      links = WebRtcLinkFactory.create();
+    }
+    return links;
+  }
+
+  /** Frees the WebRTC engine, once every link is closed. */
+  static synchronized void shutdown() {
+    if (links != null) {
+      links.close();
+    }
   }
 
   /** Connects to {@code appliance} through {@code flock}. */
   static Remote connect(URI flock, ApplianceId appliance) {
-    used = true;
-    LinkFactory links = WebRtcLinkFactory.create();
-    try {
-      return new Remote(links, ApplianceClient.connect(flock, appliance, links, STEP));
-    } catch (RuntimeException e) {
-      links.close();
-      throw e;
-    }
+    return new Remote(ApplianceClient.connect(flock, appliance, links(), STEP));
   }
 
   /** The flock to reach {@code appliance} through: the one given, else its LAN flock. */
@@ -105,7 +150,7 @@ final class Remote implements AutoCloseable {
     }
   }
 
-  private static ControlClient.Response response(HttpResult r) {
+  static ControlClient.Response response(HttpResult r) {
     JsonNode json;
     try {
       json = r.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(r.body());
@@ -115,15 +160,7 @@ final class Remote implements AutoCloseable {
     return new ControlClient.Response(r.status(), json);
   }
 
-  /** Logs in; empty on success, else the appliance's refusal. */
-  Optional<ControlClient.Response> login(String persona, String password) {
-    ObjectNode body = JSON.createObjectNode().put("persona", persona).put("password", password)
-        .put("deviceKey", deviceKey()).put("label", "cli");
-    ControlClient.Response r = call(SESSION, "POST", "/v1/login", body);
-    return r.ok() ? Optional.empty() : Optional.of(r);
-  }
-
-  /** Ends this CLI's session (best effort: it is bound to a key that is about to be forgotten anyway). */
+  /** Ends the link's session (best effort: it is bound to a key that is about to be forgotten anyway). */
   void logout() {
     try {
       call(SESSION, "POST", "/v1/logout", null);
@@ -132,9 +169,12 @@ final class Remote implements AutoCloseable {
     }
   }
 
+  /** Ends a password session (a device's session lives on), then the link. */
   @Override
   public void close() {
+    if (loggedIn) {
+      logout();
+    }
     client.close();
-    links.close();
   }
 }

@@ -6,8 +6,8 @@ import picocli.CommandLine.Option;
 /**
  * Which appliance a command reaches over an end-to-end link instead of this machine's control
  * socket: {@code --appliance ID}, through {@code --flock URL} or, without it, the appliance's
- * own LAN flock found by mDNS (works with no internet). Remote commands log in as
- * {@code --login} (an owner or admin) and log out when done.
+ * own LAN flock found by mDNS (works with no internet). Remote commands sign in as this
+ * machine's enrolled device, or log in as {@code --login} and log out when done.
  */
 final class RemoteOptions {
   @Option(names = "--appliance", paramLabel = "ID",
@@ -18,9 +18,12 @@ final class RemoteOptions {
       description = "With --appliance: the flock to go through (default: find the appliance on this LAN).")
   URI flock;
 
-  @Option(names = "--login", paramLabel = "PERSONA", defaultValue = "owner",
-      description = "With --appliance: log in as this persona (default: ${DEFAULT-VALUE}); the password is asked,"
-          + " or read from $" + Passwords.LOGIN_ENV + ".")
+  static final String DEFAULT_LOGIN = "owner";
+
+  @Option(names = "--login", paramLabel = "PERSONA",
+      description = "With --appliance: log in as this persona with a password (asked, or read from $"
+          + Passwords.LOGIN_ENV + "). Default: as this machine's enrolled device if it is one (intrustd device enroll),"
+          + " else as '" + DEFAULT_LOGIN + "'.")
   String login;
 
   boolean remote() {

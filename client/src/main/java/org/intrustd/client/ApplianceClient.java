@@ -1,7 +1,9 @@
 package org.intrustd.client;
 
 import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -15,6 +17,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongConsumer;
+import org.intrustd.core.access.SessionProof;
 import org.intrustd.core.id.ApplianceId;
 import org.intrustd.core.signal.Decoded;
 import org.intrustd.core.signal.SignalCodec;
@@ -49,11 +52,16 @@ public final class ApplianceClient implements AutoCloseable {
   private final Link link;
   private final WebSocket flock;
   private final Duration timeout;
-  // The offer's own channel, until the first request uses it (or, for another label, closes it).
-  private Exchange first;
+  private static final java.util.concurrent.ScheduledExecutorService TIMER =
+      java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().daemon().name("exchange-timer").factory());
 
-  private ApplianceClient(Link link, WebSocket flock, Exchange first, Duration timeout) {
+  private final String fingerprint;
+  // The offer's own channel, until the first request uses it (or, for another label, closes it).
+  private ChannelStream first;
+
+  private ApplianceClient(Link link, String fingerprint, WebSocket flock, ChannelStream first, Duration timeout) {
     this.link = link;
+    this.fingerprint = fingerprint;
     this.flock = flock;
     this.first = first;
     this.timeout = timeout;
@@ -92,7 +100,7 @@ public final class ApplianceClient implements AutoCloseable {
             @Override
             public void onStateChange(LinkState state) { }
           });
-      Exchange first = new Exchange(offer.firstChannel(), MAX_RESPONSE); // its handler must be set before it opens
+      ChannelStream first = new ChannelStream(offer.firstChannel()); // its handler must be set before it opens
       send(ws, new Introduce(session, appliance.toString(), offer.sdp()));
       ClientAnswer answer;
       try {
@@ -108,7 +116,9 @@ public final class ApplianceClient implements AutoCloseable {
       }
       offer.accept(answer.sdp());
       signalling.introduced(ws, candidate -> offer.link().addRemoteCandidate(candidate));
-      return new ApplianceClient(offer.link(), ws, first, timeout);
+      String fingerprint = SessionProof.fingerprintOf(offer.sdp())
+          .orElseThrow(() -> new IllegalStateException("the engine made an offer with no DTLS fingerprint"));
+      return new ApplianceClient(offer.link(), fingerprint, ws, first, timeout);
     } catch (RuntimeException e) {
       ws.abort();
       throw e;
@@ -125,36 +135,105 @@ public final class ApplianceClient implements AutoCloseable {
 
   /**
    * The same with a body of {@code length} bytes streamed from {@code body} (a file to upload,
-   * say), reporting the bytes sent so far to {@code progress}.
+   * say), reporting the bytes sent so far to {@code progress}. The timeout applies to the
+   * channel's opening and to the response after the request, not to a long upload.
    */
-  public synchronized HttpResult request(String label, String method, String path, Map<String, String> headers,
+  public HttpResult request(String label, String method, String path, Map<String, String> headers,
       InputStream body, long length, LongConsumer progress) {
+    Map<String, String> all = new LinkedHashMap<>(headers);
+    if (length > 0 || method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
+      all.put("Content-Length", Long.toString(length));
+    }
+    byte[] head = head(label, method, path, all);
+    ChannelStream stream = open(label);
+    var watchdog = new java.util.concurrent.atomic.AtomicReference<java.util.concurrent.ScheduledFuture<?>>();
+    try {
+      OutputStream out = stream.out();
+      out.write(head);
+      byte[] buf = new byte[org.intrustd.link.frame.StreamFrame.MAX_PAYLOAD]; // one DATA frame each
+      long sent = 0;
+      for (int n; (n = body.read(buf)) > 0; ) {
+        out.write(buf, 0, n);
+        progress.accept(sent += n);
+      }
+      out.close();
+      watchdog.set(TIMER.schedule(() -> stream.reset("no complete response within " + timeout.toSeconds() + " s"),
+          timeout.toMillis(), TimeUnit.MILLISECONDS));
+      byte[] response = stream.in().readNBytes(MAX_RESPONSE + 1);
+      if (response.length > MAX_RESPONSE) {
+        stream.reset("the response is over " + MAX_RESPONSE + " bytes");
+        throw new ClientException("the response is over " + MAX_RESPONSE + " bytes");
+      }
+      return ResponseParser.parse(response);
+    } catch (IOException e) {
+      throw new ClientException(stream.failure() != null ? stream.failure() : "the exchange failed: " + e.getMessage(), e);
+    } finally {
+      if (watchdog.get() != null) {
+        watchdog.get().cancel(false);
+      }
+      stream.close();
+    }
+  }
+
+  /** A request head: {@code Host} (the app, or {@code intrustd}) first, then {@code headers}. */
+  private static byte[] head(String label, String method, String path, Map<String, String> headers) {
     StringBuilder head = new StringBuilder(method).append(' ').append(path).append(" HTTP/1.1\r\n");
     Map<String, String> all = new LinkedHashMap<>();
     all.put("Host", label.startsWith("http/") ? label.substring(5) : "intrustd");
     all.putAll(headers);
-    if (length > 0 || method.equals("POST") || method.equals("PUT") || method.equals("PATCH")) {
-      all.put("Content-Length", Long.toString(length));
-    }
     all.forEach((k, v) -> {
       if (!k.matches("[A-Za-z0-9-]+") || v.contains("\r") || v.contains("\n")) {
         throw new IllegalArgumentException("a bad header: " + k);
       }
       head.append(k).append(": ").append(v).append("\r\n");
     });
-    head.append("\r\n");
-    Exchange exchange = first != null && label.equals(FIRST_CHANNEL) ? first : null;
-    if (first != null && exchange == null) {
-      first.abandon();
-    }
-    first = null;
-    if (exchange == null) {
-      if (link.state().isFinal()) {
-        throw new ClientException("the link to the appliance is " + link.state().name().toLowerCase(java.util.Locale.ROOT));
+    return head.append("\r\n").toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * A fresh stream channel labelled {@code label} ({@code http/<app>}, {@code intrustd/session}
+   * or {@code intrustd/admin}), open: the caller writes a request and reads the response, each as
+   * long as it likes (docs/spec/channels.md).
+   */
+  public ChannelStream open(String label) {
+    ChannelStream stream;
+    synchronized (this) { // not while it opens: other requests open theirs meanwhile
+      stream = first != null && label.equals(FIRST_CHANNEL) ? first : null;
+      if (first != null && stream == null) {
+        first.close();
       }
-      exchange = new Exchange(link.openChannel(new ChannelSpec(label, "intrustd/1")), MAX_RESPONSE);
+      first = null;
+      if (stream == null) {
+        if (link.state().isFinal()) {
+          throw new ClientException("the link to the appliance is " + link.state().name().toLowerCase(java.util.Locale.ROOT));
+        }
+        stream = new ChannelStream(link.openChannel(new ChannelSpec(label, "intrustd/1")));
+      }
     }
-    return exchange.run(head.toString().getBytes(StandardCharsets.UTF_8), body, progress, timeout);
+    try {
+      return stream.awaitOpen(timeout);
+    } catch (ClientException e) {
+      stream.close();
+      throw e;
+    }
+  }
+
+  /** Whether the link still stands (it fails when the appliance goes away, and does not come back). */
+  public boolean isUp() {
+    return !link.state().isFinal();
+  }
+
+  /** This end's DTLS certificate fingerprint, as session proofs name it (docs/spec/access.md). */
+  public String fingerprint() {
+    return fingerprint;
+  }
+
+  /**
+   * Resumes an enrolled device's session on this link (docs/spec/devices.md): the appliance's
+   * session description, or its refusal (403 while the owner has not approved it yet).
+   */
+  public HttpResult resume(DeviceCredential device) {
+    return json(FIRST_CHANNEL, "POST", "/v1/resume", device.resumption(fingerprint));
   }
 
   /** A JSON exchange: {@code json} (or null for none) as the body, with its content type. */

@@ -29,6 +29,12 @@ public final class AccessStore implements AutoCloseable {
   static final String SESSION_PREFIX = "is1";
   /** A session not used for this long ends; each use pushes the end back. */
   public static final Duration SESSION_IDLE = Duration.ofDays(30);
+  /** An enrolled device (docs/spec/devices.md) is a session that lasts this long unused: a laptop may sleep for months. */
+  public static final Duration DEVICE_IDLE = Duration.ofDays(365);
+  /** Enrolment requests the owner has not answered wait this long. */
+  public static final Duration REQUEST_WAIT = Duration.ofHours(1);
+  /** At most this many requests wait at once: a stranger cannot fill the owner's list. */
+  public static final int MAX_REQUESTS = 32;
   public static final int MAX_TOKEN_PERMISSIONS = 32;
   public static final String ANYONE = "anyone";
 
@@ -60,8 +66,22 @@ public final class AccessStore implements AutoCloseable {
   /** A token just minted: {@code secret} is shown once and never stored. */
   public record MintedToken(String secret, Token token) {}
 
+  /** A login session ({@code device} false: a browser or a one-off CLI login) or an enrolled device. */
   public record Session(String id, String persona, byte[] deviceKey, String label, Instant created, Instant lastUsed,
-      Instant expires) {}
+      Instant expires, boolean device) {}
+
+  /** A paired appliance (docs/spec/peers.md): what it may open here. */
+  public record Peer(String id, String name, List<String> allow, Instant paired, Optional<Instant> lastSeen) {}
+
+  /** A pairing invitation: its code is shown once, only its hash is kept. */
+  public record Invite(String code, List<String> allow, Instant expires) {}
+
+  /** Pairing invitations last this long. */
+  public static final Duration INVITE_WAIT = Duration.ofHours(1);
+  private static final int MAX_INVITES = 16;
+
+  /** A device waiting for the owner's approval; {@code id} is the id its session will have. */
+  public record DeviceRequest(String id, String code, byte[] deviceKey, String label, Instant requested, Instant expires) {}
 
   /** A session just created: {@code secret} goes to the client once and is never stored. */
   public record NewSession(String secret, Session session) {}
@@ -110,6 +130,31 @@ public final class AccessStore implements AutoCloseable {
               expires_at INTEGER NOT NULL,
               revoked_at INTEGER)""");
         s.execute("CREATE INDEX IF NOT EXISTS sessions_by_persona ON sessions(persona)");
+        if (!hasColumn(db, "sessions", "kind")) { // databases made before devices existed
+          s.execute("ALTER TABLE sessions ADD COLUMN kind TEXT NOT NULL DEFAULT 'login'");
+        }
+        s.execute("""
+            CREATE TABLE IF NOT EXISTS peers (
+              id TEXT PRIMARY KEY,
+              name TEXT NOT NULL,
+              allow TEXT NOT NULL,
+              paired_at INTEGER NOT NULL,
+              last_seen INTEGER)""");
+        s.execute("""
+            CREATE TABLE IF NOT EXISTS pair_invites (
+              hash BLOB PRIMARY KEY,
+              allow TEXT NOT NULL,
+              created_at INTEGER NOT NULL,
+              expires_at INTEGER NOT NULL)""");
+        s.execute("""
+            CREATE TABLE IF NOT EXISTS device_requests (
+              id TEXT PRIMARY KEY,
+              hash BLOB NOT NULL UNIQUE,
+              code TEXT NOT NULL UNIQUE,
+              device_key BLOB NOT NULL,
+              label TEXT NOT NULL,
+              requested_at INTEGER NOT NULL,
+              expires_at INTEGER NOT NULL)""");
       }
       return new AccessStore(db);
     } catch (java.io.IOException | SQLException e) {
@@ -300,23 +345,28 @@ public final class AccessStore implements AutoCloseable {
   /** A new login session for {@code persona}, bound to the client's device key (SPKI bytes). */
   public synchronized NewSession createSession(String persona, byte[] deviceKey, String label) {
     Secrets.Minted secret = Secrets.mint(SESSION_PREFIX);
+    insertSession(secret.id(), secret.hash(), persona, deviceKey, label, false);
+    return new NewSession(secret.text(), session(secret.id()).orElseThrow());
+  }
+
+  private void insertSession(String id, byte[] hash, String persona, byte[] deviceKey, String label, boolean device) {
     long now = System.currentTimeMillis();
     try (PreparedStatement ps = db.prepareStatement("""
-        INSERT INTO sessions(id, hash, persona, device_key, label, created_at, last_used, expires_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
-      ps.setString(1, secret.id());
-      ps.setBytes(2, secret.hash());
+        INSERT INTO sessions(id, hash, persona, device_key, label, created_at, last_used, expires_at, kind)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""")) {
+      ps.setString(1, id);
+      ps.setBytes(2, hash);
       ps.setString(3, persona);
       ps.setBytes(4, deviceKey);
       ps.setString(5, label);
       ps.setLong(6, now);
       ps.setLong(7, now);
-      ps.setLong(8, now + SESSION_IDLE.toMillis());
+      ps.setLong(8, now + (device ? DEVICE_IDLE : SESSION_IDLE).toMillis());
+      ps.setString(9, device ? "device" : "login");
       ps.executeUpdate();
     } catch (SQLException e) {
       throw storage("create a session", e);
     }
-    return new NewSession(secret.text(), session(secret.id()).orElseThrow());
   }
 
   /** The live session whose secret this is, with its idle expiry pushed back; 401 otherwise. */
@@ -325,16 +375,23 @@ public final class AccessStore implements AutoCloseable {
         .orElseThrow(() -> new AccessException(401, "this is not an Intrustd session"));
     String id = Secrets.idOf(hash);
     try (PreparedStatement ps = db.prepareStatement("""
-        UPDATE sessions SET last_used = ?, expires_at = ? WHERE hash = ? AND revoked_at IS NULL AND expires_at > ?""")) {
+        UPDATE sessions SET last_used = ?, expires_at = ? + CASE kind WHEN 'device' THEN ? ELSE ? END
+        WHERE hash = ? AND revoked_at IS NULL AND expires_at > ?""")) {
       ps.setLong(1, now.toEpochMilli());
-      ps.setLong(2, now.toEpochMilli() + SESSION_IDLE.toMillis());
-      ps.setBytes(3, hash);
-      ps.setLong(4, now.toEpochMilli());
+      ps.setLong(2, now.toEpochMilli());
+      ps.setLong(3, DEVICE_IDLE.toMillis());
+      ps.setLong(4, SESSION_IDLE.toMillis());
+      ps.setBytes(5, hash);
+      ps.setLong(6, now.toEpochMilli());
       if (ps.executeUpdate() == 1) {
         return sessions("WHERE id = ?", id).get(0);
       }
     } catch (SQLException e) {
       throw storage("resume a session", e);
+    }
+    Optional<DeviceRequest> waiting = deviceRequest(id, now);
+    if (waiting.isPresent()) {
+      throw new AccessException(403, "this device waits for the owner's approval (code " + waiting.get().code() + ")");
     }
     throw new AccessException(401, "the session has ended (logged out, revoked or unused for "
         + SESSION_IDLE.toDays() + " days): log in again");
@@ -373,13 +430,14 @@ public final class AccessStore implements AutoCloseable {
   private List<Session> sessions(String where, Object... args) {
     List<Session> out = new ArrayList<>();
     try (PreparedStatement ps = db.prepareStatement("""
-        SELECT id, persona, device_key, label, created_at, last_used, expires_at FROM sessions\s"""
+        SELECT id, persona, device_key, label, created_at, last_used, expires_at, kind FROM sessions\s"""
         + where + " ORDER BY last_used DESC")) {
       bind(ps, args);
       try (ResultSet rs = ps.executeQuery()) {
         while (rs.next()) {
           out.add(new Session(rs.getString(1), rs.getString(2), rs.getBytes(3), rs.getString(4),
-              Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7))));
+              Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6)), Instant.ofEpochMilli(rs.getLong(7)),
+              "device".equals(rs.getString(8))));
         }
       }
     } catch (SQLException e) {
@@ -388,7 +446,237 @@ public final class AccessStore implements AutoCloseable {
     return out;
   }
 
+  // ------------------------------------------------------------------ devices
+
+  /**
+   * Records that a device asks to be enrolled (docs/spec/devices.md): its key, and the hash of
+   * the session secret it chose. Asking again with the same secret is the same request. 429 when
+   * {@link #MAX_REQUESTS} wait already, 409 when that secret is a session's already.
+   */
+  public synchronized DeviceRequest requestDevice(byte[] deviceKey, byte[] sessionHash, String label, Instant now) {
+    String id = Secrets.idOf(sessionHash);
+    update("DELETE FROM device_requests WHERE expires_at <= ?", now.toEpochMilli());
+    Optional<DeviceRequest> existing = deviceRequest(id, now);
+    if (existing.isPresent()) {
+      if (!Arrays.equals(existing.get().deviceKey(), deviceKey)) {
+        throw new AccessException(409, "another device asked with that session already");
+      }
+      return existing.get();
+    }
+    if (!sessions("WHERE id = ?", id).isEmpty()) {
+      throw new AccessException(409, "that session exists already: resume it, or enrol with a new one");
+    }
+    if (deviceRequests(now).size() >= MAX_REQUESTS) {
+      throw new AccessException(429, MAX_REQUESTS + " devices wait for approval already; try again when the owner"
+          + " has answered them", 60, null);
+    }
+    String code = DeviceCode.of(deviceKey, sessionHash);
+    try (PreparedStatement ps = db.prepareStatement("""
+        INSERT INTO device_requests(id, hash, code, device_key, label, requested_at, expires_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
+      ps.setString(1, id);
+      ps.setBytes(2, sessionHash);
+      ps.setString(3, code);
+      ps.setBytes(4, deviceKey);
+      ps.setString(5, label);
+      ps.setLong(6, now.toEpochMilli());
+      ps.setLong(7, now.plus(REQUEST_WAIT).toEpochMilli());
+      ps.executeUpdate();
+    } catch (SQLException e) {
+      throw storage("record a device request", e); // a code shared by two keys: ~1 in 10^12, and the caller may retry
+    }
+    return deviceRequest(id, now).orElseThrow();
+  }
+
+  /** The requests still waiting, oldest first. */
+  public synchronized List<DeviceRequest> deviceRequests(Instant now) {
+    return deviceRequests("WHERE expires_at > ? ORDER BY requested_at", now.toEpochMilli());
+  }
+
+  /** A waiting request by its id or its code (as typed: case, spaces and dashes do not matter). */
+  public synchronized Optional<DeviceRequest> deviceRequest(String idOrCode, Instant now) {
+    List<DeviceRequest> found = deviceRequests("WHERE (id = ? OR code = ?) AND expires_at > ?", idOrCode,
+        DeviceCode.normalise(idOrCode), now.toEpochMilli());
+    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+  }
+
+  /** Approves a waiting request: the device's session for {@code persona} exists from now on. */
+  public synchronized Session approveDevice(DeviceRequest request, String persona) {
+    byte[] hash;
+    try (PreparedStatement ps = db.prepareStatement("SELECT hash FROM device_requests WHERE id = ?")) {
+      ps.setString(1, request.id());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          throw new AccessException(404, "no device waits with id '" + request.id() + "'");
+        }
+        hash = rs.getBytes(1);
+      }
+    } catch (SQLException e) {
+      throw storage("read a device request", e);
+    }
+    update("DELETE FROM device_requests WHERE id = ?", request.id());
+    insertSession(request.id(), hash, persona, request.deviceKey(), request.label(), true);
+    return session(request.id()).orElseThrow();
+  }
+
+  /** Turns a waiting request down; whether there was one. */
+  public synchronized boolean rejectDevice(String id) {
+    return update("DELETE FROM device_requests WHERE id = ?", id) > 0;
+  }
+
+  private List<DeviceRequest> deviceRequests(String where, Object... args) {
+    List<DeviceRequest> out = new ArrayList<>();
+    try (PreparedStatement ps = db.prepareStatement(
+        "SELECT id, code, device_key, label, requested_at, expires_at FROM device_requests " + where)) {
+      bind(ps, args);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new DeviceRequest(rs.getString(1), rs.getString(2), rs.getBytes(3), rs.getString(4),
+              Instant.ofEpochMilli(rs.getLong(5)), Instant.ofEpochMilli(rs.getLong(6))));
+        }
+      }
+    } catch (SQLException e) {
+      throw storage("read device requests", e);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ peers
+
+  /**
+   * A new one-time pairing code (a claim-style code, 10 symbols) that lets the appliance that
+   * presents it pair with this one and open {@code allow}. 429 while {@value #MAX_INVITES} are live.
+   */
+  public synchronized Invite invite(List<String> allow, Instant now) {
+    update("DELETE FROM pair_invites WHERE expires_at <= ?", now.toEpochMilli());
+    if (count("SELECT COUNT(*) FROM pair_invites") >= MAX_INVITES) {
+      throw new AccessException(429, MAX_INVITES + " pairing codes are live already; they lapse after "
+          + INVITE_WAIT.toMinutes() + " minutes", 60, null);
+    }
+    String code = Claim.generate(new java.security.SecureRandom());
+    Instant expires = now.plus(INVITE_WAIT);
+    update("INSERT INTO pair_invites(hash, allow, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        inviteHash(code), String.join(" ", allow), now.toEpochMilli(), expires.toEpochMilli());
+    return new Invite(code, List.copyOf(allow), expires);
+  }
+
+  /** Uses up a live pairing code: what it lets the peer open; empty for a wrong or lapsed code. */
+  public synchronized Optional<List<String>> redeemInvite(String code, Instant now) {
+    byte[] hash = inviteHash(code);
+    try (PreparedStatement ps = db.prepareStatement("SELECT allow FROM pair_invites WHERE hash = ? AND expires_at > ?")) {
+      ps.setBytes(1, hash);
+      ps.setLong(2, now.toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        if (!rs.next()) {
+          return Optional.empty();
+        }
+        List<String> allow = apps(rs.getString(1));
+        update("DELETE FROM pair_invites WHERE hash = ?", hash);
+        return Optional.of(allow);
+      }
+    } catch (SQLException e) {
+      throw storage("redeem a pairing code", e);
+    }
+  }
+
+  /** The live pairing codes (their hashes: codes are shown once), soonest to lapse first. */
+  public synchronized List<Instant> inviteExpiries(Instant now) {
+    List<Instant> out = new ArrayList<>();
+    try (PreparedStatement ps = db.prepareStatement(
+        "SELECT expires_at FROM pair_invites WHERE expires_at > ? ORDER BY expires_at")) {
+      ps.setLong(1, now.toEpochMilli());
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(Instant.ofEpochMilli(rs.getLong(1)));
+        }
+      }
+    } catch (SQLException e) {
+      throw storage("read pairing codes", e);
+    }
+    return out;
+  }
+
+  /** Records (or renews) a pairing; channels it no longer allows close at once. */
+  public synchronized void pair(String id, String name, List<String> allow, Instant now) {
+    update("""
+        INSERT INTO peers(id, name, allow, paired_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT(id) DO UPDATE SET name = excluded.name, allow = excluded.allow""",
+        id, name, String.join(" ", allow), now.toEpochMilli());
+    revoked();
+  }
+
+  public synchronized Optional<Peer> peer(String id) {
+    List<Peer> found = peers("WHERE id = ?", id);
+    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+  }
+
+  public synchronized List<Peer> peers() {
+    return peers("ORDER BY paired_at");
+  }
+
+  /** Changes what a peer may open; whether it is paired. */
+  public synchronized boolean allowPeer(String id, List<String> allow) {
+    boolean done = update("UPDATE peers SET allow = ? WHERE id = ?", String.join(" ", allow), id) > 0;
+    revoked();
+    return done;
+  }
+
+  /** Forgets a peer; its channels close at once. Whether it was paired. */
+  public synchronized boolean unpair(String id) {
+    boolean done = update("DELETE FROM peers WHERE id = ?", id) > 0;
+    revoked();
+    return done;
+  }
+
+  /** The peer linked just now (shown to the owner). */
+  public synchronized void peerSeen(String id, Instant now) {
+    update("UPDATE peers SET last_seen = ? WHERE id = ?", now.toEpochMilli(), id);
+  }
+
+  private List<Peer> peers(String where, Object... args) {
+    List<Peer> out = new ArrayList<>();
+    try (PreparedStatement ps = db.prepareStatement("SELECT id, name, allow, paired_at, last_seen FROM peers " + where)) {
+      bind(ps, args);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          out.add(new Peer(rs.getString(1), rs.getString(2), apps(rs.getString(3)), Instant.ofEpochMilli(rs.getLong(4)),
+              instant(rs, 5)));
+        }
+      }
+    } catch (SQLException e) {
+      throw storage("read peers", e);
+    }
+    return out;
+  }
+
+  private static List<String> apps(String spaced) {
+    return spaced.isBlank() ? List.of() : List.of(spaced.trim().split(" +"));
+  }
+
+  private static byte[] inviteHash(String code) {
+    return Secrets.sha256(("intrustd/pair/v1\n" + Claim.normalise(code)).getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+  }
+
+  private long count(String sql) {
+    try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery(sql)) {
+      return rs.next() ? rs.getLong(1) : 0;
+    } catch (SQLException e) {
+      throw storage("count", e);
+    }
+  }
+
   // ------------------------------------------------------------------ helpers
+
+  private static boolean hasColumn(Connection db, String table, String column) throws SQLException {
+    try (Statement s = db.createStatement(); ResultSet rs = s.executeQuery("PRAGMA table_info(" + table + ")")) {
+      while (rs.next()) {
+        if (rs.getString("name").equals(column)) {
+          return true;
+        }
+      }
+    }
+    return false;
+  }
 
   private int update(String sql, Object... args) {
     try (PreparedStatement ps = db.prepareStatement(sql)) {

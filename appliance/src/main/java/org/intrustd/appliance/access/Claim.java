@@ -74,7 +74,7 @@ public final class Claim {
     return owner;
   }
 
-  private static String normalise(String s) {
+  static String normalise(String s) {
     return s.replaceAll("[\\s-]", "").toUpperCase(Locale.ROOT);
   }
 }

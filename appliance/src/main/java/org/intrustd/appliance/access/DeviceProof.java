@@ -11,21 +11,16 @@ import java.security.spec.X509EncodedKeySpec;
 /**
  * A session is bound to a device key: an ECDSA P-256 key pair the client keeps where it cannot
  * be read (the shim: a non-extractable WebCrypto key in IndexedDB). To resume a session on a
- * new link, the client signs {@link #message}, which names this appliance, the link's client
+ * new link, the client signs {@link org.intrustd.core.access.SessionProof#message}, which names this appliance, the link's client
  * certificate fingerprint and the session: a signature seen on one link is useless on any other,
  * and a stolen session secret is useless without the key (docs/spec/access.md).
  */
 public final class DeviceProof {
-  public static final String CONTEXT = "intrustd/session-proof/v1";
   /** The order of P-256's base point (FIPS 186-4 D.1.2.3): tells P-256 from other 256-bit curves. */
   private static final java.math.BigInteger P256_ORDER = new java.math.BigInteger(
       "FFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551", 16);
 
   private DeviceProof() {}
-
-  public static String message(String appliance, String fingerprint, String sessionId) {
-    return CONTEXT + "\n" + appliance + "\n" + fingerprint + "\n" + sessionId;
-  }
 
   /** The key, if {@code spki} is an X.509 SubjectPublicKeyInfo of a P-256 key; 400 otherwise. */
   public static PublicKey key(byte[] spki) {

@@ -6,14 +6,11 @@ import java.time.InstantSource;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArraySet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.intrustd.appliance.personas.PersonaStore;
 import org.intrustd.core.access.Permission;
 import org.intrustd.core.access.TrustedHeaders;
@@ -29,7 +26,6 @@ import org.intrustd.core.id.ApplianceId;
  */
 public final class LinkAccess {
   private static final System.Logger LOG = System.getLogger("intrustd.access");
-  private static final Pattern FINGERPRINT = Pattern.compile("(?m)^a=fingerprint:(\\S+) ([0-9A-Fa-f:]+)\\s*$");
   static final int MAX_TOKENS_PER_LINK = 16;
 
   /** An open channel that can be closed from outside. */
@@ -60,6 +56,7 @@ public final class LinkAccess {
     final String id;
     final String fingerprint;
     volatile String sessionId;
+    volatile String peer; // the paired appliance that proved itself on this link (docs/spec/peers.md)
     final Set<String> tokenIds = new CopyOnWriteArraySet<>();
     final Set<Open> open = ConcurrentHashMap.newKeySet();
 
@@ -105,16 +102,6 @@ public final class LinkAccess {
     this.clock = clock;
   }
 
-  /**
-   * The client's DTLS certificate fingerprint from its offer ({@code sha-256 AB:CD:…}, algorithm
-   * in lower case, hex in upper case), which the signed answer and DTLS tie to this link.
-   */
-  public static Optional<String> fingerprintOf(String offerSdp) {
-    Matcher m = FINGERPRINT.matcher(offerSdp);
-    return m.find() ? Optional.of(m.group(1).toLowerCase(Locale.ROOT) + " " + m.group(2).toUpperCase(Locale.ROOT))
-        : Optional.empty();
-  }
-
   /** Until {@code claimed} says so, only public apps open (see {@link Claim}). */
   public void requireClaim(java.util.function.BooleanSupplier claimed) {
     this.claimed = claimed;
@@ -136,6 +123,16 @@ public final class LinkAccess {
   /** The caller on {@code linkId} logs in (or resumes) with {@code session}. */
   public void bindSession(String linkId, AccessStore.Session session) {
     state(linkId).sessionId = session.id();
+  }
+
+  /** The caller on {@code linkId} proved it is the paired appliance {@code peer}. */
+  public void bindPeer(String linkId, String peer) {
+    state(linkId).peer = peer;
+  }
+
+  /** The paired appliance on {@code linkId}, if it proved itself and is still paired. */
+  public Optional<AccessStore.Peer> peer(String linkId) {
+    return Optional.ofNullable(state(linkId).peer).flatMap(store::peer);
   }
 
   /** Logs the link out; its channels that needed the login are closed. */
@@ -169,7 +166,7 @@ public final class LinkAccess {
     for (String id : s.tokenIds) {
       store.token(id).filter(t -> t.refusal(now).isEmpty()).ifPresent(tokens::add);
     }
-    List<Held> held = held(persona, tokens);
+    List<Held> held = held(persona, tokens, Optional.ofNullable(s.peer).flatMap(store::peer));
     List<Permission> perms = held.stream().map(Held::permission).distinct().toList();
     return new Standing(new Principal(persona, session, tokens, perms), held);
   }
@@ -203,6 +200,7 @@ public final class LinkAccess {
     TrustedHeaders.Caller caller = new TrustedHeaders.Caller(appliance.toString(), Optional.of(linkId), personaName,
         p.persona().map(x -> x.role().label()), tokenIds, forApp, Optional.empty());
     Map<String, String> headers = new java.util.LinkedHashMap<>(TrustedHeaders.format(caller));
+    Optional.ofNullable(s.peer).filter(x -> store.peer(x).isPresent()).ifPresent(x -> headers.put(TrustedHeaders.PEER, x));
     byte[] id = new byte[16];
     RANDOM.nextBytes(id);
     String requestId = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(id);
@@ -279,9 +277,11 @@ public final class LinkAccess {
     return false;
   }
 
-  private List<Held> held(Optional<PersonaStore.Persona> persona, List<AccessStore.Token> tokens) {
+  private List<Held> held(Optional<PersonaStore.Persona> persona, List<AccessStore.Token> tokens,
+      Optional<AccessStore.Peer> peer) {
     List<Held> out = new ArrayList<>();
     persona.ifPresent(p -> out.addAll(personaHolds(p)));
+    peer.ifPresent(p -> p.allow().forEach(app -> out.add(new Held(Permission.open(app), "peer:" + p.id()))));
     store.grantsOf(AccessStore.ANYONE).forEach(g -> out.add(new Held(g, AccessStore.ANYONE + " " + g)));
     publicApps.forEach(a -> out.add(new Held(Permission.open(a), "public")));
     for (AccessStore.Token t : tokens) {

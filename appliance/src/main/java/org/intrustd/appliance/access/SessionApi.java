@@ -18,6 +18,7 @@ import org.intrustd.appliance.net.LocalHttp.Request;
 import org.intrustd.appliance.net.UnixServer;
 import org.intrustd.appliance.personas.PersonaStore;
 import org.intrustd.core.access.Permission;
+import org.intrustd.core.access.SessionProof;
 import org.intrustd.core.access.TrustedHeaders;
 import org.intrustd.core.id.ApplianceId;
 
@@ -35,6 +36,8 @@ public final class SessionApi implements AutoCloseable {
   private static final Semaphore HASHING = new Semaphore(2);
   /** The limiter's persona key for claim attempts: wrong codes are slowed like wrong passwords. */
   private static final String CLAIM_KEY = "(claim)";
+  /** The limiter's key for pairing codes: guesses are slowed like wrong passwords. */
+  private static final String PAIR_KEY = "(pair)";
 
   private final ApplianceId appliance;
   private final PersonaStore personas;
@@ -43,11 +46,13 @@ public final class SessionApi implements AutoCloseable {
   private final LoginLimiter limiter;
   private final InstantSource clock;
   private final Claim claim;
+  private final java.util.function.Supplier<String> name;
   private UnixServer server;
 
   private SessionApi(ApplianceId appliance, PersonaStore personas, AccessStore store, LinkAccess links,
-      LoginLimiter limiter, InstantSource clock, Claim claim) {
+      LoginLimiter limiter, InstantSource clock, Claim claim, java.util.function.Supplier<String> name) {
     this.claim = claim;
+    this.name = name;
     this.appliance = appliance;
     this.personas = personas;
     this.store = store;
@@ -57,8 +62,9 @@ public final class SessionApi implements AutoCloseable {
   }
 
   public static SessionApi start(Path socket, ApplianceId appliance, PersonaStore personas, AccessStore store,
-      LinkAccess links, LoginLimiter limiter, InstantSource clock, Claim claim) throws IOException {
-    SessionApi api = new SessionApi(appliance, personas, store, links, limiter, clock, claim);
+      LinkAccess links, LoginLimiter limiter, InstantSource clock, Claim claim, java.util.function.Supplier<String> name)
+      throws IOException {
+    SessionApi api = new SessionApi(appliance, personas, store, links, limiter, clock, claim, name);
     api.server = UnixServer.start(socket, "rw-------", "session-accept", api::serve);
     return api;
   }
@@ -108,6 +114,30 @@ public final class SessionApi implements AutoCloseable {
       case "v1/claim" -> {
         LocalHttp.requireMethod(request, "POST");
         yield claim(link, request.json());
+      }
+      case "v1/peer/pair" -> {
+        LocalHttp.requireMethod(request, "POST");
+        yield pair(link, request.json());
+      }
+      case "v1/peer/hello" -> {
+        LocalHttp.requireMethod(request, "POST");
+        String peer = provePeer(link, request.json());
+        if (store.peer(peer).isEmpty()) {
+          LOG.log(Level.INFO, "[{0}] appliance {1} is not paired with this one: refused", link, peer);
+          throw new AccessException(403, "appliance " + peer + " is not paired with this one");
+        }
+        yield asPeer(link, peer);
+      }
+      case "v1/peer/unpair" -> {
+        LocalHttp.requireMethod(request, "POST");
+        AccessStore.Peer peer = links.peer(link).orElseThrow(() -> new AccessException(401, "say hello as a peer first"));
+        store.unpair(peer.id());
+        LOG.log(Level.WARNING, "[{0}] appliance {1} (''{2}'') unpaired this one: forgotten", link, peer.id(), peer.name());
+        yield describe(link);
+      }
+      case "v1/enroll" -> {
+        LocalHttp.requireMethod(request, "POST");
+        yield enroll(link, request.json());
       }
       case "v1/resume" -> {
         LocalHttp.requireMethod(request, "POST");
@@ -194,12 +224,84 @@ public final class SessionApi implements AutoCloseable {
     return startSession(link, owner.name(), deviceKey, req.path("label").asText("browser"));
   }
 
+  /**
+   * A device asks to be enrolled (docs/spec/devices.md) with its key and the hash of a session
+   * secret it chose; once the owner approves, it resumes that session like a browser does.
+   */
+  private JsonNode enroll(String link, JsonNode req) {
+    byte[] deviceKey = base64(LocalHttp.text(req, "deviceKey"), "deviceKey");
+    DeviceProof.key(deviceKey);
+    byte[] sessionHash = base64(LocalHttp.text(req, "sessionHash"), "sessionHash");
+    if (sessionHash.length != 32) {
+      throw new HttpProblem(400, "'sessionHash' must be the 32-byte SHA-256 of the session secret's bytes");
+    }
+    String label = req.path("label").asText("device").replaceAll("\\p{Cntrl}", " ").strip();
+    label = label.isEmpty() ? "device" : label.length() > 100 ? label.substring(0, 100) : label;
+    AccessStore.DeviceRequest r = store.requestDevice(deviceKey, sessionHash, label, clock.instant());
+    LOG.log(Level.INFO, "[{0}] device ''{1}'' asks to be enrolled: code {2}", link, label, r.code());
+    ObjectNode out = describe(link);
+    out.putObject("enrolment").put("id", r.id()).put("code", r.code()).put("expires", r.expires().toString());
+    return out;
+  }
+
+  /**
+   * The calling appliance proves it holds the identity key behind the ID it names, by signing
+   * this appliance's ID and its own DTLS fingerprint on this link (docs/spec/peers.md): a proof
+   * is good on this link only. Its ID, canonical; 401 otherwise.
+   */
+  private String provePeer(String link, JsonNode req) {
+    ApplianceId peer = ApplianceId.parse(LocalHttp.text(req, "appliance"))
+        .orElseThrow(() -> new HttpProblem(400, "'appliance' is not an appliance ID"));
+    byte[] key = base64(LocalHttp.text(req, "publicKey"), "publicKey");
+    byte[] proof = base64(LocalHttp.text(req, "proof"), "proof");
+    if (peer.equals(appliance)) {
+      throw new HttpProblem(400, "an appliance cannot pair with itself");
+    }
+    String fingerprint = links.fingerprint(link).orElseThrow(() -> new AccessException(410, "this link has closed"));
+    if (!peer.matches(key) || !org.intrustd.core.crypto.Ed25519.verify(key,
+        org.intrustd.core.crypto.SigningInput.peer(appliance.toString(), fingerprint), proof)) {
+      LOG.log(Level.WARNING, "[{0}] a caller claimed to be appliance {1} without its key", link, peer);
+      throw new AccessException(401, "the proof does not verify: this link is not from appliance " + peer);
+    }
+    return peer.toString();
+  }
+
+  /** Pairing: a proved appliance presents the one-time code this appliance's owner made. */
+  private JsonNode pair(String link, JsonNode req) {
+    String peer = provePeer(link, req);
+    String code = LocalHttp.text(req, "code");
+    String peerName = req.path("name").asText(peer).replaceAll("\\p{Cntrl}", " ").strip();
+    limiter.check(PAIR_KEY, link);
+    Optional<List<String>> allow = store.redeemInvite(code, clock.instant());
+    if (allow.isEmpty()) {
+      limiter.failed(PAIR_KEY, link);
+      LOG.log(Level.WARNING, "[{0}] appliance {1} presented a wrong or lapsed pairing code", link, peer);
+      throw new AccessException(401, "wrong or lapsed pairing code: ask the owner for a new one");
+    }
+    limiter.succeeded(PAIR_KEY, link);
+    store.pair(peer, peerName.isEmpty() ? peer : peerName.length() > 100 ? peerName.substring(0, 100) : peerName,
+        allow.get(), clock.instant());
+    LOG.log(Level.WARNING, "[{0}] paired with appliance {1} (''{2}''); it may open {3}", link, peer, peerName, allow.get());
+    return asPeer(link, peer);
+  }
+
+  /** Binds the link to a paired appliance: the answer names this one and what the peer may open here. */
+  private ObjectNode asPeer(String link, String peer) {
+    links.bindPeer(link, peer);
+    store.peerSeen(peer, clock.instant());
+    AccessStore.Peer p = store.peer(peer).orElseThrow();
+    ObjectNode out = describe(link);
+    ArrayNode allow = out.putObject("peer").put("appliance", appliance.toString()).put("name", name.get()).putArray("allow");
+    p.allow().forEach(allow::add);
+    return out;
+  }
+
   private JsonNode resume(String link, JsonNode req) {
     String secret = LocalHttp.text(req, "session");
     byte[] proof = base64(LocalHttp.text(req, "proof"), "proof");
     AccessStore.Session session = store.resume(secret, clock.instant());
     String fingerprint = links.fingerprint(link).orElseThrow(() -> new AccessException(410, "this link has closed"));
-    if (!DeviceProof.verify(session.deviceKey(), DeviceProof.message(appliance.toString(), fingerprint, session.id()),
+    if (!DeviceProof.verify(session.deviceKey(), SessionProof.message(appliance.toString(), fingerprint, session.id()),
         proof)) {
       LOG.log(Level.WARNING, "[{0}] session {1} presented without its device key's proof", link, session.id());
       throw new AccessException(401, "the session's device proof does not verify: it belongs to another browser");

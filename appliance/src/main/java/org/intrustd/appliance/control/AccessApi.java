@@ -32,7 +32,7 @@ import org.intrustd.core.id.ApplianceId;
  */
 final class AccessApi {
   private static final System.Logger LOG = System.getLogger("intrustd.control");
-  static final Set<String> RESOURCES = Set.of("grants", "tokens", "sessions", "access-log");
+  static final Set<String> RESOURCES = Set.of("grants", "tokens", "sessions", "devices", "access-log");
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = LocalHttp.JSON;
 
   private final ApplianceId appliance;
@@ -58,6 +58,7 @@ final class AccessApi {
       case "grants" -> grants(request, path);
       case "tokens" -> tokens(request, path);
       case "sessions" -> sessions(request, path);
+      case "devices" -> devices(request, path);
       case "access-log" -> {
         LocalHttp.requireMethod(request, "GET");
         yield accessLog(request.query());
@@ -163,6 +164,64 @@ final class AccessApi {
       return JSON.createObjectNode().put("revoked", path.get(2));
     }
     throw new HttpProblem(405, "use GET /v1/sessions or DELETE /v1/sessions/<id>");
+  }
+
+  /**
+   * Enrolled devices and the requests waiting for approval (docs/spec/devices.md):
+   * {@code GET /v1/devices}; {@code POST /v1/devices/requests/<id or code>} {persona} approves;
+   * {@code DELETE /v1/devices/requests/<id or code>} turns one down; {@code DELETE /v1/devices/<id>}
+   * revokes an enrolled device at once.
+   */
+  private JsonNode devices(Request request, List<String> path) {
+    Instant now = Instant.now();
+    if (path.size() == 2 && request.method().equals("GET")) {
+      ObjectNode out = JSON.createObjectNode();
+      ArrayNode waiting = out.putArray("requests");
+      store.deviceRequests(now).forEach(r -> waiting.addObject().put("id", r.id()).put("code", r.code())
+          .put("label", r.label()).put("requested", r.requested().toString()).put("expires", r.expires().toString()));
+      ArrayNode devices = out.putArray("devices");
+      store.sessions(Optional.empty()).stream().filter(AccessStore.Session::device)
+          .forEach(d -> devices.add(describe(d)));
+      return out;
+    }
+    if (path.size() == 4 && path.get(2).equals("requests")) {
+      AccessStore.DeviceRequest r = store.deviceRequest(path.get(3), now)
+          .orElseThrow(() -> new HttpProblem(404, "no device waits for approval with id or code '" + path.get(3)
+              + "' (requests expire after " + AccessStore.REQUEST_WAIT.toMinutes() + " minutes)"));
+      switch (request.method()) {
+        case "POST" -> {
+          String persona = LocalHttp.text(request.json(), "persona");
+          if (personas.find(persona).isEmpty()) {
+            throw new HttpProblem(404, "no persona named '" + persona + "'");
+          }
+          AccessStore.Session device = store.approveDevice(r, persona);
+          LOG.log(Level.INFO, "device {0} (''{1}'', code {2}) approved for ''{3}''", r.id(), r.label(), r.code(), persona);
+          return describe(device);
+        }
+        case "DELETE" -> {
+          store.rejectDevice(r.id());
+          LOG.log(Level.INFO, "device request {0} (''{1}'', code {2}) turned down", r.id(), r.label(), r.code());
+          return JSON.createObjectNode().put("rejected", r.id());
+        }
+        default -> { }
+      }
+    }
+    if (path.size() == 3 && request.method().equals("DELETE")) {
+      String id = path.get(2);
+      if (store.session(id).filter(AccessStore.Session::device).isEmpty() || !store.revokeSession(id)) {
+        throw new HttpProblem(404, "no enrolled device with id '" + id + "'");
+      }
+      LOG.log(Level.INFO, "device {0} revoked", id);
+      return JSON.createObjectNode().put("revoked", id);
+    }
+    throw new HttpProblem(405, "use GET /v1/devices, POST or DELETE /v1/devices/requests/<id or code>,"
+        + " DELETE /v1/devices/<id>");
+  }
+
+  private static ObjectNode describe(AccessStore.Session device) {
+    return JSON.createObjectNode().put("id", device.id()).put("persona", device.persona()).put("label", device.label())
+        .put("created", device.created().toString()).put("lastUsed", device.lastUsed().toString())
+        .put("expires", device.expires().toString());
   }
 
   /** {@code GET /v1/access-log?app=&persona=&token=&since=&until=&limit=} (ISO instants). */

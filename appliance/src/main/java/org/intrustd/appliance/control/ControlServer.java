@@ -171,7 +171,7 @@ public final class ControlServer implements AutoCloseable {
     if (path.size() == 2 && method.equals("POST")) {
       JsonNode req = request.json();
       InstalledApp added = req.has("repository")
-          ? installer.installFrom(uri(req), LocalHttp.text(req, "app"))
+          ? installer.installFrom(uri(request, req), LocalHttp.text(req, "app"))
           : installer.install(localBundle(request, req));
       return LocalHttp.ok(describe(added));
     }
@@ -196,7 +196,7 @@ public final class ControlServer implements AutoCloseable {
       case "update" -> {
         LocalHttp.requireMethod(request, "POST");
         JsonNode req = request.json();
-        return LocalHttp.ok(describe(req.has("repository") ? installer.installFrom(uri(req), app.id())
+        return LocalHttp.ok(describe(req.has("repository") ? installer.installFrom(uri(request, req), app.id())
             : installer.update(app.id(), localBundle(request, req))));
       }
       case "start" -> {
@@ -368,9 +368,12 @@ public final class ControlServer implements AutoCloseable {
     return total[0];
   }
 
-  private static ObjectNode describe(PersonaStore.Persona p) {
+  /** A persona, with its picture as a data: URL (at most {@link PersonaStore#MAX_AVATAR} bytes) or null. */
+  private ObjectNode describe(PersonaStore.Persona p) {
     return JSON.createObjectNode().put("name", p.name()).put("displayName", p.displayName())
-        .put("role", p.role().label()).put("created", p.created().toString());
+        .put("role", p.role().label()).put("created", p.created().toString())
+        .put("avatar", personas.avatar(p.name()).map(a -> "data:" + a.type() + ";base64,"
+            + java.util.Base64.getEncoder().encodeToString(a.data())).orElse(null));
   }
 
   private byte[] grantsOf(InstalledApp app, Request request, List<String> path) {
@@ -471,14 +474,20 @@ public final class ControlServer implements AutoCloseable {
     return node;
   }
 
-  private static java.net.URI uri(JsonNode req) {
+  /** The repository to install from: a URL, or (on the appliance itself only, as for bundles) a folder. */
+  private static java.net.URI uri(Request request, JsonNode req) {
     String text = LocalHttp.text(req, "repository");
+    java.net.URI uri;
     try {
-      java.net.URI uri = new java.net.URI(text);
-      return uri.getScheme() == null ? Path.of(text).toUri() : uri;
-    } catch (java.net.URISyntaxException e) {
+      uri = new java.net.URI(text);
+      uri = uri.getScheme() == null ? Path.of(text).toUri() : uri;
+    } catch (java.net.URISyntaxException | java.nio.file.InvalidPathException e) {
       throw new HttpProblem(400, "'repository' is not a URL or a path: " + e.getMessage());
     }
+    if ("file".equals(uri.getScheme()) && request.head().first(org.intrustd.core.access.TrustedHeaders.LINK).isPresent()) {
+      throw new HttpProblem(403, "a repository is named by path only on the appliance itself: give an http(s) URL");
+    }
+    return uri;
   }
 
   @Override

@@ -8,6 +8,16 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import java.io.InputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
+import org.intrustd.appliance.access.AccessException;
+import org.intrustd.appliance.apps.AppManifest;
+import org.intrustd.appliance.peers.PeerLinks;
+import org.intrustd.client.ChannelStream;
+import org.intrustd.client.ClientException;
+import org.intrustd.core.id.ApplianceId;
 import org.intrustd.appliance.access.AppTokenApi;
 import org.intrustd.appliance.apps.AppException;
 import org.intrustd.appliance.apps.AppSupervisor;
@@ -31,6 +41,10 @@ import org.intrustd.core.access.Permission;
  * with the trusted header {@code X-Intrustd-Caller-App} (any the caller sent is dropped),
  * exactly one request per connection: the body is forwarded up to its end and no further, so
  * a second, smuggled request never reaches the target.
+ *
+ * <p>{@code Host: <app>.<appliance-id>} calls app {@code <app>} on a paired appliance
+ * (docs/spec/peers.md), for an app granted {@code peer}: over the daemon's link to that
+ * appliance, which checks what this one may open there and tells its app who called.
  */
 public final class AppCallGateway implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.apps");
@@ -41,10 +55,12 @@ public final class AppCallGateway implements AutoCloseable {
   private final Grants grants;
   private final AppSupervisor apps;
   private final AppTokenApi tokens;
+  private final PeerLinks peers;
   private UnixServer server;
 
-  private AppCallGateway(String caller, Grants grants, AppSupervisor apps, AppTokenApi tokens) {
+  private AppCallGateway(String caller, Grants grants, AppSupervisor apps, AppTokenApi tokens, PeerLinks peers) {
     this.caller = caller;
+    this.peers = peers;
     this.grants = grants;
     this.apps = apps;
     this.tokens = tokens;
@@ -54,8 +70,9 @@ public final class AppCallGateway implements AutoCloseable {
    * Listens on {@code socket} for calls from the app {@code caller}: to other apps, and with
    * {@code Host: intrustd} to the daemon's {@link AppTokenApi}.
    */
-  public static AppCallGateway start(String caller, Path socket, Grants grants, AppSupervisor apps, AppTokenApi tokens) {
-    AppCallGateway gateway = new AppCallGateway(caller, grants, apps, tokens);
+  public static AppCallGateway start(String caller, Path socket, Grants grants, AppSupervisor apps, AppTokenApi tokens,
+      PeerLinks peers) {
+    AppCallGateway gateway = new AppCallGateway(caller, grants, apps, tokens, peers);
     try {
       // The directory (the app's own, mode 0700) is the gate; the app's uid must be able to connect.
       gateway.server = UnixServer.start(socket, "rw-rw-rw-", "app-calls-" + caller, gateway::serve);
@@ -91,6 +108,11 @@ public final class AppCallGateway implements AutoCloseable {
         askDaemon(from, head, buf);
         return;
       }
+      int dot = target.indexOf('.');
+      if (dot > 0) {
+        callPeer(from, buf, head, target.substring(0, dot), target.substring(dot + 1));
+        return;
+      }
       if (!apps.isInstalled(target)) {
         refuse(from, 404, "no app named '" + target + "' (name it in the Host header)");
         return;
@@ -123,12 +145,8 @@ public final class AppCallGateway implements AutoCloseable {
     try (SocketChannel to = SocketChannel.open(UnixDomainSocketAddress.of(targetSocket))) {
       writeAll(to, ByteBuffer.wrap(RequestRewriter.rewrite(head, target, Map.of(CALLER_HEADER, caller))));
       boolean upgrade = head.framing() instanceof BodyFraming.Upgrade;
-      BodyFramer body = switch (head.framing()) {
-        case BodyFraming.Length l -> BodyFramer.forLength(l.bytes());
-        case BodyFraming.Chunked c -> BodyFramer.chunked();
-        default -> BodyFramer.forLength(0);
-      };
-      Thread up = Thread.ofVirtual().start(() -> pumpRequest(from, to, pending, body, upgrade));
+      Thread up = Thread.ofVirtual().start(() -> pumpRequest(from, to, pending, framer(head), upgrade, to::shutdownOutput,
+          () -> { }));
       ByteBuffer down = ByteBuffer.allocate(BUFFER);
       while (to.read(down) >= 0) {
         down.flip();
@@ -141,8 +159,71 @@ public final class AppCallGateway implements AutoCloseable {
     }
   }
 
-  /** Caller → target: the body up to its end (all bytes, once upgraded), never a byte more. */
-  private static void pumpRequest(SocketChannel from, SocketChannel to, ByteBuffer buf, BodyFramer body, boolean upgrade) {
+  /** A call to {@code app} on the paired appliance {@code applianceText}, over the daemon's link to it. */
+  private void callPeer(SocketChannel from, ByteBuffer pending, RequestHead head, String app, String applianceText)
+      throws IOException {
+    Optional<ApplianceId> peer = ApplianceId.parse(applianceText);
+    if (peer.isEmpty() || !AppManifest.APP_ID.matcher(app).matches()) {
+      refuse(from, 400, "'" + app + "." + applianceText + "' is not <app>.<appliance-id>");
+      return;
+    }
+    if (!grants.mayCallPeers(caller)) {
+      LOG.log(Level.INFO, "app {0} may not call paired appliances: refused", caller);
+      refuse(from, 403, "app '" + caller + "' may not call apps on paired appliances; the owner can allow it with:"
+          + " intrustd app grant " + caller + " " + Grants.PEER);
+      return;
+    }
+    ChannelStream stream;
+    try {
+      stream = peers.open(peer.get(), app);
+    } catch (AccessException e) {
+      refuse(from, e.status(), e.getMessage());
+      return;
+    } catch (ClientException e) {
+      LOG.log(Level.INFO, "app {0} calling {1} on {2}: {3}", caller, app, peer.get(), e.getMessage());
+      refuse(from, 504, "appliance " + peer.get() + " cannot be reached: " + e.getMessage());
+      return;
+    }
+    try (stream) {
+      // The peer's daemon drops every X-Intrustd-* field and sets its own (it names this appliance).
+      WritableByteChannel to = Channels.newChannel(stream.out());
+      writeAll(to, ByteBuffer.wrap(RequestRewriter.rewrite(head, app, Map.of())));
+      Thread up = Thread.ofVirtual().start(() -> pumpRequest(from, to, pending, framer(head),
+          head.framing() instanceof BodyFraming.Upgrade, stream.out()::close, stream.out()::close));
+      InputStream in = stream.in();
+      byte[] down = new byte[BUFFER];
+      try {
+        for (int n; (n = in.read(down)) > 0; ) {
+          writeAll(from, ByteBuffer.wrap(down, 0, n));
+        }
+      } catch (IOException e) {
+        LOG.log(Level.INFO, "app {0} calling {1} on {2}: {3}", caller, app, peer.get(), e.getMessage());
+      }
+      up.interrupt();
+    }
+  }
+
+  private static BodyFramer framer(RequestHead head) {
+    return switch (head.framing()) {
+      case BodyFraming.Length l -> BodyFramer.forLength(l.bytes());
+      case BodyFraming.Chunked c -> BodyFramer.chunked();
+      default -> BodyFramer.forLength(0);
+    };
+  }
+
+  /** What ends a request body on its way out: a socket's half-close, a channel's END. */
+  @FunctionalInterface
+  private interface EndOfBody {
+    void end() throws IOException;
+  }
+
+  /**
+   * Caller → target: the body up to its end (all bytes, once upgraded), never a byte more.
+   * {@code cut} runs when the caller stops early or sends a malformed body, {@code done} when the
+   * body is complete (a socket stays open for the response; a channel needs its END).
+   */
+  private static void pumpRequest(SocketChannel from, WritableByteChannel to, ByteBuffer buf, BodyFramer body,
+      boolean upgrade, EndOfBody cut, EndOfBody done) {
     try {
       while (true) {
         if (upgrade) {
@@ -150,18 +231,19 @@ public final class AppCallGateway implements AutoCloseable {
         } else {
           int n = body.scan(buf);
           if (body.isFailed()) {
-            to.shutdownOutput();
+            cut.end();
             return;
           }
           writeAll(to, buf.slice(buf.position(), n));
           buf.position(buf.position() + n);
           if (body.isDone()) {
+            done.end();
             return;
           }
         }
         buf.clear();
         if (from.read(buf) < 0) {
-          to.shutdownOutput();
+          cut.end();
           return;
         }
         buf.flip();
@@ -171,7 +253,7 @@ public final class AppCallGateway implements AutoCloseable {
     }
   }
 
-  private static void writeAll(SocketChannel ch, ByteBuffer buf) throws IOException {
+  private static void writeAll(WritableByteChannel ch, ByteBuffer buf) throws IOException {
     while (buf.hasRemaining()) {
       ch.write(buf);
     }

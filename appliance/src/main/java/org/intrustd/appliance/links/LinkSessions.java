@@ -8,6 +8,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.intrustd.appliance.access.LinkAccess;
 import org.intrustd.appliance.flock.FlockConnection;
 import org.intrustd.appliance.proxy.ChannelProxy;
+import org.intrustd.core.access.SessionProof;
 import org.intrustd.core.identity.Identity;
 import org.intrustd.core.signal.SignalMessage.ApplianceAnswer;
 import org.intrustd.core.signal.SignalMessage.ApplianceMessage;
@@ -118,7 +119,7 @@ public final class LinkSessions implements AutoCloseable {
       String session = offer.session();
       // The client's certificate fingerprint names it for session binding (docs/spec/access.md);
       // DTLS will hold the client to it, and the signed answer covers it.
-      Optional<String> fingerprint = LinkAccess.fingerprintOf(offer.sdp());
+      Optional<String> fingerprint = SessionProof.fingerprintOf(offer.sdp());
       if (fingerprint.isEmpty()) {
         flock.send(new Bye(session, "bad-offer"));
         return;

@@ -31,14 +31,19 @@ public final class Grants {
   public static final String INTERNET = "internet";
   /** Prefix of the permission to open another app: {@code app:<id>}. */
   public static final String APP_PREFIX = "app:";
+  /** The permission to call apps on paired appliances (docs/spec/peers.md). */
+  public static final String PEER = "peer";
 
   private final Path file;
   private final Map<String, AppGrants> apps = new TreeMap<>();
   private final List<Consumer<String>> listeners = new CopyOnWriteArrayList<>();
 
-  /** One app's grants: internet (with the hosts it may reach; empty = any public host) and apps it may open. */
-  public record AppGrants(Optional<List<String>> internet, List<String> openApps) {
-    public static final AppGrants NONE = new AppGrants(Optional.empty(), List.of());
+  /**
+   * One app's grants: internet (with the hosts it may reach; empty = any public host), apps it
+   * may open, and whether it may call apps on paired appliances.
+   */
+  public record AppGrants(Optional<List<String>> internet, List<String> openApps, boolean peers) {
+    public static final AppGrants NONE = new AppGrants(Optional.empty(), List.of(), false);
 
     public AppGrants {
       internet = internet.map(List::copyOf);
@@ -50,6 +55,9 @@ public final class Grants {
       List<String> out = new ArrayList<>();
       internet.ifPresent(h -> out.add(INTERNET));
       openApps.forEach(a -> out.add(APP_PREFIX + a));
+      if (peers) {
+        out.add(PEER);
+      }
       return out;
     }
   }
@@ -81,7 +89,7 @@ public final class Grants {
     }
     List<String> open = new ArrayList<>();
     node.path("openApps").forEach(a -> open.add(a.asText()));
-    return new AppGrants(internet, open);
+    return new AppGrants(internet, open, node.path(PEER).asBoolean(false));
   }
 
   /** Called with the app id after each change of that app's grants. */
@@ -95,6 +103,11 @@ public final class Grants {
 
   public boolean mayOpen(String caller, String target) {
     return of(caller).openApps().contains(target);
+  }
+
+  /** Whether {@code caller} may call apps on paired appliances. */
+  public boolean mayCallPeers(String caller) {
+    return of(caller).peers();
   }
 
   /**
@@ -112,7 +125,7 @@ public final class Grants {
         } catch (IllegalArgumentException e) {
           throw new BadGrant(e.getMessage());
         }
-        next = new AppGrants(Optional.of(hosts), now.openApps());
+        next = new AppGrants(Optional.of(hosts), now.openApps(), now.peers());
       } else if (permission.startsWith(APP_PREFIX) && AppManifest.APP_ID.matcher(permission.substring(4)).matches()) {
         if (!hosts.isEmpty()) {
           throw new BadGrant("hosts only apply to the internet permission");
@@ -121,9 +134,14 @@ public final class Grants {
         if (!open.contains(permission.substring(4))) {
           open.add(permission.substring(4));
         }
-        next = new AppGrants(now.internet(), open);
+        next = new AppGrants(now.internet(), open, now.peers());
+      } else if (permission.equals(PEER)) {
+        if (!hosts.isEmpty()) {
+          throw new BadGrant("hosts only apply to the internet permission");
+        }
+        next = new AppGrants(now.internet(), now.openApps(), true);
       } else {
-        throw new BadGrant("unknown permission '" + permission + "': use internet or app:<app-id>");
+        throw new BadGrant("unknown permission '" + permission + "': use internet, peer or app:<app-id>");
       }
       apps.put(appId, next);
       save();
@@ -146,13 +164,16 @@ public final class Grants {
       AppGrants next;
       if (permission.equals(INTERNET)) {
         had = now.internet().isPresent();
-        next = new AppGrants(Optional.empty(), now.openApps());
+        next = new AppGrants(Optional.empty(), now.openApps(), now.peers());
       } else if (permission.startsWith(APP_PREFIX)) {
         List<String> open = new ArrayList<>(now.openApps());
         had = open.remove(permission.substring(4));
-        next = new AppGrants(now.internet(), open);
+        next = new AppGrants(now.internet(), open, now.peers());
+      } else if (permission.equals(PEER)) {
+        had = now.peers();
+        next = new AppGrants(now.internet(), now.openApps(), false);
       } else {
-        throw new BadGrant("unknown permission '" + permission + "': use internet or app:<app-id>");
+        throw new BadGrant("unknown permission '" + permission + "': use internet, peer or app:<app-id>");
       }
       if (!had) {
         return false;
@@ -180,7 +201,7 @@ public final class Grants {
     ObjectNode root = json.createObjectNode();
     ObjectNode all = root.putObject("apps");
     apps.forEach((id, g) -> {
-      if (g.internet().isEmpty() && g.openApps().isEmpty()) {
+      if (g.internet().isEmpty() && g.openApps().isEmpty() && !g.peers()) {
         return;
       }
       ObjectNode app = all.putObject(id);
@@ -191,6 +212,9 @@ public final class Grants {
       if (!g.openApps().isEmpty()) {
         ArrayNode list = app.putArray("openApps");
         g.openApps().forEach(list::add);
+      }
+      if (g.peers()) {
+        app.put(PEER, true);
       }
     });
     try {

@@ -29,6 +29,7 @@ import org.intrustd.appliance.testing.InProcessLauncher;
 import org.intrustd.appliance.testing.StreamChannel;
 import org.intrustd.appliance.testing.TestClient;
 import org.intrustd.appliance.testing.TestClient.TestLink;
+import org.intrustd.core.access.SessionProof;
 import org.intrustd.flock.Flock;
 import org.intrustd.flock.FlockConfig;
 import org.intrustd.link.LinkFactory;
@@ -141,8 +142,8 @@ class AccessIntegrationTest {
   private static String proof(KeyPair device, TestLink link, String sessionId) throws Exception {
     Signature s = Signature.getInstance("SHA256withECDSAinP1363Format");
     s.initSign(device.getPrivate());
-    String fingerprint = LinkAccess.fingerprintOf(link.offerSdp()).orElseThrow();
-    s.update(DeviceProof.message(daemon.id().toString(), fingerprint, sessionId).getBytes(StandardCharsets.UTF_8));
+    String fingerprint = SessionProof.fingerprintOf(link.offerSdp()).orElseThrow();
+    s.update(SessionProof.message(daemon.id().toString(), fingerprint, sessionId).getBytes(StandardCharsets.UTF_8));
     return b64(s.sign());
   }
 

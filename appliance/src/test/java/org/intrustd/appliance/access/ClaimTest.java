@@ -42,7 +42,7 @@ class ClaimTest {
     links.requireClaim(claim::claimed);
     socket = tmp.resolve("session.sock");
     api = SessionApi.start(socket, id, personas, store, links, new LoginLimiter(InstantSource.system()),
-        InstantSource.system(), claim);
+        InstantSource.system(), claim, () -> "test box");
     KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
     g.initialize(new ECGenParameterSpec("secp256r1"));
     deviceKey = Base64.getUrlEncoder().withoutPadding().encodeToString(g.generateKeyPair().getPublic().getEncoded());

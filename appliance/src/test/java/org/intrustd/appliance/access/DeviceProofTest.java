@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
+import org.intrustd.core.access.SessionProof;
 import org.intrustd.testing.Gen;
 import org.intrustd.testing.Property;
 import org.junit.jupiter.api.Test;
@@ -20,7 +21,7 @@ class DeviceProofTest {
   }
 
   private static boolean verify(JsonNode v) {
-    String message = DeviceProof.message(v.get("appliance").asText(), v.get("fingerprint").asText(),
+    String message = SessionProof.message(v.get("appliance").asText(), v.get("fingerprint").asText(),
         v.get("sessionId").asText());
     return DeviceProof.verify(Base64.getUrlDecoder().decode(v.get("deviceKey").asText()), message,
         Base64.getUrlDecoder().decode(v.get("proof").asText()));
@@ -29,7 +30,7 @@ class DeviceProofTest {
   @Test
   void theValidVectorVerifiesAndItsMessageIsTheSpecs() throws Exception {
     JsonNode valid = vectors().get("valid");
-    assertThat(DeviceProof.message(valid.get("appliance").asText(), valid.get("fingerprint").asText(),
+    assertThat(SessionProof.message(valid.get("appliance").asText(), valid.get("fingerprint").asText(),
         valid.get("sessionId").asText())).isEqualTo(valid.get("message").asText());
     assertThat(verify(valid)).isTrue();
   }

@@ -38,7 +38,7 @@ class SessionApiFuzzTest {
     links.register("l1", "sha-256 AA:BB");
     socket = tmp.resolve("session.sock");
     api = SessionApi.start(socket, id, personas, store, links, new LoginLimiter(InstantSource.system()),
-        InstantSource.system(), Claim.start(personas));
+        InstantSource.system(), Claim.start(personas), () -> "test box");
   }
 
   @AfterEach

@@ -51,7 +51,7 @@ class AppCallGatewayTest {
     grants = Grants.load(state);
     daemonSocket = apps.paths("photos").daemonSocket();
     access = new TestAccess(state, Map.of("photos", Set.of("view", "edit")));
-    gateway = AppCallGateway.start("photos", daemonSocket, grants, apps, access.tokens);
+    gateway = AppCallGateway.start("photos", daemonSocket, grants, apps, access.tokens, null);
   }
 
   @AfterEach

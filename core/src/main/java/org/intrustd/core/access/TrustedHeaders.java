@@ -26,6 +26,8 @@ public final class TrustedHeaders {
   public static final String TOKEN = "X-Intrustd-Token";
   public static final String PERMISSIONS = "X-Intrustd-Permissions";
   public static final String CALLER_APP = "X-Intrustd-Caller-App";
+  /** The paired appliance that made the request (docs/spec/peers.md). */
+  public static final String PEER = "X-Intrustd-Peer";
   /** An opaque id of this request, which the app quotes when it asks the daemon to act for the caller. */
   public static final String REQUEST = "X-Intrustd-Request";
   private static final Pattern TOKEN_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");

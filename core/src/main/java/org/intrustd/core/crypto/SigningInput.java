@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 public final class SigningInput {
   public static final String REGISTER_V1 = "intrustd/register/v1";
   public static final String ANSWER_V1 = "intrustd/answer/v1";
+  public static final String PEER_V1 = "intrustd/peer/v1";
 
   private SigningInput() {}
 
@@ -30,6 +31,14 @@ public final class SigningInput {
 
   public static byte[] answer(String offerSdp, String answerSdp) {
     return of(ANSWER_V1, offerSdp.getBytes(StandardCharsets.UTF_8), answerSdp.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * What an appliance signs to prove, on a link it opened to appliance {@code target}, that it
+   * holds its identity key (docs/spec/peers.md): bound to the link by its own DTLS fingerprint.
+   */
+  public static byte[] peer(String target, String fingerprint) {
+    return of(PEER_V1, target.getBytes(StandardCharsets.US_ASCII), fingerprint.getBytes(StandardCharsets.US_ASCII));
   }
 
   private static void append(ByteArrayOutputStream out, byte[] item) {

@@ -37,6 +37,11 @@ public final class Identity {
     return sign(SigningInput.answer(offerSdp, answerSdp));
   }
 
+  /** Proves this appliance to appliance {@code target} on the link whose client fingerprint is {@code fingerprint}. */
+  public byte[] signPeer(String target, String fingerprint) {
+    return sign(SigningInput.peer(target, fingerprint));
+  }
+
   private byte[] sign(byte[] input) {
     PrivateKey key = keys.keyPair().getPrivate();
     return Ed25519.sign(key, input);
