@@ -1,6 +1,6 @@
 // The admin app: the owner runs the appliance from any browser, through the shim's verified
 // link, with the appliance's control API (handle.admin, docs/spec/access.md). Pages: overview,
-// apps, people, devices, share links, access log, settings. ?appliance=<ID>[&flock=ws://…] as for the demo page.
+// apps, people, devices, paired appliances, share links, access log, settings. ?appliance=<ID>[&flock=ws://…] as for the demo page.
 import { install } from '/shim/intrustd-shim.js';
 
 const $ = (id) => document.getElementById(id);
@@ -66,6 +66,27 @@ function base64Of(file) {
     reader.readAsDataURL(file);
   });
 }
+
+/** A list of app ids for a sentence: “hello, mail”, or “nothing”. */
+function appList(ids) { return ids && ids.length ? ids.join(', ') : 'nothing'; }
+
+/** An appliance ID shortened for a table (`F2EGSN4…KZPXHQP`); the full one goes in its tooltip. */
+function shortId(id) { return id.length > 16 ? `${id.slice(0, 7)}…${id.slice(-7)}` : id; }
+
+/** Checkboxes of apps (`apps`: [{id, name}]), those whose ids are in `ticked` ticked. */
+function appChecks(apps, ticked) {
+  if (!apps.length) return [Object.assign(document.createElement('span'), { className: 'muted', textContent: 'No apps are installed.' })];
+  return apps.map((a) => {
+    const label = document.createElement('label');
+    label.append(Object.assign(document.createElement('input'), { type: 'checkbox', value: a.id, checked: ticked.has(a.id) }),
+      document.createTextNode(a.name));
+    if (a.name !== a.id) label.append(Object.assign(document.createElement('span'), { className: 'muted', textContent: `(${a.id})` }));
+    return label;
+  });
+}
+
+/** The ids of the apps ticked among `el`'s checkboxes. */
+function ticked(el) { return [...el.querySelectorAll('input[type="checkbox"]:checked')].map((b) => b.value); }
 
 /** A form's buttons off (and the form marked busy) while a request it made is under way. */
 function busy(form, on) {
@@ -315,6 +336,57 @@ const PAGES = {
     return { requests, devices };
   },
 
+  /**
+   * Paired appliances (docs/peers.md): pairing links made here and links pasted from another
+   * owner, and the appliances paired, with the apps of this one that each may open.
+   */
+  async peers() {
+    const [{ peers, invites }, { apps }] = await Promise.all([handle.admin('GET', '/v1/peers'), handle.admin('GET', '/v1/apps')]);
+    // the forms' choices are kept across a reload of the list
+    for (const box of [$('pi-apps'), $('pp-apps')]) box.replaceChildren(...appChecks(apps, new Set(ticked(box))));
+    const n = invites.length;
+    $('pe-invites').hidden = n === 0;
+    $('pe-invites').textContent = n === 0 ? '' : `${n === 1 ? 'One pairing link made here has' : `${n} pairing links made here have`} not been used yet; each works once, until it expires.`;
+    $('pe-empty').hidden = peers.length > 0;
+    $('pe-table').hidden = peers.length === 0;
+    $('pe-rows').replaceChildren(...peers.map((p) => {
+      const tr = document.createElement('tr');
+      tr.dataset.peer = p.id;
+      const name = cell(p.name);
+      name.append(Object.assign(document.createElement('div'), { className: 'muted', textContent: `paired ${when(p.paired)}` }));
+      const id = cell('');
+      id.append(Object.assign(document.createElement('code'), { textContent: shortId(p.id), title: p.id }));
+      // what it may open here: the installed apps, and any it is allowed that are no longer installed
+      const known = [...apps, ...p.allow.filter((x) => !apps.some((a) => a.id === x)).map((x) => ({ id: x, name: x }))];
+      const set = Object.assign(document.createElement('fieldset'), { className: 'peer-allow' });
+      const boxes = Object.assign(document.createElement('div'), { className: 'checks' });
+      boxes.append(...appChecks(known, new Set(p.allow)));
+      set.append(Object.assign(document.createElement('legend'), { className: 'sr', textContent: `Apps ${p.name} may open here` }), boxes);
+      const allow = cell('');
+      allow.append(set, rowAction('Save', `what ${p.name} may open here`, async () => {
+        error(null);
+        const saved = await handle.admin('PUT', `/v1/peers/${encodeURIComponent(p.id)}`, { allow: ticked(boxes) });
+        await PAGES.peers();
+        status(`“${saved.name}” may now open here: ${appList(saved.allow)}.`);
+        document.querySelector(`#pe-rows tr[data-peer="${p.id}"] button`)?.focus(); // its Save button, in the new row
+        return true;
+      }, 'compact'));
+      const actions = cell('');
+      actions.append(rowAction('Unpair', p.name, async () => {
+        if (!confirm(`Unpair “${p.name}”? Neither appliance can open the other's apps any more, and it is told.`)) return false;
+        error(null);
+        await handle.admin('DELETE', `/v1/peers/${encodeURIComponent(p.id)}`);
+        await PAGES.peers();
+        status(`Unpaired “${p.name}”.`);
+        $('pe-title').focus();
+        return true;
+      }));
+      tr.append(name, id, allow, cell(when(p.lastSeen)), actions);
+      return tr;
+    }));
+    return { peers, invites };
+  },
+
   async tokens() {
     const { tokens } = await handle.admin('GET', '/v1/tokens');
     $('t-empty').hidden = tokens.length > 0;
@@ -377,6 +449,25 @@ async function answerDevice(method, request, body) {
   await PAGES.devices();
 }
 
+/** Lists the paired appliances again, on the Refresh button; says how many there are. */
+async function refreshPeers() {
+  const button = $('pe-refresh');
+  if (button.getAttribute('aria-disabled') === 'true') return; // aria-disabled keeps the keyboard's focus
+  button.setAttribute('aria-disabled', 'true');
+  error(null);
+  status('Checking for paired appliances…');
+  try {
+    const { peers } = await PAGES.peers();
+    const n = peers.length;
+    status(`${n === 0 ? 'No appliance is' : n === 1 ? 'One appliance is' : `${n} appliances are`} paired with this one.`);
+  } catch (e) {
+    status('');
+    error(e);
+  } finally {
+    button.removeAttribute('aria-disabled');
+  }
+}
+
 /** Lists the devices again, on the Refresh button; says how many wait, for those who do not see the list. */
 async function refreshDevices() {
   const button = $('d-refresh');
@@ -424,9 +515,8 @@ function revoker(grant) {
   };
 }
 
-/** The share link as a QR code, for a phone's camera; without the library the link alone is shown. */
-async function showQr(url) {
-  const box = $('mint-qr');
+/** A link as a QR code (in `box`), for a phone's camera; without the library the link alone is shown. */
+async function showQr(url, box = $('mint-qr'), label = 'QR code of the share link') {
   box.replaceChildren();
   box.hidden = true;
   let qrcode;
@@ -442,7 +532,7 @@ async function showQr(url) {
   box.innerHTML = qr.createSvgTag({ cellSize: 4, margin: 16, scalable: true }); // a quiet zone of 4 modules
   const svg = box.querySelector('svg');
   svg.setAttribute('role', 'img');
-  svg.setAttribute('aria-label', 'QR code of the share link');
+  svg.setAttribute('aria-label', label);
   box.hidden = false;
 }
 
@@ -635,6 +725,65 @@ async function main() {
     } catch (e) { error(e); }
   });
   $('d-refresh').addEventListener('click', refreshDevices);
+  $('pe-refresh').addEventListener('click', refreshPeers);
+  $('peer-invite').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    busy(form, true);
+    error(null);
+    try {
+      const invite = await handle.admin('POST', '/v1/peers/invites', { allow: ticked($('pi-apps')) });
+      $('pi-link').value = invite.link;
+      $('pi-expires').textContent = `It works once, until ${when(invite.expires)}, and the other appliance may open here: ${appList(invite.allow)}. Give it to the other owner now: it is not shown again.`;
+      $('pi-result').hidden = false;
+      await showQr(invite.link, $('pi-qr'), 'QR code of the pairing link');
+      await PAGES.peers();
+      status('Pairing link made.');
+      $('pi-link').focus();
+      $('pi-link').select();
+    } catch (e) {
+      error(e);
+    } finally {
+      busy(form, false);
+    }
+  });
+  $('pi-copy').addEventListener('click', async () => {
+    const field = $('pi-link');
+    try {
+      await navigator.clipboard.writeText(field.value);
+      status('Copied the pairing link.');
+    } catch {
+      field.focus(); // no clipboard API here (or not allowed): copy the selection
+      field.select();
+      status(document.execCommand('copy') ? 'Copied the pairing link.' : 'Select the link and copy it.');
+    }
+  });
+  $('peer-pair').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    if (!form.reportValidity()) return;
+    const input = form.elements.namedItem('link');
+    const bar = $('pp-progress');
+    busy(form, true);
+    bar.hidden = false;
+    error(null);
+    $('pp-result').textContent = '';
+    status('Pairing: linking to the other appliance through the flock…');
+    try {
+      const peer = await handle.admin('POST', '/v1/peers', { link: input.value.trim(), allow: ticked($('pp-apps')) });
+      input.value = '';
+      await PAGES.peers();
+      status('');
+      $('pp-result').textContent = `Paired with “${peer.name}”; this appliance may open there: ${appList(peer.allowedThere)}.`;
+    } catch (e) {
+      status('');
+      error(e);
+    } finally {
+      bar.hidden = true;
+      busy(form, false);
+      if (document.activeElement === document.body) form.querySelector('button[type="submit"]').focus(); // it was disabled
+    }
+  });
   $('log-filter').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     try { await PAGES.log(); } catch (e) { error(e); }

@@ -400,10 +400,10 @@ export const DEFAULT_STATIC = {
  * Start a flock on 127.0.0.1 (a free port) serving the shim, the demo and the e2e pages.
  * @returns {Promise<{proc: Proc, url: string, http: string, port: number, stop: Function}>}
  */
-export async function startFlock({ staticMounts = DEFAULT_STATIC, env = {} } = {}) {
+export async function startFlock({ staticMounts = DEFAULT_STATIC, env = {}, host = '127.0.0.1', args: extra = [] } = {}) {
   requireShim();
   requireLauncher();
-  const args = ['flock', '--host', '127.0.0.1', '--port', '0'];
+  const args = ['flock', '--host', host, '--port', '0', ...extra];
   for (const [prefix, dir] of Object.entries(staticMounts)) args.push('--static', `${prefix}=${dir}`);
   const proc = new Proc('flock', LAUNCHER, args, { env });
   let ready;
@@ -428,15 +428,16 @@ export async function startFlock({ staticMounts = DEFAULT_STATIC, env = {} } = {
  * `stateDir` defaults to a fresh temporary directory (reuse it to restart with the same ID).
  * @returns {Promise<Appliance>}
  */
-export async function startAppliance({ flock, stateDir, name = 'e2e', javaOpts, env = {}, apps = HELLO_APPS, publicApps = ['hello', 'pyserve'] } = {}) {
+export async function startAppliance({ flock, stateDir, name = 'e2e', javaOpts, env = {}, apps = HELLO_APPS, publicApps = ['hello', 'pyserve'], wrap = [] } = {}) {
   requireLauncher();
   const state = stateDir || tempDir('intrustd-e2e-state-');
   const extraEnv = { ...env };
   if (javaOpts) extraEnv.INTRUSTD_JAVA_OPTS = javaOpts;
-  const proc = new Proc(`appliance-${name}`, LAUNCHER,
-    ['appliance', '--state', state, '--flock', flock, ...[].concat(apps).flatMap((a) => ['--apps', a]),
-      ...publicApps.flatMap((a) => ['--public', a]), '--name', name],
-    { env: extraEnv });
+  // `wrap` runs it inside something, e.g. ['ip', 'netns', 'exec', NS] (natlab.js).
+  const args = ['appliance', '--state', state, '--flock', flock, ...[].concat(apps).flatMap((a) => ['--apps', a]),
+    ...publicApps.flatMap((a) => ['--public', a]), '--name', name];
+  const proc = wrap.length ? new Proc(`appliance-${name}`, wrap[0], [...wrap.slice(1), LAUNCHER, ...args], { env: extraEnv })
+    : new Proc(`appliance-${name}`, LAUNCHER, args, { env: extraEnv });
   let ready;
   try {
     ready = await proc.waitReady();

@@ -1,8 +1,8 @@
 // 13. The admin app in real Chromium: its owner logs in through the link and sees the
 // appliance as it is, starts an app and reads its log, revokes an app's permission, manages
 // people and their pictures, creates a share link and revokes it, reads the access log,
-// installs apps from a bundle file and from a repository, and approves, turns down and revokes
-// trusted devices that the real CLI enrols.
+// installs apps from a bundle file and from a repository, approves, turns down and revokes
+// trusted devices that the real CLI enrols, and pairs with a second appliance both ways.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fixture, ARTIFACTS, LAUNCHER, pyserveBundles, removeTempDir, runCli, screenshot, startBrowser, tempDir } from '../lib/harness.js';
+import { fixture, ARTIFACTS, LAUNCHER, pyserveBundles, removeTempDir, runCli, screenshot, sleep, startAppliance, startBrowser, tempDir } from '../lib/harness.js';
 
 const PASSWORD = 'the admin test password';
 const fx = fixture({ applianceOptions: { name: 'Admin test box', publicApps: [] } });
@@ -420,6 +420,127 @@ test('the owner approves a device by its code, revokes it, and turns other reque
     await page.close();
   } finally {
     for (const dir of laptops) removeTempDir(dir);
+  }
+});
+
+test('the owner pairs with a second appliance both ways, changes what it may open, and unpairs', async () => {
+  const bob = await startAppliance({ flock: fx.flock.url, name: "Bob's box", publicApps: [] });
+  try {
+    const owner = await runCli(['persona', 'add', 'owner', '--role', 'owner', '--password-stdin', '--state', bob.stateDir],
+      { input: 'a long password\n' });
+    assert.equal(owner.code, 0, owner.stderr);
+    const listOf = async (stateDir) => {
+      const r = await runCli(['peer', 'list', '--json', '--state', stateDir]);
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+
+    const page = await fx.browser.newPage(); // the owner's session from the first test is remembered
+    await page.goto(`${fx.flock.http}/admin/?appliance=${fx.appliance.id}&flock=${encodeURIComponent(fx.flock.url)}#peers`);
+    await page.waitForFunction(() => document.body.dataset.page === 'peers', null, { timeout: 20000 });
+    assert.equal(await page.getByRole('link', { name: 'Paired appliances' }).getAttribute('aria-current'), 'page');
+    assert.equal(await page.locator('#pe-empty').isVisible(), true);
+    assert.equal(await page.locator('#pe-table').isHidden(), true);
+    assert.equal(await page.locator('#pe-invites').isHidden(), true);
+
+    // a pairing link allowing hello: shown once, with a Copy button, a QR code and its expiry
+    const invite = page.locator('#peer-invite');
+    await invite.getByLabel('Hello').check();
+    await invite.getByRole('button', { name: 'Make a pairing link' }).click();
+    await page.getByRole('status').filter({ hasText: 'Pairing link made.' }).waitFor({ timeout: 20000 });
+    const field = page.getByLabel('Pairing link (shown only this once)');
+    const link = await field.inputValue();
+    assert.match(link, new RegExp(`^intrustd\\+pair://${fx.appliance.id}/[A-Z0-9]{5}-[A-Z0-9]{5}$`));
+    assert.equal(await field.getAttribute('readonly'), '');
+    assert.match(await field.evaluate((el) => getComputedStyle(el).fontFamily), /mono/i);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'pi-link');
+    assert.match(await page.locator('#pi-expires').textContent(), /^It works once, until .+, and the other appliance may open here: hello\./);
+    const qrFile = path.join(ARTIFACTS, 'admin-pairing-qr.png');
+    await page.locator('#pi-qr svg').screenshot({ path: qrFile });
+    assert.equal(execFileSync('zbarimg', ['--raw', '-q', qrFile], { encoding: 'utf8' }).trim(), link);
+    assert.equal(await page.getByRole('img', { name: 'QR code of the pairing link' }).count(), 1);
+    assert.equal(await page.locator('#pe-invites').textContent(), 'One pairing link made here has not been used yet; each works once, until it expires.');
+    await page.getByRole('button', { name: 'Copy' }).click();
+    await page.getByRole('status').filter({ hasText: 'Copied the pairing link.' }).waitFor();
+    await screenshot(page, 'admin-peers-invite');
+
+    // Bob's owner pairs with it on the command line
+    const paired = await runCli(['peer', 'pair', link, '--allow', 'hello', '--state', bob.stateDir]);
+    assert.equal(paired.code, 0, paired.stdout + paired.stderr + bob.proc.tail());
+    assert.match(paired.stdout, new RegExp(`paired with ${fx.appliance.id}`));
+    assert.match(paired.stdout, /this appliance may open there: hello/);
+
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByRole('status').filter({ hasText: 'One appliance is paired with this one.' }).waitFor();
+    const row = page.locator('#pe-rows tr', { hasText: "Bob's box" });
+    assert.equal(await row.count(), 1);
+    const id = row.locator('code');
+    assert.equal(await id.getAttribute('title'), bob.id);
+    assert.equal(await id.textContent(), `${bob.id.slice(0, 7)}…${bob.id.slice(-7)}`);
+    assert.equal(await row.getByLabel('Hello').isChecked(), true);
+    assert.equal(await page.locator('#pe-invites').isHidden(), true, 'the link is used up');
+    assert.equal(await page.locator('#pe-empty').isHidden(), true);
+    await screenshot(page, 'admin-peers-paired');
+
+    // what Bob's box may open here: nothing, once saved
+    await row.getByLabel('Hello').uncheck();
+    await page.getByRole('button', { name: "Save what Bob's box may open here" }).click();
+    await page.getByRole('status').filter({ hasText: '“Bob\'s box” may now open here: nothing.' }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), "Save what Bob's box may open here");
+    assert.equal(await row.getByLabel('Hello').isChecked(), false);
+    assert.deepEqual((await listOf(fx.appliance.stateDir)).peers.map((p) => [p.id, p.name, p.allow]), [[bob.id, "Bob's box", []]]);
+
+    // the other way: Bob's owner makes a link, and this page pairs with it
+    const pair = page.locator('#peer-pair');
+    await pair.getByLabel('Pairing link').fill('not a link');
+    await pair.getByRole('button', { name: 'Pair' }).click();
+    await page.locator('#error').filter({ hasText: /'link' is not a pairing link/ }).waitFor({ timeout: 20000 });
+    const made = await runCli(['peer', 'invite', '--allow', 'hello', '--json', '--state', bob.stateDir]);
+    assert.equal(made.code, 0, made.stderr);
+    const bobLink = JSON.parse(made.stdout).link;
+    assert.match(bobLink, new RegExp(`^intrustd\\+pair://${bob.id}/`));
+    await pair.getByLabel('Pairing link').fill(bobLink);
+    await pair.getByLabel('Hello').check();
+    await page.evaluate(() => { // every busy state the form goes through
+      window.busySeen = [];
+      new MutationObserver(() => window.busySeen.push(document.getElementById('peer-pair').getAttribute('aria-busy')))
+        .observe(document.getElementById('peer-pair'), { attributes: true, attributeFilter: ['aria-busy'] });
+    });
+    await pair.getByRole('button', { name: 'Pair' }).click();
+    await page.locator('#pp-result').filter({ hasText: 'Paired with “Bob\'s box”; this appliance may open there: hello.' })
+      .waitFor({ timeout: 30000 });
+    assert.deepEqual(await page.evaluate(() => window.busySeen), ['true', 'false']);
+    assert.equal(await page.locator('#error').isHidden(), true, 'the earlier error is cleared');
+    assert.equal(await page.locator('#pp-progress').isHidden(), true);
+    assert.equal(await pair.getByRole('button', { name: 'Pair' }).isEnabled(), true);
+    assert.equal(await pair.getByLabel('Pairing link').inputValue(), '');
+    assert.equal(await row.getByLabel('Hello').isChecked(), true, 'this page allowed hello');
+    assert.deepEqual((await listOf(fx.appliance.stateDir)).peers.map((p) => [p.id, p.allow]), [[bob.id, ['hello']]]);
+    assert.deepEqual((await listOf(bob.stateDir)).peers.map((p) => [p.id, p.allow]), [[fx.appliance.id, ['hello']]]);
+    await screenshot(page, 'admin-peers-pair-with');
+
+    // unpaired after a confirmation, here and on Bob's box
+    let asked = '';
+    page.once('dialog', (d) => { asked = d.message(); d.accept(); });
+    await page.getByRole('button', { name: "Unpair Bob's box" }).click();
+    await page.getByRole('status').filter({ hasText: 'Unpaired “Bob\'s box”.' }).waitFor();
+    assert.match(asked, /^Unpair “Bob's box”\?/);
+    assert.equal(await page.locator('#pe-rows tr').count(), 0);
+    assert.equal(await page.locator('#pe-empty').isVisible(), true);
+    assert.equal(await page.evaluate(() => document.activeElement.id), 'pe-title');
+    assert.deepEqual((await listOf(fx.appliance.stateDir)).peers, []);
+    let bobs;
+    for (let i = 0; i < 50; i++) {
+      bobs = (await listOf(bob.stateDir)).peers;
+      if (bobs.length === 0) break;
+      await sleep(200);
+    }
+    assert.deepEqual(bobs, [], "Bob's box heard of it");
+    await screenshot(page, 'admin-peers-empty');
+    await page.close();
+  } finally {
+    await bob.stop();
+    removeTempDir(bob.stateDir);
   }
 });
 

@@ -132,6 +132,11 @@ test('intrustd forward serves the app on a local port: curl, keep-alive, and 1 G
   assert.equal((two.stdout.match(/alice/g) || []).length, 2, two.stdout);
   assert.match(two.stdout, /\n0$/, 'the second request reused the connection');
 
+  // Concurrent requests share the forward's one link, each on a channel of its own.
+  const sizes = [1, 2_000_000, 5_000_000, 300_000, 7_000_000];
+  const parallel = await Promise.all(sizes.map((n) => curl(['-o', '/dev/null', '-w', '%{http_code} %{size_download}', `${base}/stream?bytes=${n}`])));
+  assert.deepEqual(parallel.map((r) => r.stdout), sizes.map((n) => `200 ${n}`), parallel.map((r) => r.stderr).join(''));
+
   const java = [forward.pid, ...descendants(forward.pid)];
   let peak = 0;
   const sampler = setInterval(() => { for (const p of java) peak = Math.max(peak, rssBytes(p) || 0); }, 200);

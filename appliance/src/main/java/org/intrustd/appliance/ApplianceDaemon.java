@@ -141,7 +141,7 @@ public final class ApplianceDaemon implements AutoCloseable {
         ? startLanFlock(identity, settings.get().name(), config, sessions) : Optional.empty();
     AtomicReference<Optional<LanPresence>> presenceLater = new AtomicReference<>(Optional.empty());
     ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
-        personas, access, accessLog, () -> new ControlServer.Status(settings.get().name(), settings.get().flock(),
+        personas, access, accessLog, peers, () -> new ControlServer.Status(settings.get().name(), settings.get().flock(),
             flock.isRegistered(), sessions.liveLinks(), config.stateDir(), lanFlock.map(LanFlock::port)),
         next -> {
           synchronized (settingsStore) {

@@ -196,12 +196,13 @@ final class AppCommand {
   }
 
   @Command(name = "grant", mixinStandardHelpOptions = true,
-      description = "Grant a permission: internet (optionally only to --host HOST:PORT ...) or app:<other-app>.")
+      description = "Grant a permission: internet (optionally only to --host HOST:PORT ...), app:<other-app>, or peer"
+          + " (call apps on paired appliances).")
   static final class Grant extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
-    @Parameters(index = "1", paramLabel = "PERMISSION", description = "internet | app:<app-id>")
+    @Parameters(index = "1", paramLabel = "PERMISSION", description = "internet | app:<app-id> | peer")
     String permission;
 
     @Option(names = "--host", paramLabel = "HOST:PORT",

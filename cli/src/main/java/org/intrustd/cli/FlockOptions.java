@@ -4,6 +4,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import org.intrustd.core.signal.SignalMessage.IceServer;
 import org.intrustd.flock.FlockConfig;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -20,6 +22,11 @@ final class FlockOptions {
   @Option(names = "--static", paramLabel = "/PREFIX=DIR", description = "Serve the files of DIR under /PREFIX (repeatable).")
   List<String> statics = new ArrayList<>();
 
+  @Option(names = "--stun", paramLabel = "HOST:PORT",
+      description = "A STUN server to hand appliances and browsers (repeatable), e.g. the coturn beside this flock;"
+          + " none by default: no public server is ever assumed.")
+  List<String> stun = new ArrayList<>();
+
   FlockConfig toConfig(picocli.CommandLine cmd) {
     if (port < 0 || port > 65_535) {
       throw new ParameterException(cmd, "--port must be 0-65535, not " + port);
@@ -28,7 +35,14 @@ final class FlockOptions {
     for (String mount : statics) {
       config = withStatic(cmd, config, mount);
     }
-    return config;
+    List<IceServer> ice = new ArrayList<>();
+    for (String server : stun) {
+      if (!server.matches("[A-Za-z0-9.\\-]+:[0-9]{1,5}|\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5}")) {
+        throw new ParameterException(cmd, "--stun wants HOST:PORT, not '" + server + "'");
+      }
+      ice.add(new IceServer(List.of("stun:" + server), Optional.empty(), Optional.empty()));
+    }
+    return ice.isEmpty() ? config : config.withIceServers(ice);
   }
 
   static FlockConfig withStatic(picocli.CommandLine cmd, FlockConfig config, String mount) {

@@ -554,7 +554,7 @@ public final class AccessStore implements AutoCloseable {
           + INVITE_WAIT.toMinutes() + " minutes", 60, null);
     }
     String code = Claim.generate(new java.security.SecureRandom());
-    Instant expires = now.plus(INVITE_WAIT);
+    Instant expires = Instant.ofEpochMilli(now.plus(INVITE_WAIT).toEpochMilli()); // as stored
     update("INSERT INTO pair_invites(hash, allow, created_at, expires_at) VALUES (?, ?, ?, ?)",
         inviteHash(code), String.join(" ", allow), now.toEpochMilli(), expires.toEpochMilli());
     return new Invite(code, List.copyOf(allow), expires);

@@ -24,6 +24,7 @@ import org.intrustd.appliance.bundles.BundleException;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.settings.Settings;
 import org.intrustd.appliance.net.LocalHttp;
+import org.intrustd.appliance.peers.PeerLinks;
 import org.intrustd.appliance.net.LocalHttp.HttpProblem;
 import org.intrustd.appliance.net.LocalHttp.Request;
 import org.intrustd.appliance.net.UnixServer;
@@ -54,6 +55,7 @@ public final class ControlServer implements AutoCloseable {
   private final SettingsChange settings;
   private final PersonaStore personas;
   private final AccessApi access;
+  private final PeersApi peers;
   private final ApplianceId appliance;
   private final java.util.function.Supplier<Status> status;
   private UnixServer server;
@@ -69,8 +71,10 @@ public final class ControlServer implements AutoCloseable {
   }
 
   private ControlServer(ApplianceId appliance, AppSupervisor apps, Grants grants, Installer installer,
-      PersonaStore personas, AccessApi access, java.util.function.Supplier<Status> status, SettingsChange settings) {
+      PersonaStore personas, AccessApi access, PeersApi peers, java.util.function.Supplier<Status> status,
+      SettingsChange settings) {
     this.appliance = appliance;
+    this.peers = peers;
     this.status = status;
     this.settings = settings;
     this.apps = apps;
@@ -81,10 +85,11 @@ public final class ControlServer implements AutoCloseable {
   }
 
   public static ControlServer start(Path socket, ApplianceId appliance, AppSupervisor apps, Grants grants,
-      Installer installer, PersonaStore personas, AccessStore accessStore, AccessLog accessLog,
+      Installer installer, PersonaStore personas, AccessStore accessStore, AccessLog accessLog, PeerLinks peerLinks,
       java.util.function.Supplier<Status> status, SettingsChange settings) {
     ControlServer control = new ControlServer(appliance, apps, grants, installer, personas,
-        new AccessApi(appliance, accessStore, accessLog, personas, apps), status, settings);
+        new AccessApi(appliance, accessStore, accessLog, personas, apps),
+        new PeersApi(appliance, accessStore, peerLinks, () -> status.get().name()), status, settings);
     try {
       control.server = UnixServer.start(socket, "rw-------", "control-accept", control::serve);
     } catch (IOException e) {
@@ -161,6 +166,9 @@ public final class ControlServer implements AutoCloseable {
     }
     if (path.size() >= 2 && path.get(0).equals("v1") && path.get(1).equals("personas")) {
       return personas(request, path);
+    }
+    if (path.size() >= 2 && path.get(0).equals("v1") && path.get(1).equals("peers")) {
+      return LocalHttp.ok(peers.handle(request, path));
     }
     if (path.size() >= 2 && path.get(0).equals("v1") && AccessApi.RESOURCES.contains(path.get(1))) {
       return LocalHttp.ok(access.handle(request, path));
@@ -382,7 +390,7 @@ public final class ControlServer implements AutoCloseable {
       JsonNode req = request.json();
       JsonNode permission = req.get("permission");
       if (permission == null || !permission.isTextual()) {
-        throw new HttpProblem(400, "the body must be {\"permission\": \"internet\" | \"app:<id>\", \"hosts\": [...]}");
+        throw new HttpProblem(400, "the body must be {\"permission\": \"internet\" | \"app:<id>\" | \"peer\", \"hosts\": [...]}");
       }
       List<String> hosts = new ArrayList<>();
       JsonNode h = req.path("hosts");
@@ -420,6 +428,9 @@ public final class ControlServer implements AutoCloseable {
     Permission p = Permission.tryParse(text).orElseThrow(() -> new HttpProblem(400, "'" + text + "' is not a permission"));
     if (p.app().equals(Permission.DAEMON) && p.name().equals("internet") && p.params().isEmpty()) {
       return "internet";
+    }
+    if (p.app().equals(Permission.DAEMON) && p.name().equals(Grants.PEER) && p.params().isEmpty()) {
+      return Grants.PEER;
     }
     if (p.app().equals(Permission.DAEMON) && p.name().equals("call") && p.params().size() == 1 && p.param("app").isPresent()) {
       return Grants.APP_PREFIX + p.param("app").get();

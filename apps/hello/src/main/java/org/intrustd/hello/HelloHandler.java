@@ -90,7 +90,8 @@ final class HelloHandler extends Handler.Abstract {
                 .append(",\"role\":").append(quote(caller.role().orElse(null)))
                 .append(",\"tokens\":[").append(String.join(",", caller.tokens().stream().map(HelloHandler::quote).toList()))
                 .append("],\"permissions\":[").append(String.join(",",
-                        caller.permissions().stream().map(p -> quote(p.toString())).sorted().toList())).append(']');
+                        caller.permissions().stream().map(p -> quote(p.toString())).sorted().toList())).append(']')
+                .append(",\"peer\":").append(quote(request.getHeaders().get(TrustedHeaders.PEER)));
         if (check != null) {
             json.append(",\"holds\":").append(caller.has(check));
         }

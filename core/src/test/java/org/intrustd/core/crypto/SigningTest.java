@@ -43,6 +43,18 @@ class SigningTest {
   }
 
   @Test
+  void thePeerProofInputIsTheSpecs() {
+    for (JsonNode v : SpecVectors.load("signing.json").get("vectors")) {
+      if (v.get("context").asText().equals(SigningInput.PEER_V1)) {
+        assertThat(SigningInput.peer(v.get("fields").get(0).get("utf8").asText(), v.get("fields").get(1).get("utf8").asText()))
+            .isEqualTo(B64.decode(v.get("input").asText()));
+        return;
+      }
+    }
+    throw new AssertionError("signing.json has no peer proof vector");
+  }
+
+  @Test
   void anAnswerSignatureDoesNotVerifyForAnotherOfferOrContext() {
     Ed25519.KeyMaterial keys = Ed25519.generate();
     byte[] sig = Ed25519.sign(keys.keyPair().getPrivate(), SigningInput.answer("offer", "answer"));

@@ -82,6 +82,9 @@ public final class SpecVectorsGenerator {
     String answer = offer.replace("actpass", "active").replace("abcd", "wxyz").replace("11:22", "22:11");
     vector(vectors, 1, SigningInput.ANSWER_V1, null, new String[] {offer, answer});
     vector(vectors, 2, SigningInput.ANSWER_V1, null, new String[] {"", "ünïcødé ✓"});
+    // A peer proof (peers.md): the callee's ID and the caller's DTLS fingerprint on the link.
+    vector(vectors, 0, SigningInput.PEER_V1, null, new String[] {"F2EGSN4-XYLCSCW-JBQVRVG-G3YQMK5-AMML3ZD-Z36DH4H-NKAEDJ3-KZPXHQP",
+        "sha-256 AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89"});
     return root;
   }
 
