@@ -94,6 +94,20 @@ function busy(form, on) {
   for (const b of form.querySelectorAll('button')) b.disabled = on;
 }
 
+/** Runs `work` with `form` busy and old errors cleared; a failure empties the status line and shows. */
+async function whileBusy(form, work) {
+  busy(form, true);
+  error(null);
+  try {
+    await work();
+  } catch (e) {
+    status('');
+    error(e);
+  } finally {
+    busy(form, false);
+  }
+}
+
 /**
  * A table row's action button (“Remove Nan”, “Revoke for gran” to a screen reader). `act`
  * returns false when the person thought better of it; a failure shows and re-enables the button.
@@ -643,23 +657,16 @@ async function main() {
     const id = form.elements.namedItem('app').value.trim();
     const updating = installedApps.has(id); // the answer is the app, without saying which it was
     const bar = $('repo-progress');
-    busy(form, true);
     bar.hidden = false;
-    error(null);
-    status(`Fetching ${id} from ${repository} and checking its signature…`);
-    try {
+    await whileBusy(form, async () => {
+      status(`Fetching ${id} from ${repository} and checking its signature…`);
       const app = await handle.admin('POST', '/v1/apps', { repository, app: id });
       rememberRepository(repository);
       form.elements.namedItem('app').value = '';
       await PAGES.apps();
       status(`${updating ? 'Updated' : 'Installed'} ${app.name} ${app.version} from the repository.`);
-    } catch (e) {
-      status('');
-      error(e);
-    } finally {
-      bar.hidden = true;
-      busy(form, false);
-    }
+    });
+    bar.hidden = true;
   });
   $('repo-url').value = rememberRepository();
   $('av-file').addEventListener('change', (ev) => {
@@ -679,37 +686,23 @@ async function main() {
     input.setCustomValidity(problem);
     if (problem) error(new Error(problem));
     if (!form.reportValidity()) return;
-    busy(form, true);
-    error(null);
-    status(`Uploading the picture of ${who}…`);
-    try {
+    await whileBusy(form, async () => {
+      status(`Uploading the picture of ${who}…`);
       await handle.admin('PUT', `/v1/personas/${encodeURIComponent(who)}/avatar`, { data: await base64Of(file) });
       input.value = '';
       await PAGES.people();
       status(`New picture set for ${who}.`);
-    } catch (e) {
-      status('');
-      error(e);
-    } finally {
-      busy(form, false);
-    }
+    });
   });
   $('av-remove').addEventListener('click', async () => {
     const form = $('set-avatar');
     const who = form.elements.namedItem('name').value;
     if (!who) return;
-    busy(form, true);
-    error(null);
-    try {
+    await whileBusy(form, async () => {
       await handle.admin('DELETE', `/v1/personas/${encodeURIComponent(who)}/avatar`);
       await PAGES.people();
       status(`Removed the picture of ${who}.`);
-    } catch (e) {
-      status('');
-      error(e);
-    } finally {
-      busy(form, false);
-    }
+    });
   });
   $('settings-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -728,10 +721,7 @@ async function main() {
   $('pe-refresh').addEventListener('click', refreshPeers);
   $('peer-invite').addEventListener('submit', async (ev) => {
     ev.preventDefault();
-    const form = ev.target;
-    busy(form, true);
-    error(null);
-    try {
+    await whileBusy(ev.target, async () => {
       const invite = await handle.admin('POST', '/v1/peers/invites', { allow: ticked($('pi-apps')) });
       $('pi-link').value = invite.link;
       $('pi-expires').textContent = `It works once, until ${when(invite.expires)}, and the other appliance may open here: ${appList(invite.allow)}. Give it to the other owner now: it is not shown again.`;
@@ -741,11 +731,7 @@ async function main() {
       status('Pairing link made.');
       $('pi-link').focus();
       $('pi-link').select();
-    } catch (e) {
-      error(e);
-    } finally {
-      busy(form, false);
-    }
+    });
   });
   $('pi-copy').addEventListener('click', async () => {
     const field = $('pi-link');
@@ -764,25 +750,18 @@ async function main() {
     if (!form.reportValidity()) return;
     const input = form.elements.namedItem('link');
     const bar = $('pp-progress');
-    busy(form, true);
     bar.hidden = false;
-    error(null);
     $('pp-result').textContent = '';
-    status('Pairing: linking to the other appliance through the flock…');
-    try {
+    await whileBusy(form, async () => {
+      status('Pairing: linking to the other appliance through the flock…');
       const peer = await handle.admin('POST', '/v1/peers', { link: input.value.trim(), allow: ticked($('pp-apps')) });
       input.value = '';
       await PAGES.peers();
       status('');
       $('pp-result').textContent = `Paired with “${peer.name}”; this appliance may open there: ${appList(peer.allowedThere)}.`;
-    } catch (e) {
-      status('');
-      error(e);
-    } finally {
-      bar.hidden = true;
-      busy(form, false);
-      if (document.activeElement === document.body) form.querySelector('button[type="submit"]').focus(); // it was disabled
-    }
+    });
+    bar.hidden = true;
+    if (document.activeElement === document.body) form.querySelector('button[type="submit"]').focus(); // it was disabled
   });
   $('log-filter').addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -1,15 +1,17 @@
 // 17. Two appliances, each behind its own NAT (natlab.js), pair with a one-time link through the
 // flock and then call each other's apps: the link is Java to Java and end to end, each side
 // proves its identity key, and the callee's app learns which appliance called. Unpaired or
-// unpairing appliances are refused at once, and an offline peer is a quick, clear error.
+// unpairing appliances are refused at once, a restarted peer is linked again, and an offline
+// peer is a quick, clear error. A laptop outside enrols with one of them and forwards 1 GiB.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, Proc, sleep, tempDir } from '../lib/harness.js';
+import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, Proc, sleep, tempDir, LAUNCHER, descendants, rssBytes } from '../lib/harness.js';
 import { natLab, natLabAvailable, PUBLIC_IP } from '../lib/natlab.js';
 
 const STUN_PORT = 3478;
+const GIB = 1024 * 1024 * 1024;
 let lab;
 let stun;
 let flock;
@@ -131,8 +133,9 @@ test('unpairing cuts the peer at once, and the other side forgets too', async ()
   assert.match(refused.body, /not paired/);
 });
 
-test('a laptop outside enrols with an appliance behind NAT, calls its app with no password, and is cut when revoked', async () => {
+test('a laptop outside enrols with an appliance behind NAT, forwards 1 GiB with a 64 MiB heap, and is cut when revoked', async () => {
   const config = tempDir('intrustd-e2e-laptop-');
+  let forward;
   try {
     const laptop = { env: { XDG_CONFIG_HOME: config } };
     const url = `ws://${PUBLIC_IP}:${flock.port}`;
@@ -143,12 +146,27 @@ test('a laptop outside enrols with an appliance behind NAT, calls its app with n
     const who = await runCli(['request', 'hello', '/whoami', '--appliance', boxes.a.id], laptop);
     assert.equal(who.code, 0, who.stderr);
     assert.equal(JSON.parse(who.stdout).persona, 'owner');
+
+    forward = new Proc('forward-nat', LAUNCHER, ['forward', 'hello', '0', '--appliance', boxes.a.id],
+      { env: { XDG_CONFIG_HOME: config, INTRUSTD_JAVA_OPTS: '-Xmx64m' } });
+    const [, port] = await forward.waitForLine((l) => /forwarding http:\/\/127\.0\.0\.1:(\d+)\//.exec(l), 30000, 'the port');
+    const pids = [forward.pid, ...descendants(forward.pid)];
+    let peak = 0;
+    const sampler = setInterval(() => { for (const p of pids) peak = Math.max(peak, rssBytes(p) || 0); }, 200);
+    const t0 = Date.now();
+    const big = await new Promise((resolve) => execFile('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code} %{size_download}',
+      `http://127.0.0.1:${port}/stream?bytes=${GIB}`], (e, stdout, stderr) => resolve({ stdout, stderr })));
+    clearInterval(sampler);
+    assert.equal(big.stdout, `200 ${GIB}`, big.stderr + forward.tail());
+    console.log(`forward behind NAT: 1 GiB in ${((Date.now() - t0) / 1000).toFixed(1)} s, peak RSS ${(peak / 1048576).toFixed(0)} MiB`);
+    assert.ok(peak < 400 * 1048576, `the forward's memory stays bounded: peak RSS ${peak} bytes`);
     const id = JSON.parse((await on('a', ['device', 'list', '--json'])).stdout).devices[0].id;
     assert.equal((await on('a', ['device', 'revoke', id])).code, 0);
     const after = await runCli(['request', 'hello', '/whoami', '--appliance', boxes.a.id], laptop);
     assert.equal(after.code, 1);
     assert.match(after.stderr, /enrolment has ended/);
   } finally {
+    if (forward) await forward.stop();
     removeTempDir(config);
   }
 });

@@ -13,7 +13,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.intrustd.link.frame.StreamFrame;
@@ -34,7 +33,6 @@ public final class HttpForwarder implements AutoCloseable {
   private final Supplier<ApplianceClient> connect;
   private final Consumer<String> log;
   private final ServerSocket server;
-  private final AtomicLong requests = new AtomicLong();
   private ApplianceClient client;
   private volatile boolean closed;
 
@@ -68,11 +66,6 @@ public final class HttpForwarder implements AutoCloseable {
   /** The local port. */
   public int port() {
     return server.getLocalPort();
-  }
-
-  /** Requests forwarded so far. */
-  public long requests() {
-    return requests.get();
   }
 
   /** The link, made anew if it has failed (one caller at a time makes it). */
@@ -162,7 +155,6 @@ public final class HttpForwarder implements AutoCloseable {
       refuse(out, 502, "Bad Gateway", "cannot reach the app on the appliance: " + e.getMessage());
       return false;
     }
-    requests.incrementAndGet();
     try (stream) {
       if (request.lists("Expect", "100-continue")) {
         // Answered here: the app would answer the same, and the client need not wait a round trip.
@@ -189,9 +181,8 @@ public final class HttpForwarder implements AutoCloseable {
         toApp.close();
         requestDone = true;
       } catch (IOException | ClientException e) {
-        if (!response.started()) {
-          stream.reset("the client's request failed: " + e.getMessage());
-        }
+        // The client went away or sent a malformed body: the app must not wait for the rest.
+        stream.reset("the client's request failed: " + e.getMessage());
       }
       try {
         reader.join();
