@@ -167,6 +167,8 @@ test('revoking the device refuses it at once, and the CLI says the enrolment has
   const listed = JSON.parse((await onAppliance(['device', 'list', '--json'])).stdout);
   assert.equal(listed.devices.length, 1);
   assert.equal(listed.devices[0].persona, 'alice');
+  const sessions = JSON.parse((await onAppliance(['session', 'list', '--json'])).stdout).sessions;
+  assert.deepEqual(sessions.filter((x) => x.device).map((x) => x.id), [listed.devices[0].id], 'the session list marks the device');
   const revoke = await onAppliance(['device', 'revoke', listed.devices[0].id]);
   assert.equal(revoke.code, 0, revoke.stderr);
 

@@ -54,7 +54,7 @@ public final class HttpStream {
       if (cl.isEmpty()) {
         return untilEnd;
       }
-      if (cl.stream().distinct().count() != 1 || !cl.getFirst().strip().matches("[0-9]{1,18}")) {
+      if (cl.size() != 1 || !cl.getFirst().strip().matches("[0-9]{1,18}")) { // one field only: no ambiguity to smuggle in
         throw new ClientException("a malformed Content-Length: " + cl);
       }
       return Long.parseLong(cl.getFirst().strip());
@@ -92,7 +92,7 @@ public final class HttpStream {
         if (head.size() == 0) {
           return Optional.empty();
         }
-        throw new ClientException("the message ended in its head (" + head.size() + " bytes)");
+        throw new ClientException("the message ended before its head did (" + head.size() + " bytes)");
       }
       if (head.size() >= MAX_HEAD) {
         throw new ClientException("the head is over " + MAX_HEAD + " bytes");

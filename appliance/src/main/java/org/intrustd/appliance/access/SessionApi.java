@@ -342,7 +342,7 @@ public final class SessionApi implements AutoCloseable {
     ArrayNode out = LocalHttp.JSON.createArrayNode();
     for (AccessStore.Session s : store.sessions(Optional.of(persona.name()))) {
       out.addObject().put("id", s.id()).put("label", s.label()).put("created", s.created().toString())
-          .put("lastUsed", s.lastUsed().toString()).put("expires", s.expires().toString())
+          .put("lastUsed", s.lastUsed().toString()).put("expires", s.expires().toString()).put("device", s.device())
           .put("current", p.session().map(c -> c.id().equals(s.id())).orElse(false));
     }
     return LocalHttp.JSON.createObjectNode().set("sessions", out);

@@ -153,7 +153,7 @@ final class AccessApi {
       ArrayNode out = JSON.createArrayNode();
       store.sessions(Optional.ofNullable(request.query().get("persona"))).forEach(s -> out.addObject()
           .put("id", s.id()).put("persona", s.persona()).put("label", s.label()).put("created", s.created().toString())
-          .put("lastUsed", s.lastUsed().toString()).put("expires", s.expires().toString()));
+          .put("lastUsed", s.lastUsed().toString()).put("expires", s.expires().toString()).put("device", s.device()));
       return JSON.createObjectNode().set("sessions", out);
     }
     if (path.size() == 3 && request.method().equals("DELETE")) {
