@@ -28,6 +28,7 @@ import org.intrustd.link.frame.StreamFrame;
  */
 public final class HttpForwarder implements AutoCloseable {
   private static final int BUFFER = StreamFrame.MAX_PAYLOAD;
+  private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
   private final String label;
   private final Supplier<ApplianceClient> connect;
@@ -265,7 +266,7 @@ public final class HttpForwarder implements AutoCloseable {
 
   /** A problem answer of the forwarder's own, and the connection ends. */
   private static void refuse(OutputStream out, int status, String reason, String detail) {
-    byte[] bytes = new com.fasterxml.jackson.databind.ObjectMapper().createObjectNode()
+    byte[] bytes = JSON.createObjectNode()
         .put("type", "about:blank").put("title", reason).put("status", status).put("detail", detail)
         .toString().getBytes(StandardCharsets.UTF_8);
     try {

@@ -169,7 +169,7 @@ public final class SessionApi implements AutoCloseable {
     String password = LocalHttp.text(req, "password");
     byte[] deviceKey = base64(LocalHttp.text(req, "deviceKey"), "deviceKey");
     DeviceProof.key(deviceKey);
-    String label = req.path("label").asText("browser");
+    String label = shortText(req, "label", "browser");
     limiter.check(name, link);
     Optional<PersonaStore.Persona> persona;
     HASHING.acquireUninterruptibly();
@@ -189,8 +189,7 @@ public final class SessionApi implements AutoCloseable {
 
   /** A new session for {@code persona} on this link; the answer carries its secret, this once. */
   private ObjectNode startSession(String link, String persona, byte[] deviceKey, String label) {
-    AccessStore.NewSession created = store.createSession(persona, deviceKey,
-        label.length() > 100 ? label.substring(0, 100) : label);
+    AccessStore.NewSession created = store.createSession(persona, deviceKey, label);
     links.bindSession(link, created.session());
     LOG.log(Level.INFO, "[{0}] logged in as ''{1}'' (session {2})", link, persona, created.session().id());
     ObjectNode out = describe(link);
@@ -221,7 +220,7 @@ public final class SessionApi implements AutoCloseable {
       throw new AccessException(400, e.getMessage());
     }
     LOG.log(Level.WARNING, "[{0}] appliance claimed: ''{1}'' is its owner", link, owner.name());
-    return startSession(link, owner.name(), deviceKey, req.path("label").asText("browser"));
+    return startSession(link, owner.name(), deviceKey, shortText(req, "label", "browser"));
   }
 
   /**
@@ -235,8 +234,7 @@ public final class SessionApi implements AutoCloseable {
     if (sessionHash.length != 32) {
       throw new HttpProblem(400, "'sessionHash' must be the 32-byte SHA-256 of the session secret's bytes");
     }
-    String label = req.path("label").asText("device").replaceAll("\\p{Cntrl}", " ").strip();
-    label = label.isEmpty() ? "device" : label.length() > 100 ? label.substring(0, 100) : label;
+    String label = shortText(req, "label", "device");
     AccessStore.DeviceRequest r = store.requestDevice(deviceKey, sessionHash, label, clock.instant());
     LOG.log(Level.INFO, "[{0}] device ''{1}'' asks to be enrolled: code {2}", link, label, r.code());
     ObjectNode out = describe(link);
@@ -270,7 +268,7 @@ public final class SessionApi implements AutoCloseable {
   private JsonNode pair(String link, JsonNode req) {
     String peer = provePeer(link, req);
     String code = LocalHttp.text(req, "code");
-    String peerName = req.path("name").asText(peer).replaceAll("\\p{Cntrl}", " ").strip();
+    String peerName = shortText(req, "name", peer);
     limiter.check(PAIR_KEY, link);
     Optional<List<String>> allow = store.redeemInvite(code, clock.instant());
     if (allow.isEmpty()) {
@@ -279,8 +277,7 @@ public final class SessionApi implements AutoCloseable {
       throw new AccessException(401, "wrong or lapsed pairing code: ask the owner for a new one");
     }
     limiter.succeeded(PAIR_KEY, link);
-    store.pair(peer, peerName.isEmpty() ? peer : peerName.length() > 100 ? peerName.substring(0, 100) : peerName,
-        allow.get(), clock.instant());
+    store.pair(peer, peerName, allow.get(), clock.instant());
     LOG.log(Level.WARNING, "[{0}] paired with appliance {1} (''{2}''); it may open {3}", link, peer, peerName, allow.get());
     return asPeer(link, peer);
   }
@@ -379,6 +376,15 @@ public final class SessionApi implements AutoCloseable {
     ArrayNode perms = out.putArray("permissions");
     p.permissions().stream().map(Permission::toString).forEach(perms::add);
     return out;
+  }
+
+  /**
+   * A caller-chosen name shown to the owner (a session's label, a device's, a peer's): control
+   * characters become spaces, at most 100 characters, {@code fallback} when absent or blank.
+   */
+  private static String shortText(JsonNode req, String field, String fallback) {
+    String text = req.path(field).asText("").replaceAll("\\p{Cntrl}", " ").strip();
+    return text.isEmpty() ? fallback : text.length() > 100 ? text.substring(0, 100) : text;
   }
 
   private static byte[] base64(String text, String field) {
