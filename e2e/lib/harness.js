@@ -15,6 +15,8 @@ export const ARTIFACTS = path.join(E2E_DIR, 'artifacts');
 // build step of ./intrustd, whose npm ci cannot work inside the network namespace).
 export const LAUNCHER = process.env.INTRUSTD_E2E_LAUNCHER || path.join(ROOT, 'intrustd');
 export const HELLO_APPS = path.join(ROOT, 'apps', 'hello', 'target');
+/** The photo album app (apps/photos), as Maven builds it; its web UI is served at /photos. */
+export const PHOTOS_APP = path.join(ROOT, 'apps', 'photos', 'target');
 /** Debian's `python3 -m http.server`, unmodified, reached over TCP inside its sandbox. */
 export const PYSERVE_APP = path.join(ROOT, 'apps', 'pyserve');
 const SHIM_DIST = path.join(ROOT, 'web', 'shim', 'dist', 'intrustd-shim.js');
@@ -393,6 +395,7 @@ export const DEFAULT_STATIC = {
   '/shim': path.join(ROOT, 'web', 'shim', 'dist'),
   '/demo': path.join(ROOT, 'web', 'demo'),
   '/admin': path.join(ROOT, 'apps', 'admin'),
+  '/photos': path.join(ROOT, 'apps', 'photos', 'web'),
   '/e2e': path.join(E2E_DIR, 'pages'),
 };
 

@@ -36,6 +36,10 @@ final class DemoCommand implements Callable<Integer> {
       description = "The admin app's folder (apps/admin), served under /admin (the launcher passes it).")
   Path admin;
 
+  @Option(names = "--photos", paramLabel = "DIR",
+      description = "The photos app's web folder (apps/photos/web), served under /photos (the launcher passes it).")
+  Path photos;
+
   @Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -46,13 +50,18 @@ final class DemoCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), dir + " is missing (build the shim: npm run build)");
       }
     }
-    if (admin != null && !Files.isDirectory(admin)) {
-      throw new ParameterException(spec.commandLine(), admin + " is not a directory");
+    for (Path dir : new Path[] {admin, photos}) {
+      if (dir != null && !Files.isDirectory(dir)) {
+        throw new ParameterException(spec.commandLine(), dir + " is not a directory");
+      }
     }
     FlockConfig flockConfig = flockOptions.toConfig(spec.commandLine())
         .withStatic("/shim", web.resolve("shim/dist")).withStatic("/demo", web.resolve("demo"));
     if (admin != null) {
       flockConfig = flockConfig.withStatic("/admin", admin);
+    }
+    if (photos != null) {
+      flockConfig = flockConfig.withStatic("/photos", photos);
     }
     Flock flock = Flock.start(flockConfig);
     URI flockUri = URI.create("ws://" + flock.uri().getHost() + ":" + flock.port());
@@ -73,6 +82,9 @@ final class DemoCommand implements Callable<Integer> {
     System.out.println("  Open in a browser: " + url);
     if (admin != null) {
       System.out.println("  Administer it:     " + url.replace("/demo/", "/admin/"));
+    }
+    if (photos != null) {
+      System.out.println("  Your photos:       " + url.replace("/demo/", "/photos/"));
     }
     daemon.claimCode().ifPresent(code -> System.out.println("  Claim code (makes you its owner, once): " + code));
     System.out.println("  Stop with Ctrl-C.");

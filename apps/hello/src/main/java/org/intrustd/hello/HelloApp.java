@@ -1,12 +1,6 @@
 package org.intrustd.hello;
 
-import java.io.IOException;
-import java.nio.file.FileAlreadyExistsException;
-import java.nio.file.Files;
-import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -15,6 +9,7 @@ import org.eclipse.jetty.util.VirtualThreads;
 import org.eclipse.jetty.util.component.LifeCycle;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.websocket.server.WebSocketUpgradeHandler;
+import org.intrustd.core.app.AppSocket;
 
 /**
  * The hello app: a small HTTP and WebSocket server on the Unix domain socket the appliance
@@ -44,7 +39,7 @@ public final class HelloApp {
 
     /** Starts the app on {@code socket}; the returned handle stops it and removes the socket file. */
     public static Running start(Path socket) throws Exception {
-        deleteStaleSocket(socket);
+        AppSocket.deleteStale(socket);
 
         // Selectors stay on platform threads; Jetty runs the blocking handlers on virtual threads.
         QueuedThreadPool threads = new QueuedThreadPool();
@@ -80,23 +75,6 @@ public final class HelloApp {
             throw e;
         }
         return new Running(server);
-    }
-
-    /**
-     * A socket left behind by a killed process makes bind fail, so remove it. Anything else at
-     * that path is a misconfiguration, and not ours to delete (Jetty would delete it on stop).
-     */
-    private static void deleteStaleSocket(Path socket) throws IOException {
-        BasicFileAttributes attributes;
-        try {
-            attributes = Files.readAttributes(socket, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException absent) {
-            return;
-        }
-        if (!attributes.isOther()) {
-            throw new FileAlreadyExistsException(socket.toString(), null, "exists and is not a socket");
-        }
-        Files.delete(socket);
     }
 
     /** A started app. */

@@ -1,0 +1,144 @@
+package org.intrustd.photos;
+
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
+import org.eclipse.jetty.util.VirtualThreads;
+import org.eclipse.jetty.util.component.LifeCycle;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.intrustd.core.app.AppSocket;
+
+/**
+ * The photo album app: wiring. It serves its API on the Unix socket the daemon names in
+ * {@code INTRUSTD_APP_SOCKET} and keeps everything in {@code INTRUSTD_APP_DATA} (docs/photos.md).
+ */
+public final class PhotosApp {
+    private static final System.Logger LOG = System.getLogger("photos");
+
+    private PhotosApp() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        String socket = System.getenv("INTRUSTD_APP_SOCKET");
+        String data = System.getenv("INTRUSTD_APP_DATA");
+        if (socket == null || socket.isBlank() || data == null || data.isBlank()) {
+            System.err.println("photos: INTRUSTD_APP_SOCKET and INTRUSTD_APP_DATA must be set (the daemon sets them)");
+            System.exit(2);
+        }
+        Running app = start(Path.of(socket), Path.of(data), Daemon.fromEnvironment(), defaultWorkers());
+        Runtime.getRuntime().addShutdownHook(new Thread(app::close, "photos-shutdown"));
+        // The daemon may wait for this line on a pipe, so it must not sit in a buffer.
+        System.out.println("photos: listening on " + socket);
+        System.out.flush();
+        app.server.join();
+    }
+
+    /**
+     * Preview workers: one per core, and one more, so that the cores stay busy while a worker
+     * waits for its tool to start or its files to be written.
+     */
+    public static int defaultWorkers() {
+        return Runtime.getRuntime().availableProcessors() + 1;
+    }
+
+    /** Opens the library in {@code data} and serves it on {@code socket} with {@code workers} preview workers. */
+    public static Running start(Path socket, Path data, Daemon daemon, int workers) throws Exception {
+        FileStore files = new FileStore(data);
+        Library library = new Library(data.resolve("photos.db"));
+        int cores = Runtime.getRuntime().availableProcessors();
+        Previews previews = new Previews(files, tool("vipsthumbnail"), tool("ffmpeg"), Math.max(1, cores / Math.max(1, workers - 1)));
+        PreviewQueue queue = new PreviewQueue(library, previews, workers);
+        Photos photos = new Photos(library, files, new MediaProbe(tool("ffprobe")), queue, Clock.systemUTC());
+        Uploads uploads = new Uploads(photos);
+
+        ScheduledExecutorService sweeper = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().name("photos-sweep").daemon(true).unstarted(r));
+        sweeper.scheduleWithFixedDelay(() -> sweep(photos, uploads), 1, 6 * 60, TimeUnit.MINUTES);
+
+        AppSocket.deleteStale(socket);
+        QueuedThreadPool threads = new QueuedThreadPool();
+        threads.setName("photos");
+        threads.setVirtualThreadsExecutor(VirtualThreads.getNamedVirtualThreadsExecutor("photos-vt"));
+        Server server = new Server(threads);
+        HttpConfiguration http = new HttpConfiguration();
+        http.setSendServerVersion(false);
+        UnixDomainServerConnector connector = new UnixDomainServerConnector(server, new HttpConnectionFactory(http));
+        connector.setUnixDomainPath(socket);
+        server.addConnector(connector);
+        server.setHandler(new PhotosApi(photos, uploads, daemon));
+        server.setErrorHandler((request, response, callback) -> {
+            PhotosApi.problem(response, callback, response.getStatus(), "the request could not be processed");
+            return true;
+        });
+        try {
+            server.start();
+        } catch (Exception e) {
+            server.stop();
+            queue.close();
+            library.close();
+            throw e;
+        }
+        return new Running(server, queue, library, sweeper, photos);
+    }
+
+    /** Old trash and abandoned uploads go, and the planner's statistics are refreshed; failures are logged and tried again next time. */
+    private static void sweep(Photos photos, Uploads uploads) {
+        try {
+            for (String owner : photos.library.ownersWithTrash()) {
+                photos.emptyTrash(owner, true);
+            }
+            uploads.sweep();
+            photos.library.optimize();
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, "sweeping the trash and old uploads failed", e);
+        }
+    }
+
+    /** A host tool by its usual path, which the sandbox shows read-only; a plain name otherwise (tests on odd hosts). */
+    private static String tool(String name) {
+        Path usual = Path.of("/usr/bin", name);
+        return Files.isExecutable(usual) ? usual.toString() : name;
+    }
+
+    /** A started app. */
+    public static final class Running implements AutoCloseable {
+        private final Server server;
+        private final PreviewQueue queue;
+        private final Library library;
+        private final ScheduledExecutorService sweeper;
+        final Photos photos;
+
+        private Running(Server server, PreviewQueue queue, Library library, ScheduledExecutorService sweeper, Photos photos) {
+            this.server = server;
+            this.queue = queue;
+            this.library = library;
+            this.sweeper = sweeper;
+            this.photos = photos;
+        }
+
+        /** Waits until every queued preview is made (tests and benchmarks). */
+        public boolean awaitPreviews(long timeout, TimeUnit unit) throws InterruptedException {
+            return queue.awaitIdle(timeout, unit);
+        }
+
+        @Override
+        public void close() {
+            LifeCycle.stop(server);
+            sweeper.shutdownNow();
+            queue.close();
+            try {
+                library.close();
+            } catch (Exception e) {
+                LOG.log(Level.WARNING, "closing the library failed", e);
+            }
+        }
+    }
+}
