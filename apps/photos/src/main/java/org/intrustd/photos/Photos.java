@@ -61,10 +61,6 @@ final class Photos {
         return clock;
     }
 
-    PreviewQueue previews() {
-        return previews;
-    }
-
     /** Copies {@code body} (at most {@code declared} bytes when known) to a new temporary file, hashing it on the way. */
     Written receive(InputStream body, long declared) throws IOException, Refused {
         if (declared > MAX_FILE) {

@@ -49,13 +49,16 @@ public final class PhotosApp {
         return Runtime.getRuntime().availableProcessors() + 1;
     }
 
-    /** Opens the library in {@code data} and serves it on {@code socket} with {@code workers} preview workers. */
+    /**
+     * Opens the library in {@code data} and serves it on {@code socket} with {@code workers}
+     * preview workers (none: previews wait for {@link Running#startPreviews}).
+     */
     public static Running start(Path socket, Path data, Daemon daemon, int workers) throws Exception {
         FileStore files = new FileStore(data);
         Library library = new Library(data.resolve("photos.db"));
-        int cores = Runtime.getRuntime().availableProcessors();
-        Previews previews = new Previews(files, tool("vipsthumbnail"), tool("ffmpeg"), Math.max(1, cores / Math.max(1, workers - 1)));
-        PreviewQueue queue = new PreviewQueue(library, previews, workers);
+        Previews previews = new Previews(files, tool("vipsthumbnail"), tool("ffmpeg"));
+        PreviewQueue queue = new PreviewQueue(library, previews);
+        queue.start(workers);
         Photos photos = new Photos(library, files, new MediaProbe(tool("ffprobe")), queue, Clock.systemUTC());
         Uploads uploads = new Uploads(photos);
 
@@ -86,7 +89,7 @@ public final class PhotosApp {
             library.close();
             throw e;
         }
-        return new Running(server, queue, library, sweeper, photos);
+        return new Running(server, queue, library, sweeper);
     }
 
     /** Old trash and abandoned uploads go, and the planner's statistics are refreshed; failures are logged and tried again next time. */
@@ -114,14 +117,17 @@ public final class PhotosApp {
         private final PreviewQueue queue;
         private final Library library;
         private final ScheduledExecutorService sweeper;
-        final Photos photos;
 
-        private Running(Server server, PreviewQueue queue, Library library, ScheduledExecutorService sweeper, Photos photos) {
+        private Running(Server server, PreviewQueue queue, Library library, ScheduledExecutorService sweeper) {
             this.server = server;
             this.queue = queue;
             this.library = library;
             this.sweeper = sweeper;
-            this.photos = photos;
+        }
+
+        /** Starts more preview workers (a benchmark times the queue alone this way). */
+        public void startPreviews(int workers) {
+            queue.start(workers);
         }
 
         /** Waits until every queued preview is made (tests and benchmarks). */

@@ -29,14 +29,18 @@ final class PreviewQueue implements AutoCloseable {
     private final Object idle = new Object();
     private volatile int busy;
 
-    PreviewQueue(Library library, Previews previews, int workers) throws SQLException {
+    PreviewQueue(Library library, Previews previews) throws SQLException {
         this.library = library;
         this.previews = previews;
         for (Library.Job job : library.pendingJobs()) {
             submit(job.sha256());
         }
-        for (int i = 0; i < workers; i++) {
-            this.workers.add(Thread.ofPlatform().name("previews-" + i).daemon(true).start(this::work));
+    }
+
+    /** Starts {@code count} more workers. */
+    synchronized void start(int count) {
+        for (int i = 0; i < count; i++) {
+            workers.add(Thread.ofPlatform().name("previews-" + workers.size()).daemon(true).start(this::work));
         }
     }
 
@@ -104,7 +108,7 @@ final class PreviewQueue implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         workers.forEach(Thread::interrupt);
     }
 }

@@ -36,14 +36,13 @@ final class Previews {
     private final FileStore files;
     private final String vipsthumbnail;
     private final String ffmpeg;
-    /** libvips' own thread pool per run: with one worker per core already busy, more threads only contend. */
-    private final Map<String, String> vipsEnv;
+    /** One libvips thread per run: the queue runs at least one worker per core, so more threads only contend. */
+    private static final Map<String, String> VIPS_ENV = Map.of("VIPS_CONCURRENCY", "1");
 
-    Previews(FileStore files, String vipsthumbnail, String ffmpeg, int threadsPerTool) {
+    Previews(FileStore files, String vipsthumbnail, String ffmpeg) {
         this.files = files;
         this.vipsthumbnail = vipsthumbnail;
         this.ffmpeg = ffmpeg;
-        this.vipsEnv = Map.of("VIPS_CONCURRENCY", Integer.toString(Math.max(1, threadsPerTool)));
     }
 
     Outcome make(Library.Job job) throws IOException, InterruptedException {
@@ -67,7 +66,7 @@ final class Previews {
         Path out = files.newTemp(".jpg");
         // ">" only ever shrinks: a small original keeps its size.
         Tool.Result r = Tool.run(List.of(vipsthumbnail, input, "--size", size + "x" + size + ">",
-                "-o", out + "[Q=" + (size == SMALL ? 78 : 85) + ",strip,optimize_coding]"), vipsEnv, IMAGE_TIMEOUT_S);
+                "-o", out + "[Q=" + (size == SMALL ? 78 : 85) + ",strip,optimize_coding]"), VIPS_ENV, IMAGE_TIMEOUT_S);
         return publishIf(r, out, files.derived(sha256, suffix));
     }
 

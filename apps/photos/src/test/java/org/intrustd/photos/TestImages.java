@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -176,9 +175,5 @@ final class TestImages {
 
     static BufferedImage read(byte[] image) throws IOException {
         return ImageIO.read(new java.io.ByteArrayInputStream(image));
-    }
-
-    static byte[] readAll(Path p) throws IOException {
-        return Files.readAllBytes(p);
     }
 }
