@@ -112,8 +112,7 @@ public final class PhotosLibraryBench {
     }
 
     private static Library.Query album() {
-        return new Library.Query(OWNER, Optional.of(1L), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                Optional.empty(), Optional.empty(), false);
+        return Library.Query.album(OWNER, 1);
     }
 
     private static Library.Query tag(String tag) {

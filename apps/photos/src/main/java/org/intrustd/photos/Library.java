@@ -71,6 +71,17 @@ final class Library implements AutoCloseable {
             return new Query(owner, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                     Optional.empty(), Optional.empty(), false);
         }
+
+        /** The photos of album {@code id}, whose owner is {@code owner}. */
+        static Query album(String owner, long id) {
+            return new Query(owner, Optional.of(id), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), Optional.empty(), false);
+        }
+
+        static Query trash(String owner) {
+            return new Query(owner, Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                    Optional.empty(), Optional.empty(), true);
+        }
     }
 
     /** A photo job: make previews for one content hash. */

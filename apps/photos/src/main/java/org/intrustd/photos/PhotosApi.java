@@ -181,8 +181,7 @@ final class PhotosApi extends Handler.Abstract {
                     send(rs, cb, 200, JSON.createObjectNode().put("deleted", deleted));
                 } else {
                     only(method, "GET", "DELETE");
-                    Library.Query q = new Library.Query(v.owner(), Optional.empty(), Optional.empty(), Optional.empty(),
-                            Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), true);
+                    Library.Query q = Library.Query.trash(v.owner());
                     Fields f = Request.extractQueryParameters(rq);
                     sendPage(rs, cb, library().list(q, cursor(f), limit(f)));
                 }
@@ -501,8 +500,7 @@ final class PhotosApi extends Handler.Abstract {
                     case "GET" -> {
                         Library.Album album = viewableAlbum(v, id);
                         Fields q = Request.extractQueryParameters(rq);
-                        Library.Page page = library().list(new Library.Query(album.owner(), Optional.of(id), Optional.empty(),
-                                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false),
+                        Library.Page page = library().list(Library.Query.album(album.owner(), id),
                                 cursor(q), limit(q));
                         ObjectNode out = pageJson(page);
                         out.set("album", albumJson(album));
@@ -604,8 +602,7 @@ final class PhotosApi extends Handler.Abstract {
         try (OutputStream out = Content.Sink.asOutputStream(rs); ZipOutputStream zip = new ZipOutputStream(out)) {
             zip.setLevel(Deflater.NO_COMPRESSION);
             Optional<Library.Cursor> after = Optional.empty();
-            Library.Query q = new Library.Query(album.owner(), Optional.of(album.id()), Optional.empty(), Optional.empty(),
-                    Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), false);
+            Library.Query q = Library.Query.album(album.owner(), album.id());
             do {
                 Library.Page page = library().list(q, after, Library.MAX_PAGE);
                 for (Library.Photo photo : page.photos()) {
