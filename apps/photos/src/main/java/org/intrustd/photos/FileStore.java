@@ -64,6 +64,11 @@ final class FileStore {
         return uploads.resolve(id + ".part");
     }
 
+    /** Where files are written before they are published (cleared at start). */
+    Path tmp() {
+        return tmp;
+    }
+
     /** A fresh path in {@code tmp/} with {@code suffix} (tools such as vipsthumbnail pick the format from it). */
     Path newTemp(String suffix) {
         byte[] r = new byte[12];

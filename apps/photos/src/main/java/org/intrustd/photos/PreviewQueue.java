@@ -16,10 +16,14 @@ import java.util.concurrent.TimeUnit;
  * only when its previews are published, so a restart (kill -9 included) picks up what was
  * left. A job that has already been started {@value #MAX_ATTEMPTS} times (one that keeps
  * taking the app down with it, say) is marked failed instead of being tried for ever.
+ * A worker takes several waiting photos at once when they queue up (a fair share, at most
+ * {@value #MAX_BATCH}); one that is waiting alone is started at once, on its own.
  */
 final class PreviewQueue implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("photos.previews");
     static final int MAX_ATTEMPTS = 3;
+    /** Photos given to one run of the tools at most (see {@link Previews#makeImages}). */
+    static final int MAX_BATCH = 4;
 
     private final Library library;
     private final Previews previews;
@@ -28,6 +32,7 @@ final class PreviewQueue implements AutoCloseable {
     private final List<Thread> workers = new ArrayList<>();
     private final Object idle = new Object();
     private volatile int busy;
+    private volatile int workerCount;
 
     PreviewQueue(Library library, Previews previews) throws SQLException {
         this.library = library;
@@ -39,6 +44,7 @@ final class PreviewQueue implements AutoCloseable {
 
     /** Starts {@code count} more workers. */
     synchronized void start(int count) {
+        workerCount += count;
         for (int i = 0; i < count; i++) {
             workers.add(Thread.ofPlatform().name("previews-" + workers.size()).daemon(true).start(this::work));
         }
@@ -68,22 +74,26 @@ final class PreviewQueue implements AutoCloseable {
 
     private void work() {
         while (!Thread.currentThread().isInterrupted()) {
-            String sha;
+            List<String> shas = new ArrayList<>();
             try {
-                sha = queue.take();
+                shas.add(queue.take());
             } catch (InterruptedException e) {
                 return;
             }
+            // A fair share of what waits, so a burst of uploads is spread over every worker. (Photos
+            // wait only while every worker is busy: whoever comes free first takes its share.)
+            int share = (queue.size() + 1 + workerCount - 1) / workerCount;
+            queue.drainTo(shas, Math.min(MAX_BATCH, share) - 1);
             synchronized (idle) {
                 busy++;
-                queued.remove(sha);
+                queued.removeAll(shas);
             }
             try {
-                run(sha);
+                run(shas);
             } catch (InterruptedException e) {
                 return;
             } catch (Exception e) {
-                LOG.log(Level.WARNING, "previews of " + sha + " failed", e);
+                LOG.log(Level.WARNING, "previews of " + shas + " failed", e);
             } finally {
                 synchronized (idle) {
                     busy--;
@@ -93,16 +103,35 @@ final class PreviewQueue implements AutoCloseable {
         }
     }
 
-    private void run(String sha) throws Exception {
-        Optional<Library.Job> job = library.job(sha);
-        if (job.isEmpty()) {
-            return; // done already, or its photo left the trash for good
+    private void run(List<String> shas) throws Exception {
+        List<Library.Job> images = new ArrayList<>();
+        List<Library.Job> alone = new ArrayList<>();
+        for (String sha : shas) {
+            Optional<Library.Job> job = library.job(sha);
+            if (job.isEmpty()) {
+                continue; // done already, or its photo left the trash for good
+            }
+            int attempts = library.startJob(sha);
+            if (attempts > MAX_ATTEMPTS) {
+                library.finishJob(sha, "failed", Optional.of("making its previews failed " + MAX_ATTEMPTS + " times"));
+            } else if (job.get().kind().equals("image") && attempts == 1) {
+                images.add(job.get());
+            } else {
+                // A video, or a job tried before (it may be what took the app down): never in a batch.
+                alone.add(job.get());
+            }
         }
-        if (library.startJob(sha) > MAX_ATTEMPTS) {
-            library.finishJob(sha, "failed", Optional.of("making its previews failed " + MAX_ATTEMPTS + " times"));
-            return;
+        if (!images.isEmpty()) {
+            for (var done : previews.makeImages(images).entrySet()) {
+                finish(done.getKey(), done.getValue());
+            }
         }
-        Previews.Outcome outcome = previews.make(job.get());
+        for (Library.Job job : alone) {
+            finish(job.sha256(), previews.make(job));
+        }
+    }
+
+    private void finish(String sha, Previews.Outcome outcome) throws SQLException {
         library.finishJob(sha, outcome.preview(), outcome.error());
         outcome.error().ifPresent(e -> LOG.log(Level.INFO, "no preview of {0}: {1}", sha, e));
     }

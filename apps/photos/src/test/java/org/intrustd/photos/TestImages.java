@@ -32,6 +32,21 @@ final class TestImages {
         return out.toByteArray();
     }
 
+    /**
+     * {@code jpeg} with a scan that names Huffman tables the file never defines: every marker is
+     * whole, so the upload's checks pass, but the picture cannot be decoded.
+     */
+    static byte[] undecodable(byte[] jpeg) {
+        byte[] broken = jpeg.clone();
+        for (int i = 2; i + 1 < broken.length; i++) {
+            if ((broken[i] & 0xFF) == 0xFF && (broken[i + 1] & 0xFF) == 0xDA) {
+                broken[i + 6] = 0x33; // first component's DC/AC table selectors: tables 3, undefined
+                return broken;
+            }
+        }
+        throw new IllegalArgumentException("no scan in this JPEG");
+    }
+
     static byte[] png(int w, int h) throws IOException {
         BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         ByteArrayOutputStream out = new ByteArrayOutputStream();
