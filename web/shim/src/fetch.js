@@ -136,13 +136,18 @@ async function settlesAtOnce(p) {
 export async function exchange(getLink, { appId, method, target, headers, body, signal, onUploadProgress, daemonChannel = null }) {
   if (signal && signal.aborted) throw abortError(signal);
   let stream;
-  try {
-    const link = await getLink();
-    if (signal && signal.aborted) throw abortError(signal);
-    stream = daemonChannel ? await link.openDaemonStream(daemonChannel) : await link.openStream(appId);
-  } catch (e) {
-    if (signal && signal.aborted) throw abortError(signal);
-    throw networkError(e);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const link = await getLink();
+      if (signal && signal.aborted) throw abortError(signal);
+      stream = daemonChannel ? await link.openDaemonStream(daemonChannel) : await link.openStream(appId);
+      break;
+    } catch (e) {
+      if (signal && signal.aborted) throw abortError(signal);
+      // Nothing was sent: the link retired (link.js, MAX_STREAM_ID), and the next one takes over.
+      if (attempt === 1 && e && e.code === 'stream-ids-exhausted') continue;
+      throw networkError(e);
+    }
   }
   if (signal && signal.aborted) {
     stream.reset('aborted');

@@ -35,7 +35,7 @@ export class LinkManager extends EventTarget {
   async get() {
     if (this.closed) throw new TypeError('the shim was uninstalled');
     const current = this.link;
-    if (current && current.state !== 'down') return this._prepared(current);
+    if (current && current.state !== 'down' && !current.retired) return this._prepared(current);
     if (!this._starting) {
       this._starting = this._start().finally(() => { this._starting = null; });
     }

@@ -14,6 +14,16 @@ const DISCONNECTED_GRACE_MS = 5000;
 /** How long the appliance has to echo a keepalive probe before a link the flock gave up on is dropped. */
 const PROBE_TIMEOUT_MS = 2000;
 const KEEPALIVE_LABEL = 'intrustd/keepalive';
+/**
+ * The highest data-channel (SCTP stream) id the appliance accepts: its WebRTC engine takes
+ * 0..1023 and drops the open of any higher id without a word, while the browser's channel opens
+ * regardless (an in-band channel opens without the peer's ack), so a request on it would wait
+ * forever with nothing in the appliance's access log. Chromium allocates ids up to 65,534 and
+ * frees one only once the stream's reset has completed both ways; when resets stall (seen
+ * under load: the appliance answers a deferred reset "in progress" for ever, and every later
+ * reset queues behind it), each new channel takes a higher id until they pass this.
+ */
+export const MAX_STREAM_ID = 1023;
 
 /**
  * @typedef {{
@@ -111,6 +121,8 @@ export class Link extends EventTarget {
     this.error = null;
     this.session = toB64url(randomBytes(12));
     this._streams = new Set();
+    /** @type {Error|null} set once the link takes no new streams (it goes down after its last one) */
+    this.retired = null;
     this._flock = null;
     this._pc = null;
     this._disconnectTimer = null;
@@ -378,6 +390,7 @@ export class Link extends EventTarget {
   async _openChannel(label) {
     if (this.state === 'connecting') await this.ready;
     if (this.state !== 'up') throw this.error || new IntrustdLinkError('link is down', 'down');
+    if (this.retired) throw this.retired;
     let channel;
     try {
       channel = this._pc.createDataChannel(label, { ordered: true, protocol: 'intrustd/1' });
@@ -386,10 +399,38 @@ export class Link extends EventTarget {
       this._down(err);
       throw err;
     }
-    const stream = new Stream(channel, { openTimeoutMs: this.connectTimeoutMs, onClose: (s) => this._streams.delete(s) });
+    this._checkStreamId(channel);
+    const stream = new Stream(channel, {
+      openTimeoutMs: this.connectTimeoutMs,
+      onClose: (s) => {
+        this._streams.delete(s);
+        if (this.retired && this._streams.size === 0) this._down(this.retired);
+      },
+    });
     this._streams.add(stream);
     await stream.opened;
+    this._checkStreamId(channel, stream); // the id may only be assigned once the channel opens
     return stream;
+  }
+
+  /**
+   * A channel whose id the appliance would never see (MAX_STREAM_ID) is closed before anything
+   * is sent on it, and the link retires: it takes no new streams, the ones it has finish, and
+   * the next request gets a fresh link (fresh ids). Throws the retirement error.
+   */
+  _checkStreamId(channel, stream = null) {
+    if (typeof channel.id !== 'number' || channel.id <= MAX_STREAM_ID) return;
+    const err = new IntrustdLinkError(`data channel id ${channel.id} is above the appliance's ${MAX_STREAM_ID}: `
+      + 'this link\'s channels are not being released, a new link takes over', 'stream-ids-exhausted');
+    if (stream) stream.fail(err, false);
+    else {
+      try { channel.close(); } catch { /* ignore */ }
+    }
+    if (!this.retired) {
+      this.retired = err;
+      if (this._streams.size === 0) this._down(err);
+    }
+    throw err;
   }
 
   /** Refresh `info.path` from the current stats. */

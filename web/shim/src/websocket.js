@@ -103,13 +103,18 @@ export function createWebSocketClass({ getLink, apps, NativeWebSocket }) {
 
     async _connect() {
       let stream;
-      try {
-        const link = await getLink();
-        if (this._readyState !== CONNECTING) return;
-        stream = await link.openStream(this._route.appId);
-      } catch (e) {
-        this._fail(1006, 'link failed', e);
-        return;
+      for (let attempt = 1; ; attempt++) {
+        try {
+          const link = await getLink();
+          if (this._readyState !== CONNECTING) return;
+          stream = await link.openStream(this._route.appId);
+          break;
+        } catch (e) {
+          // Nothing was sent: the link retired (link.js, MAX_STREAM_ID), and the next one takes over.
+          if (attempt === 1 && e && e.code === 'stream-ids-exhausted') continue;
+          this._fail(1006, 'link failed', e);
+          return;
+        }
       }
       if (this._readyState !== CONNECTING) {
         stream.reset('closed before open');

@@ -46,11 +46,13 @@ export class FakeChannel {
     if (this.readyState === 'closed') return;
     this.readyState = 'closed';
     later(() => this.onclose && this.onclose({}));
+    if (this.onReleased) this.onReleased();
     const peer = this.peer;
     if (peer && peer.readyState !== 'closed') {
       later(() => {
         if (peer.readyState === 'closed') return;
         peer.readyState = 'closed';
+        if (peer.onReleased) peer.onReleased();
         if (peer.onclose) peer.onclose({});
       });
     }
@@ -217,6 +219,11 @@ export async function makeIdentity() {
  * A fake flock + appliance + WebRTC world. `world.WebSocket` and `world.RTCPeerConnection`
  * are classes to inject. `behaviour` decides how the appliance answers:
  * 'ok' | 'bad-signature' | 'wrong-key' | 'offline' | 'silent'.
+ *
+ * Channels get stream ids as Chromium gives them: the lowest free odd id, freed when the
+ * channel has closed, or never with `world.resetsStall = true` (stream resets that never
+ * complete). Like the real appliance, the fake one never sees a channel above
+ * `world.maxStreamId` (1023): the channel opens and nothing ever answers on it.
  */
 export function makeWorld(identity, apps, options = {}) {
   const world = {
@@ -227,6 +234,8 @@ export function makeWorld(identity, apps, options = {}) {
     candidatesFromClient: [],
     remoteDescriptionsSet: 0,
     otherIdentity: options.otherIdentity,
+    resetsStall: false,
+    maxStreamId: 1023,
   };
 
   class FakeFlockSocket {
@@ -292,18 +301,29 @@ export function makeWorld(identity, apps, options = {}) {
       this.channels = [];
       this.onicecandidate = this.onconnectionstatechange = null;
       this.keepalive = null;
+      this.streamIds = new Set();
       world.peers.push(this);
     }
     createDataChannel(label, opts = {}) {
       if (this.connectionState === 'closed') throw new DOMException('closed', 'InvalidStateError');
       if (opts.negotiated) {
         const ch = new FakeChannel(label, opts.protocol || '', { negotiated: true });
+        ch.id = opts.id;
         ch.echo = !world.applianceSilent;
         this.keepalive = ch;
         return ch;
       }
+      let id = 1;
+      while (this.streamIds.has(id)) id += 2;
+      if (id > 65534) throw new DOMException('no free stream id', 'OperationError');
+      this.streamIds.add(id);
       const [client, server] = channelPair(label, opts.protocol || '');
+      client.id = server.id = id;
+      let closed = 0;
+      const release = () => { if (++closed === 2 && !world.resetsStall) this.streamIds.delete(id); };
+      client.onReleased = server.onReleased = release;
       this.channels.push(client);
+      if (id > world.maxStreamId) return client; // the appliance drops the open: silence
       const appId = label.replace(/^http\//, '');
       if (apps[appId]) serve(server, apps[appId]);
       else later(() => server.close());

@@ -85,3 +85,26 @@ test('install: options are checked', () => {
   assert.throws(() => install({ flock: 'ws://x', appliance: identity.id, apps: { 'hello/': 'hello' } }), TypeError);
   assert.throws(() => install({ flock: 'ws://x', appliance: identity.id, apps: { '/hello/': 'Hello!' } }), TypeError);
 });
+
+const world3 = makeWorld(identity, { hello: echoApp });
+test('install: when channels are never released, a request is never sent on an id the appliance cannot see; a new link takes over', withWorld(world3, async () => {
+  // Stream resets that never complete (seen under load) keep every id taken, so each request's
+  // channel gets a higher id; the appliance silently drops channels above 1023.
+  world3.resetsStall = true;
+  const handle = install({ flock: 'ws://flock.test', appliance: identity.id, connectTimeoutMs: 2000 });
+  try {
+    await handle.link();
+    const within = (p, ms, what) => Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms))]);
+    for (let i = 0; i < 600; i++) {
+      const r = await within(fetch(`intrustd+app://hello/echo?msg=n${i}`), 2000, `request ${i}`);
+      assert.equal(await r.text(), `n${i}`);
+    }
+    assert.equal(world3.peers.length, 2, 'a second link took over');
+    const first = world3.peers[0];
+    assert.ok(first.channels.every((c) => c.id <= world3.maxStreamId || c.sent.length === 0), 'nothing sent above the limit');
+    assert.equal(first.connectionState, 'closed', 'the retired link closed once its streams were done');
+    assert.ok(world3.peers[1].channels.length > 0 && world3.peers[1].channels.every((c) => c.id <= world3.maxStreamId));
+  } finally {
+    handle.uninstall();
+  }
+}));
