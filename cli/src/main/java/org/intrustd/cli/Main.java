@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
     subcommands = {DemoCommand.class, FlockCommand.class, ApplianceCommand.class, IdCommand.class,
         AppCommand.class, PersonaCommand.class, BundleCommand.class, AccessCommand.Grant.class,
         AccessCommand.Token.class, AccessCommand.Session.class, AccessCommand.AccessLogCommand.class,
-        DoctorCommand.class, StatusCommand.class, SettingsCommand.class, DiscoverCommand.class, ClaimCommand.class, DeviceCommand.class, PeerCommand.class, PhotosCommand.class,
+        DoctorCommand.class, StatusCommand.class, SettingsCommand.class, DiscoverCommand.class, ClaimCommand.class, DeviceCommand.class, PeerCommand.class, PhotosCommand.class, BackupCommand.class,
         LinkCommands.Request.class, LinkCommands.Forward.class, picocli.AutoComplete.GenerateCompletion.class},
     footer = {"", "Exit codes: 0 done; 1 refused or failed (the message says why); 2 bad usage;"
         + " 3 no appliance runs with that state directory.",

@@ -1,0 +1,46 @@
+package org.intrustd.backup;
+
+import java.io.IOException;
+import java.util.List;
+
+/**
+ * Where a repository's files live: a local directory, or the backups app of an appliance
+ * through the link. It stores opaque named files of a few kinds and never sees a key. A
+ * {@link #put} is atomic and durable when it returns: a reader sees the whole file or none.
+ * Implementations are thread-safe.
+ */
+public interface Backend extends AutoCloseable {
+    /** The kinds of file, each in its own folder (docs/spec/backup-repository.md). */
+    enum Kind {
+        CONFIG("config"), KEY("keys"), PACK("data"), INDEX("index"), SNAPSHOT("snapshots"), LOCK("locks");
+
+        final String folder;
+
+        Kind(String folder) {
+            this.folder = folder;
+        }
+    }
+
+    /** Stores a whole file (replacing one of the same name). */
+    void put(Kind kind, String name, byte[] data) throws IOException;
+
+    byte[] get(Kind kind, String name) throws IOException;
+
+    /** {@code length} bytes from {@code offset} (fewer only at the end of the file). */
+    byte[] read(Kind kind, String name, long offset, int length) throws IOException;
+
+    long size(Kind kind, String name) throws IOException;
+
+    boolean exists(Kind kind, String name) throws IOException;
+
+    List<String> list(Kind kind) throws IOException;
+
+    void delete(Kind kind, String name) throws IOException;
+
+    /** Where it is, for messages. */
+    String location();
+
+    @Override
+    default void close() throws IOException {
+    }
+}

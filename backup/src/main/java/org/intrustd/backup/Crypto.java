@@ -1,0 +1,140 @@
+package org.intrustd.backup;
+
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import javax.crypto.AEADBadTagException;
+import javax.crypto.Cipher;
+import javax.crypto.Mac;
+import javax.crypto.spec.GCMParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+
+/**
+ * The repository's master key and what it does. Everything stored is sealed with
+ * AES-256-GCM under the encryption key, with a random 96-bit nonce per object:
+ * <pre>
+ *   nonce (12) ‖ ciphertext ‖ tag (16)
+ * </pre>
+ * with associated data that names what the object is (so one cannot be passed off as
+ * another). Blob ids are HMAC-SHA256 of the plaintext under a separate id key, so the store
+ * cannot test whether a repository holds a given file. Random nonces allow 2^32 objects per
+ * key before the GCM collision bound matters; a repository of 1 MiB chunks reaches that at
+ * 4 PiB. Thread-safe (a cipher and a MAC per thread).
+ */
+public final class Crypto {
+    public static final int NONCE = 12;
+    public static final int TAG = 16;
+    public static final int OVERHEAD = NONCE + TAG;
+    static final int KEY = 32;
+
+    /** The three secrets of a repository: 96 random bytes, sealed in each key file. */
+    public record MasterKey(byte[] encryption, byte[] id, byte[] chunkerSeed) {
+        public MasterKey {
+            if (encryption.length != KEY || id.length != KEY || chunkerSeed.length != KEY) {
+                throw new IllegalArgumentException("a master key is three 32-byte secrets");
+            }
+        }
+
+        static MasterKey random(SecureRandom random) {
+            byte[] all = new byte[3 * KEY];
+            random.nextBytes(all);
+            return fromBytes(all);
+        }
+
+        static MasterKey fromBytes(byte[] all) {
+            if (all.length != 3 * KEY) {
+                throw new BackupException.Corrupt("a master key is 96 bytes, not " + all.length);
+            }
+            return new MasterKey(Arrays.copyOfRange(all, 0, KEY), Arrays.copyOfRange(all, KEY, 2 * KEY),
+                    Arrays.copyOfRange(all, 2 * KEY, 3 * KEY));
+        }
+
+        byte[] toBytes() {
+            byte[] all = new byte[3 * KEY];
+            System.arraycopy(encryption, 0, all, 0, KEY);
+            System.arraycopy(id, 0, all, KEY, KEY);
+            System.arraycopy(chunkerSeed, 0, all, 2 * KEY, KEY);
+            return all;
+        }
+    }
+
+    private final SecretKeySpec encryption;
+    private final SecretKeySpec idKey;
+    private final SecureRandom random;
+    private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(() -> instance(() -> Cipher.getInstance("AES/GCM/NoPadding")));
+    private final ThreadLocal<Mac> macs;
+
+    public Crypto(MasterKey key) {
+        this(key.encryption(), key.id(), new SecureRandom());
+    }
+
+    Crypto(byte[] encryptionKey, byte[] idKeyBytes, SecureRandom random) {
+        this.encryption = new SecretKeySpec(encryptionKey, "AES");
+        this.idKey = new SecretKeySpec(idKeyBytes, "HmacSHA256");
+        this.random = random;
+        this.macs = ThreadLocal.withInitial(() -> instance(() -> {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(idKey);
+            return mac;
+        }));
+    }
+
+    /** The id of a blob: HMAC-SHA256 of its plaintext under the id key. */
+    public BlobId id(byte[] plaintext) {
+        return new BlobId(macs.get().doFinal(plaintext));
+    }
+
+    /** Seals {@code plain[off, off+len)}: nonce ‖ ciphertext ‖ tag. */
+    public byte[] seal(byte[] plain, int off, int len, byte[] associated) {
+        byte[] out = new byte[NONCE + len + TAG];
+        byte[] nonce = new byte[NONCE];
+        random.nextBytes(nonce);
+        System.arraycopy(nonce, 0, out, 0, NONCE);
+        try {
+            Cipher c = ciphers.get();
+            c.init(Cipher.ENCRYPT_MODE, encryption, new GCMParameterSpec(TAG * 8, nonce));
+            c.updateAAD(associated);
+            c.doFinal(plain, off, len, out, NONCE);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM failed", e);
+        }
+        return out;
+    }
+
+    public byte[] seal(byte[] plain, byte[] associated) {
+        return seal(plain, 0, plain.length, associated);
+    }
+
+    /** Opens what {@link #seal} made, or throws {@link BackupException.Corrupt} naming {@code what}. */
+    public byte[] open(byte[] sealed, int off, int len, byte[] associated, String what) {
+        if (len < OVERHEAD) {
+            throw new BackupException.Corrupt(what + " is too short to be sealed (" + len + " bytes)");
+        }
+        try {
+            Cipher c = ciphers.get();
+            c.init(Cipher.DECRYPT_MODE, encryption, new GCMParameterSpec(TAG * 8, sealed, off, NONCE));
+            c.updateAAD(associated);
+            return c.doFinal(sealed, off + NONCE, len - NONCE);
+        } catch (AEADBadTagException e) {
+            throw new BackupException.Corrupt(what + " fails its authentication: damaged, or not from this repository");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM failed", e);
+        }
+    }
+
+    public byte[] open(byte[] sealed, byte[] associated, String what) {
+        return open(sealed, 0, sealed.length, associated, what);
+    }
+
+    private interface Make<T> {
+        T make() throws GeneralSecurityException;
+    }
+
+    private static <T> T instance(Make<T> make) {
+        try {
+            return make.make();
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("this JDK lacks AES-GCM or HMAC-SHA256", e);
+        }
+    }
+}

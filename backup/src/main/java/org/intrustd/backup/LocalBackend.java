@@ -1,0 +1,166 @@
+package org.intrustd.backup;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.regex.Pattern;
+
+/**
+ * A repository in a local directory. Files are written in {@code tmp/}, forced to disk,
+ * renamed into place and the rename forced by syncing the folder, so a crash leaves either
+ * the whole file or nothing (and some debris in {@code tmp/}, which {@code prune} clears).
+ * Packs go under {@code data/<first two hex digits>/}, so no folder holds millions of files.
+ */
+public final class LocalBackend implements Backend {
+    private static final Pattern NAME = Pattern.compile("[0-9a-f]{64}");
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private final Path root;
+
+    public LocalBackend(Path root) {
+        this.root = root;
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** Makes the folders of a new repository; refuses a folder that has files in it. */
+    void create() throws IOException {
+        Files.createDirectories(root);
+        try (DirectoryStream<Path> d = Files.newDirectoryStream(root)) {
+            if (d.iterator().hasNext()) {
+                throw new BackupException(root + " is not empty: a new repository needs an empty or new folder");
+            }
+        }
+        for (Kind k : Kind.values()) {
+            if (k != Kind.CONFIG) {
+                Files.createDirectories(root.resolve(k.folder));
+            }
+        }
+        Files.createDirectories(root.resolve("tmp"));
+    }
+
+    private Path path(Kind kind, String name) {
+        if (kind == Kind.CONFIG) {
+            return root.resolve("config");
+        }
+        if (!NAME.matcher(name).matches()) {
+            throw new IllegalArgumentException("a repository file name is 64 hex digits: " + name);
+        }
+        Path folder = root.resolve(kind.folder);
+        return kind == Kind.PACK ? folder.resolve(name.substring(0, 2)).resolve(name) : folder.resolve(name);
+    }
+
+    @Override
+    public void put(Kind kind, String name, byte[] data) throws IOException {
+        Path target = path(kind, name);
+        byte[] r = new byte[12];
+        RANDOM.nextBytes(r);
+        Path temp = root.resolve("tmp").resolve(HexFormat.of().formatHex(r));
+        try (FileChannel c = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer b = ByteBuffer.wrap(data);
+            while (b.hasRemaining()) {
+                c.write(b);
+            }
+            c.force(true);
+        }
+        try {
+            Files.createDirectories(target.getParent());
+            Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (AtomicMoveNotSupportedException e) {
+            Files.deleteIfExists(temp);
+            throw new IOException("a repository must be on one file system: " + e.getMessage(), e);
+        }
+        syncFolder(target.getParent());
+    }
+
+    private static void syncFolder(Path dir) throws IOException {
+        try (FileChannel c = FileChannel.open(dir, StandardOpenOption.READ)) {
+            c.force(true);
+        }
+    }
+
+    @Override
+    public byte[] get(Kind kind, String name) throws IOException {
+        return Files.readAllBytes(path(kind, name));
+    }
+
+    @Override
+    public byte[] read(Kind kind, String name, long offset, int length) throws IOException {
+        try (FileChannel c = FileChannel.open(path(kind, name), StandardOpenOption.READ)) {
+            ByteBuffer b = ByteBuffer.allocate((int) Math.max(0, Math.min(length, c.size() - offset)));
+            while (b.hasRemaining()) {
+                if (c.read(b, offset + b.position()) < 0) {
+                    break;
+                }
+            }
+            return b.array();
+        }
+    }
+
+    @Override
+    public long size(Kind kind, String name) throws IOException {
+        return Files.size(path(kind, name));
+    }
+
+    @Override
+    public boolean exists(Kind kind, String name) {
+        return Files.exists(path(kind, name));
+    }
+
+    @Override
+    public List<String> list(Kind kind) throws IOException {
+        List<String> out = new ArrayList<>();
+        if (kind == Kind.CONFIG) {
+            if (Files.exists(root.resolve("config"))) {
+                out.add("config");
+            }
+            return out;
+        }
+        Path folder = root.resolve(kind.folder);
+        if (kind == Kind.PACK) {
+            try (DirectoryStream<Path> subs = Files.newDirectoryStream(folder)) {
+                for (Path sub : subs) {
+                    addNames(sub, out);
+                }
+            }
+        } else {
+            addNames(folder, out);
+        }
+        return out;
+    }
+
+    private static void addNames(Path folder, List<String> out) throws IOException {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(folder)) {
+            for (Path f : files) {
+                String n = f.getFileName().toString();
+                if (NAME.matcher(n).matches()) {
+                    out.add(n);
+                }
+            }
+        } catch (NoSuchFileException e) {
+            // An empty repository may lack a folder.
+        }
+    }
+
+    @Override
+    public void delete(Kind kind, String name) throws IOException {
+        Files.deleteIfExists(path(kind, name));
+    }
+
+    @Override
+    public String location() {
+        return root.toString();
+    }
+}
