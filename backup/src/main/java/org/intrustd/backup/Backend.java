@@ -19,7 +19,24 @@ public interface Backend extends AutoCloseable {
         Kind(String folder) {
             this.folder = folder;
         }
+
+        /** The folder (for the config, the file) this kind lives in; also its name in the backups app's URLs. */
+        public String folder() {
+            return folder;
+        }
+
+        public static java.util.Optional<Kind> ofFolder(String folder) {
+            for (Kind k : values()) {
+                if (k.folder.equals(folder)) {
+                    return java.util.Optional.of(k);
+                }
+            }
+            return java.util.Optional.empty();
+        }
     }
+
+    /** Makes an empty repository's place; refuses one where files already are. */
+    void create() throws IOException;
 
     /** Stores a whole file (replacing one of the same name). */
     void put(Kind kind, String name, byte[] data) throws IOException;

@@ -36,7 +36,8 @@ public final class LocalBackend implements Backend {
     }
 
     /** Makes the folders of a new repository; refuses a folder that has files in it. */
-    void create() throws IOException {
+    @Override
+    public void create() throws IOException {
         Files.createDirectories(root);
         try (DirectoryStream<Path> d = Files.newDirectoryStream(root)) {
             if (d.iterator().hasNext()) {
@@ -64,15 +65,28 @@ public final class LocalBackend implements Backend {
 
     @Override
     public void put(Kind kind, String name, byte[] data) throws IOException {
-        Path target = path(kind, name);
-        byte[] r = new byte[12];
-        RANDOM.nextBytes(r);
-        Path temp = root.resolve("tmp").resolve(HexFormat.of().formatHex(r));
+        Path temp = newTemp();
         try (FileChannel c = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             ByteBuffer b = ByteBuffer.wrap(data);
             while (b.hasRemaining()) {
                 c.write(b);
             }
+        }
+        publish(kind, name, temp);
+    }
+
+    /** A fresh path in the repository's {@code tmp/}, for a file to {@link #publish}. */
+    public Path newTemp() throws IOException {
+        byte[] r = new byte[12];
+        RANDOM.nextBytes(r);
+        Path tmp = Files.createDirectories(root.resolve("tmp"));
+        return tmp.resolve(HexFormat.of().formatHex(r));
+    }
+
+    /** Makes a finished file in {@code tmp/} the repository file {@code name}: forced to disk, renamed, the rename forced. */
+    public void publish(Kind kind, String name, Path temp) throws IOException {
+        Path target = path(kind, name);
+        try (FileChannel c = FileChannel.open(temp, StandardOpenOption.WRITE)) {
             c.force(true);
         }
         try {

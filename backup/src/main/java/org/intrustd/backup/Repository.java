@@ -75,11 +75,7 @@ public final class Repository implements AutoCloseable {
     /** Makes a new repository in an empty local folder (or a fresh backend) with one key for {@code password}. */
     public static Repository init(Backend backend, String password, KeyFile.Kdf kdf, Config config, Clock clock) throws IOException {
         config.check();
-        if (backend instanceof LocalBackend local) {
-            local.create();
-        } else if (backend.exists(Backend.Kind.CONFIG, "config")) {
-            throw new BackupException("there is a repository at " + backend.location() + " already");
-        }
+        backend.create();
         SecureRandom random = new SecureRandom();
         Crypto.MasterKey master = Crypto.MasterKey.random(random);
         byte[] key = KeyFile.create(master, password, kdf, clock.instant().toString(), host(), user(), random);

@@ -59,6 +59,12 @@ class CrashTest extends BackupFixture {
         }
 
         @Override
+        public void create() throws IOException {
+            change();
+            inner.create();
+        }
+
+        @Override
         public void put(Kind kind, String name, byte[] data) throws IOException {
             change();
             inner.put(kind, name, data);

@@ -11,6 +11,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import org.intrustd.core.app.UnixHttp;
 
 /**
  * Preview throughput of the photos app vs libvips' own {@code vipsthumbnail} on the same

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import org.intrustd.core.app.UnixHttp;
 
 /**
  * The app's daemon, on the socket named by {@code INTRUSTD_DAEMON_SOCKET}: it mints, lists and

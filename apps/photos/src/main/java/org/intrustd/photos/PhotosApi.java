@@ -35,6 +35,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
 import org.intrustd.core.access.Permission;
 import org.intrustd.core.access.TrustedHeaders;
+import org.intrustd.core.app.Ranges;
 
 /**
  * The app's HTTP API (docs/photos.md). Handlers block: Jetty runs them on virtual threads.

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.util.Arrays;
+import org.intrustd.core.app.Ranges;
 import org.intrustd.testing.Gen;
 import org.intrustd.testing.Property;
 import org.junit.jupiter.api.Test;

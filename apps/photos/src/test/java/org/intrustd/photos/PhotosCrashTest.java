@@ -16,6 +16,7 @@ import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.intrustd.core.app.UnixHttp;
 import org.junit.jupiter.api.Test;
 
 /**

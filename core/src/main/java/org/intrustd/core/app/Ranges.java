@@ -1,28 +1,29 @@
-package org.intrustd.photos;
+package org.intrustd.core.app;
 
 /**
  * A {@code Range: bytes=...} header against a file of known size (RFC 9110 §14). One range
  * is served as asked; several ranges, or a header we do not understand, get the whole file,
- * which the RFC allows; a range wholly past the end is unsatisfiable (416).
+ * which the RFC allows; a range wholly past the end is unsatisfiable (416). Used by apps that
+ * serve files (photos, backups).
  */
-final class Ranges {
-    sealed interface Answer permits Whole, Part, Unsatisfiable {
+public final class Ranges {
+    public sealed interface Answer permits Whole, Part, Unsatisfiable {
     }
 
-    record Whole() implements Answer {
+    public record Whole() implements Answer {
     }
 
     /** Bytes {@code from} to {@code to}, inclusive. */
-    record Part(long from, long to) implements Answer {
+    public record Part(long from, long to) implements Answer {
     }
 
-    record Unsatisfiable() implements Answer {
+    public record Unsatisfiable() implements Answer {
     }
 
     private Ranges() {
     }
 
-    static Answer parse(String header, long size) {
+    public static Answer parse(String header, long size) {
         String h = header.strip();
         if (!h.regionMatches(true, 0, "bytes=", 0, 6) || h.indexOf(',') >= 0) {
             return new Whole();

@@ -1,4 +1,4 @@
-package org.intrustd.photos;
+package org.intrustd.core.app;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -16,13 +16,14 @@ import java.util.TreeMap;
 
 /**
  * One HTTP/1.1 exchange over a Unix domain socket, which the JDK's HttpClient cannot use: how
- * the app asks its daemon for tokens. Small bodies both ways; the response is read to its end.
+ * an app asks its daemon for tokens or calls a peer, and how tests talk to an app. Whole
+ * bodies both ways; the response is read to its end (at most {@value #MAX_RESPONSE} bytes).
  */
-final class UnixHttp {
-    static final int MAX_RESPONSE = 4 << 20;
+public final class UnixHttp {
+    public static final int MAX_RESPONSE = 256 << 20;
 
-    record Response(int status, Map<String, String> headers, byte[] body) {
-        String text() {
+    public record Response(int status, Map<String, String> headers, byte[] body) {
+        public String text() {
             return new String(body, StandardCharsets.UTF_8);
         }
     }
@@ -30,7 +31,7 @@ final class UnixHttp {
     private UnixHttp() {
     }
 
-    static Response exchange(Path socket, String method, String host, String target, Map<String, String> headers, byte[] body)
+    public static Response exchange(Path socket, String method, String host, String target, Map<String, String> headers, byte[] body)
             throws IOException {
         try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
             ch.connect(UnixDomainSocketAddress.of(socket));
@@ -42,14 +43,26 @@ final class UnixHttp {
             }
             head.append("\r\n");
             OutputStream out = Channels.newOutputStream(ch);
-            out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
-            out.write(body);
-            out.flush();
-            return read(Channels.newInputStream(ch));
+            try {
+                out.write(head.toString().getBytes(StandardCharsets.ISO_8859_1));
+                out.write(body);
+                out.flush();
+            } catch (IOException e) {
+                // A server may refuse a request before reading its body (a 413 or 507) and close:
+                // its answer is what the caller needs, not the broken pipe.
+                try {
+                    return read(Channels.newInputStream(ch), method.equals("HEAD"));
+                } catch (IOException noAnswer) {
+                    e.addSuppressed(noAnswer);
+                    throw e;
+                }
+            }
+            return read(Channels.newInputStream(ch), method.equals("HEAD"));
         }
     }
 
-    static Response read(InputStream in) throws IOException {
+    /** A response from {@code in}; one to a HEAD has no body, whatever its Content-Length says. */
+    public static Response read(InputStream in, boolean head) throws IOException {
         String status = line(in);
         String[] parts = status.split(" ", 3);
         if (parts.length < 2 || !parts[0].startsWith("HTTP/1.")) {
@@ -64,6 +77,9 @@ final class UnixHttp {
             }
         }
         ByteArrayOutputStream body = new ByteArrayOutputStream();
+        if (head || code == 204 || code == 304) {
+            return new Response(code, headers, new byte[0]);
+        }
         if ("chunked".equalsIgnoreCase(headers.getOrDefault("Transfer-Encoding", ""))) {
             while (true) {
                 String size = line(in);
