@@ -17,6 +17,8 @@ export const LAUNCHER = process.env.INTRUSTD_E2E_LAUNCHER || path.join(ROOT, 'in
 export const HELLO_APPS = path.join(ROOT, 'apps', 'hello', 'target');
 /** The photo album app (apps/photos), as Maven builds it; its web UI is served at /photos. */
 export const PHOTOS_APP = path.join(ROOT, 'apps', 'photos', 'target');
+/** The backups app (apps/backups): keeps encrypted repositories for personas and paired appliances. */
+export const BACKUPS_APP = path.join(ROOT, 'apps', 'backups', 'target');
 /** Debian's `python3 -m http.server`, unmodified, reached over TCP inside its sandbox. */
 export const PYSERVE_APP = path.join(ROOT, 'apps', 'pyserve');
 const SHIM_DIST = path.join(ROOT, 'web', 'shim', 'dist', 'intrustd-shim.js');

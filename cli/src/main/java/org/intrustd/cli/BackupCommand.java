@@ -22,11 +22,13 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicLong;
+import org.intrustd.backup.Backend;
 import org.intrustd.backup.Backup;
 import org.intrustd.backup.BackupException;
 import org.intrustd.backup.BlobId;
 import org.intrustd.backup.Check;
 import org.intrustd.backup.Forget;
+import org.intrustd.backup.HttpBackend;
 import org.intrustd.backup.KeyFile;
 import org.intrustd.backup.LocalBackend;
 import org.intrustd.backup.Lock;
@@ -49,8 +51,9 @@ import picocli.CommandLine.Spec;
         BackupCommand.Diff.class, BackupCommand.RestoreCommand.class, BackupCommand.CheckCommand.class,
         BackupCommand.ForgetCommand.class, BackupCommand.PruneCommand.class, BackupCommand.Key.class,
         BackupCommand.Unlock.class},
-    footer = {"", "The repository is --repo DIR (or $INTRUSTD_BACKUP_REPO); its password comes from --password-file,"
-        + " $INTRUSTD_BACKUP_PASSWORD or the terminal.",
+    footer = {"", "The repository is --repo DIR (or $INTRUSTD_BACKUP_REPO), or with --appliance ID a repository of that"
+        + " name kept by the appliance's backups app, over the end-to-end link. Its password comes from --password-file,"
+        + " $INTRUSTD_BACKUP_PASSWORD or the terminal; the appliance never sees it.",
         "", "Exit codes: 0 done; 1 refused or failed (wrong password, a damaged repository, locked); 2 bad usage;"
             + " 3 backup made, but some files could not be read (each is named)."})
 final class BackupCommand {
@@ -63,7 +66,8 @@ final class BackupCommand {
 
   /** Where the repository is and how to open it; every subcommand has these. */
   static final class RepoOptions {
-    @Option(names = {"-r", "--repo"}, paramLabel = "DIR", description = "The repository (default: $INTRUSTD_BACKUP_REPO).")
+    @Option(names = {"-r", "--repo"}, paramLabel = "DIR|NAME",
+        description = "The repository: a folder, or with --appliance its name there (default: $INTRUSTD_BACKUP_REPO).")
     Path repo;
 
     @Option(names = "--password-file", paramLabel = "FILE", description = "Read the password from the first line of FILE.")
@@ -121,8 +125,34 @@ final class BackupCommand {
       return new String(first);
     }
 
+    @Mixin
+    RemoteOptions remote = new RemoteOptions();
+
+    /**
+     * Where the repository is: a folder, or with {@code --appliance}, a repository of that name
+     * kept by the appliance's backups app, reached over the end-to-end link.
+     */
+    Backend backend(CommandLine cl) {
+      if (!remote.remote()) {
+        return new LocalBackend(repo(cl));
+      }
+      String name = repo != null ? repo.toString() : System.getenv(REPO_ENV);
+      if (name == null || !name.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,63}")) {
+        throw new CommandLine.ParameterException(cl, "with --appliance, --repo is the repository's name on the appliance"
+            + " (letters, digits, '.', '_', '-'), e.g. --repo laptop");
+      }
+      return new HttpBackend(new LinkHttp(Remote.signedIn(cl, remote), "backups"), "/api/repos/" + name,
+          "repository " + name + " on appliance " + remote.appliance);
+    }
+
     Repository open(CommandLine cl) throws IOException {
-      return Repository.open(new LocalBackend(repo(cl)), password(cl, false), Clock.systemUTC()).lockWait(retryLock);
+      Backend b = backend(cl);
+      try {
+        return Repository.open(b, password(cl, false), Clock.systemUTC()).lockWait(retryLock);
+      } catch (IOException | RuntimeException e) {
+        b.close();
+        throw e;
+      }
     }
   }
 
@@ -190,14 +220,15 @@ final class BackupCommand {
 
     @Override
     public Integer call() throws IOException {
-      Path dir = repo.repo(cl());
       KeyFile.Kdf cost = kdf.kdf(cl());
-      try (Repository r = Repository.init(new LocalBackend(dir), repo.password(cl(), true), cost,
-          Repository.Config.defaults(java.util.UUID.randomUUID().toString()), Clock.systemUTC())) {
+      String password = repo.password(cl(), true);
+      Backend b = repo.backend(cl());
+      try (Repository r = Repository.init(b, password, cost, Repository.Config.defaults(java.util.UUID.randomUUID().toString()),
+          Clock.systemUTC())) {
         if (repo.json) {
-          json(JSON.createObjectNode().put("repository", dir.toString()).put("id", r.config().id()));
+          json(JSON.createObjectNode().put("repository", b.location()).put("id", r.config().id()));
         } else {
-          out().println("made repository " + r.config().id() + " in " + dir);
+          out().println("made repository " + r.config().id() + " in " + b.location());
           out().println("Keep the password safe: without it the backups cannot be read, by anyone.");
         }
       }
