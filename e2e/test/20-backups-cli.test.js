@@ -54,9 +54,7 @@ test('a laptop backs up to the appliance over the link and restores every byte',
   assert.equal(summary.filesUnchanged, 2);
   assert.equal(summary.filesNew, 1);
 
-  const list = await backup(['snapshots', '--json']);
-  assert.equal(JSON.parse(list.stdout).length, 2);
-
+  // "latest" reads every snapshot (in one exchange) to find the newest.
   const out = path.join(work, 'restored');
   const restore = await backup(['restore', 'latest', '--target', out]);
   assert.equal(restore.code, 0, restore.stderr);

@@ -54,6 +54,23 @@ public interface Backend extends AutoCloseable {
 
     void delete(Kind kind, String name) throws IOException;
 
+    /**
+     * Every file of a kind with its bytes (for the small kinds: keys, index files, snapshots,
+     * locks), in one go where the store can (one exchange over the link, not one per file).
+     * A file deleted meanwhile is left out.
+     */
+    default java.util.Map<String, byte[]> getAll(Kind kind) throws IOException {
+        java.util.Map<String, byte[]> out = new java.util.LinkedHashMap<>();
+        for (String name : list(kind)) {
+            try {
+                out.put(name, get(kind, name));
+            } catch (java.nio.file.NoSuchFileException e) {
+                // deleted since the listing
+            }
+        }
+        return out;
+    }
+
     /** Where it is, for messages. */
     String location();
 

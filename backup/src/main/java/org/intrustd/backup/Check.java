@@ -34,9 +34,9 @@ public final class Check {
         Backend b = repo.backend();
         // Index files, one by one (Repository.index() would stop at the first bad one).
         Index index = new Index();
-        for (String name : b.list(Backend.Kind.INDEX)) {
+        for (var stored : b.getAll(Backend.Kind.INDEX).entrySet()) {
             try {
-                repo.readIndex(name).packs().forEach(index::add);
+                repo.indexFile(stored.getKey(), stored.getValue()).packs().forEach(index::add);
             } catch (BackupException e) {
                 errors.add(e.getMessage());
             }
@@ -63,10 +63,10 @@ public final class Check {
         // Snapshots and everything they reach.
         int snapshots = 0;
         Set<BlobId> seenTrees = new HashSet<>();
-        for (String name : b.list(Backend.Kind.SNAPSHOT)) {
+        for (var file : b.getAll(Backend.Kind.SNAPSHOT).entrySet()) {
             Snapshot s;
             try {
-                s = repo.snapshot(name);
+                s = repo.snapshot(file.getKey(), file.getValue());
                 snapshots++;
             } catch (BackupException e) {
                 errors.add(e.getMessage());

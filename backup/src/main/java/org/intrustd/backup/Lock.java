@@ -81,13 +81,14 @@ public final class Lock implements AutoCloseable {
 
     /** Another live lock that this one cannot share with, or null; stale ones are removed on the way. */
     private Stored conflict() throws IOException {
-        for (String other : repo.backend().list(Backend.Kind.LOCK)) {
+        for (var stored : repo.backend().getAll(Backend.Kind.LOCK).entrySet()) {
+            String other = stored.getKey();
             if (other.equals(name)) {
                 continue;
             }
             Stored s;
             try {
-                s = KeyFile.JSON.readValue(repo.crypto().open(repo.backend().get(Backend.Kind.LOCK, other), AD, "lock"), Stored.class);
+                s = read(stored.getValue());
             } catch (IOException | BackupException e) {
                 continue; // gone meanwhile, or not readable: not ours to judge
             }
@@ -100,6 +101,10 @@ public final class Lock implements AutoCloseable {
             }
         }
         return null;
+    }
+
+    private Stored read(byte[] sealed) throws IOException {
+        return KeyFile.JSON.readValue(repo.crypto().open(sealed, AD, "lock"), Stored.class);
     }
 
     private boolean stale(Stored s) {
@@ -125,13 +130,11 @@ public final class Lock implements AutoCloseable {
         Lock probe = new Lock(repo, false, "unlock");
         probe.refresher.shutdownNow();
         List<String> removed = new ArrayList<>();
-        for (String other : repo.backend().list(Backend.Kind.LOCK)) {
+        for (var stored : repo.backend().getAll(Backend.Kind.LOCK).entrySet()) {
             try {
-                Stored s = KeyFile.JSON.readValue(repo.crypto().open(repo.backend().get(Backend.Kind.LOCK, other), AD, "lock"),
-                        Stored.class);
-                if (probe.stale(s)) {
-                    repo.backend().delete(Backend.Kind.LOCK, other);
-                    removed.add(other);
+                if (probe.stale(probe.read(stored.getValue()))) {
+                    repo.backend().delete(Backend.Kind.LOCK, stored.getKey());
+                    removed.add(stored.getKey());
                 }
             } catch (IOException | BackupException e) {
                 // gone meanwhile

@@ -91,8 +91,9 @@ public final class Repository implements AutoCloseable {
         if (!backend.exists(Backend.Kind.CONFIG, "config")) {
             throw new BackupException("there is no repository at " + backend.location() + " (run init first)");
         }
-        for (String name : backend.list(Backend.Kind.KEY)) {
-            Optional<Crypto.MasterKey> master = KeyFile.open(backend.get(Backend.Kind.KEY, name), name, password);
+        for (var key : backend.getAll(Backend.Kind.KEY).entrySet()) {
+            String name = key.getKey();
+            Optional<Crypto.MasterKey> master = KeyFile.open(key.getValue(), name, password);
             if (master.isPresent()) {
                 byte[] sealed = backend.get(Backend.Kind.CONFIG, "config");
                 Config config = KeyFile.JSON.readValue(new Crypto(master.get()).open(sealed, CONFIG_AD, "the config"), Config.class);
@@ -127,9 +128,9 @@ public final class Repository implements AutoCloseable {
 
     public List<KeyInfo> keys() throws IOException {
         List<KeyInfo> out = new ArrayList<>();
-        for (String name : backend.list(Backend.Kind.KEY)) {
-            KeyFile.Stored s = KeyFile.read(backend.get(Backend.Kind.KEY, name), name);
-            out.add(new KeyInfo(name, s.created(), s.host(), s.user(), name.equals(keyName)));
+        for (var key : backend.getAll(Backend.Kind.KEY).entrySet()) {
+            KeyFile.Stored s = KeyFile.read(key.getValue(), key.getKey());
+            out.add(new KeyInfo(key.getKey(), s.created(), s.host(), s.user(), key.getKey().equals(keyName)));
         }
         out.sort(Comparator.comparing(KeyInfo::created, Comparator.nullsFirst(Comparator.naturalOrder())));
         return out;
@@ -182,9 +183,9 @@ public final class Repository implements AutoCloseable {
                 if (index == null) {
                     Map<String, Index.File> files = new LinkedHashMap<>();
                     Set<String> superseded = new HashSet<>();
-                    for (String name : backend.list(Backend.Kind.INDEX)) {
-                        Index.File f = readIndex(name);
-                        files.put(name, f);
+                    for (var stored : backend.getAll(Backend.Kind.INDEX).entrySet()) {
+                        Index.File f = indexFile(stored.getKey(), stored.getValue());
+                        files.put(stored.getKey(), f);
                         superseded.addAll(f.supersedes());
                     }
                     Index loaded = new Index();
@@ -216,8 +217,8 @@ public final class Repository implements AutoCloseable {
         return Lock.take(this, exclusive, operation, lockWait);
     }
 
-    Index.File readIndex(String name) throws IOException {
-        return Index.decode(crypto.open(backend.get(Backend.Kind.INDEX, name), Index.AD, "index " + name), name);
+    Index.File indexFile(String name, byte[] sealed) {
+        return Index.decode(crypto.open(sealed, Index.AD, "index " + name), name);
     }
 
     String saveIndex(Index.File file) throws IOException {
@@ -291,19 +292,19 @@ public final class Repository implements AutoCloseable {
     /** Every snapshot, oldest first. */
     public List<Snapshot> snapshots() throws IOException {
         List<Snapshot> out = new ArrayList<>();
-        for (String name : backend.list(Backend.Kind.SNAPSHOT)) {
-            out.add(snapshot(name));
+        for (var stored : backend.getAll(Backend.Kind.SNAPSHOT).entrySet()) {
+            out.add(snapshot(stored.getKey(), stored.getValue()));
         }
         out.sort(Comparator.comparing(Snapshot::time).thenComparing(Snapshot::id));
         return out;
     }
 
-    Snapshot snapshot(String name) throws IOException {
-        byte[] plain = crypto.open(backend.get(Backend.Kind.SNAPSHOT, name), SNAPSHOT_AD, "snapshot " + name.substring(0, 8));
+    Snapshot snapshot(String name, byte[] sealed) {
+        byte[] plain = crypto.open(sealed, SNAPSHOT_AD, "snapshot " + name.substring(0, 8));
         try {
             return KeyFile.JSON.readValue(plain, Snapshot.class).withId(name);
-        } catch (com.fasterxml.jackson.core.JacksonException e) {
-            throw new BackupException.Corrupt("snapshot " + name.substring(0, 8) + " is not valid: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new BackupException.Corrupt("snapshot " + name.substring(0, 8) + " is not valid: " + e.getMessage());
         }
     }
 
@@ -316,7 +317,8 @@ public final class Repository implements AutoCloseable {
             }
             return all.getLast();
         }
-        return snapshot(unique(backend.list(Backend.Kind.SNAPSHOT), ref, "snapshot"));
+        String name = unique(backend.list(Backend.Kind.SNAPSHOT), ref, "snapshot");
+        return snapshot(name, backend.get(Backend.Kind.SNAPSHOT, name));
     }
 
     String saveSnapshot(Snapshot s) throws IOException {

@@ -1,7 +1,8 @@
 package org.intrustd.backup;
 
 import java.io.IOException;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
@@ -11,7 +12,9 @@ import java.nio.file.attribute.BasicFileAttributeView;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -21,9 +24,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Restores a snapshot, or a path inside it, into a target folder. Every chunk is checked
- * against its id as it is read (a damaged one fails its file, and the rest goes on). Files
- * are written by a pool of workers; modes, owners (when run as root) and times are set once a
- * file is whole, a folder's last, after everything in it. Existing files are not overwritten.
+ * against its id as it is read (a damaged one fails its file, and the rest goes on); modes,
+ * owners (when run as root) and times are set once a file is whole, a folder's last, after
+ * everything in it. Existing files are not overwritten.
  */
 public final class Restore {
     /** The result: how much was restored and what failed. */
@@ -36,6 +39,23 @@ public final class Restore {
         public final AtomicLong bytes = new AtomicLong();
     }
 
+    /** A file to write: where, its node, how many of its chunks are still to come, whether one failed. */
+    private static final class FileJob {
+        final Tree.Node node;
+        final Path path;
+        int left;
+        boolean failed;
+
+        FileJob(Tree.Node node, Path path) {
+            this.node = node;
+            this.path = path;
+        }
+    }
+
+    /** One chunk of one file: the blob's entry in its pack, and where its bytes go in the file. */
+    private record Need(Pack.Entry entry, FileJob file, long offset) {
+    }
+
     private final Repository repo;
     private final ExecutorService workers;
     private final Progress progress;
@@ -44,6 +64,8 @@ public final class Restore {
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong dirs = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
+    private final List<FileJob> jobs = new ArrayList<>();
+    private final List<Runnable> dirTimes = new ArrayList<>();
 
     private Restore(Repository repo, int threads, Progress progress) {
         this.repo = repo;
@@ -59,6 +81,11 @@ public final class Restore {
      * Restores {@code snapshot} into {@code target} (each backed-up path as a folder named like
      * it), or only {@code subPath} in it (whose first segment is such a name), as
      * {@code target/<its last segment>}.
+     * <p>
+     * Folders and links first; then the files' chunks are read pack by pack — each pack once,
+     * in one read of the part that holds what is needed, by a pool of workers — and written
+     * where they go in their files. A file is finished (mode, owner, times) when its last chunk
+     * is in; a file with a damaged or missing chunk is removed and named in the errors.
      */
     public static Result run(Repository repo, Snapshot snapshot, Optional<String> subPath, Path target, int threads,
             Progress progress) throws IOException {
@@ -80,35 +107,24 @@ public final class Restore {
                 }
             }
             Files.createDirectories(target);
-            List<Future<?>> pending = new ArrayList<>();
-            List<Runnable> dirTimes = new ArrayList<>();
             if (subPath.isEmpty()) {
-                r.dir(start, target, pending, dirTimes);
+                r.dir(start, target);
             } else {
                 // The path named lands in the target under its own name, with its own metadata.
-                r.entry(start, target.resolve(start.name()), pending, dirTimes);
+                r.entry(start, target.resolve(start.name()));
             }
-            for (Future<?> f : pending) {
-                try {
-                    f.get();
-                } catch (java.util.concurrent.ExecutionException e) {
-                    throw new IOException(e.getCause());
-                }
-            }
+            r.writeFiles();
             // Deepest folders first: setting a folder's time after writing in it.
-            for (int i = dirTimes.size() - 1; i >= 0; i--) {
-                dirTimes.get(i).run();
+            for (int i = r.dirTimes.size() - 1; i >= 0; i--) {
+                r.dirTimes.get(i).run();
             }
             return new Result(r.files.get(), r.dirs.get(), r.bytes.get(), List.copyOf(r.errors));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException("interrupted", e);
         } finally {
             r.workers.shutdownNow();
         }
     }
 
-    private void dir(Tree.Node node, Path into, List<Future<?>> pending, List<Runnable> dirTimes) throws IOException {
+    private void dir(Tree.Node node, Path into) throws IOException {
         Tree t;
         try {
             t = repo.tree(BlobId.parse(node.subtree()));
@@ -117,7 +133,7 @@ public final class Restore {
             return;
         }
         for (Tree.Node n : t.nodes()) {
-            entry(n, into.resolve(safeName(n.name())), pending, dirTimes);
+            entry(n, into.resolve(safeName(n.name())));
         }
     }
 
@@ -129,15 +145,22 @@ public final class Restore {
         return name;
     }
 
-    private void entry(Tree.Node n, Path p, List<Future<?>> pending, List<Runnable> dirTimes) throws IOException {
+    private void entry(Tree.Node n, Path p) throws IOException {
         switch (n.type()) {
             case Tree.Node.DIR -> {
                 Files.createDirectories(p);
                 dirs.incrementAndGet();
-                dir(n, p, pending, dirTimes);
+                dir(n, p);
                 dirTimes.add(() -> metadata(n, p));
             }
-            case Tree.Node.FILE -> pending.add(workers.submit(() -> file(n, p)));
+            case Tree.Node.FILE -> {
+                try {
+                    Files.createFile(p);
+                    jobs.add(new FileJob(n, p));
+                } catch (FileAlreadyExistsException e) {
+                    errors.add(p + ": exists already, left as it is");
+                }
+            }
             case Tree.Node.SYMLINK -> {
                 try {
                     Files.createSymbolicLink(p, Path.of(n.target()));
@@ -150,24 +173,111 @@ public final class Restore {
         }
     }
 
-    private void file(Tree.Node n, Path p) {
-        try (OutputStream out = Files.newOutputStream(p, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            for (String id : n.content()) {
-                byte[] chunk = repo.blob(BlobId.parse(id));
-                out.write(chunk);
-                bytes.addAndGet(chunk.length);
-                progress.bytes.addAndGet(chunk.length);
+    /** Plans the reads pack by pack, runs them on the workers, and finishes each file as it completes. */
+    private void writeFiles() throws IOException {
+        Index index = repo.index();
+        Map<String, List<Need>> byPack = new LinkedHashMap<>();
+        for (FileJob job : jobs) {
+            long offset = 0;
+            List<String> content = job.node.content() == null ? List.of() : job.node.content();
+            for (String id : content) {
+                Optional<Index.Location> at = index.find(BlobId.parse(id));
+                if (at.isEmpty()) {
+                    fail(job, "chunk " + id.substring(0, 16) + " is in no index");
+                    break;
+                }
+                byPack.computeIfAbsent(at.get().pack(), k -> new ArrayList<>()).add(new Need(at.get().entry(), job, offset));
+                offset += at.get().entry().rawLength();
+                job.left++;
             }
-        } catch (FileAlreadyExistsException e) {
-            errors.add(p + ": exists already, left as it is");
-            return;
+            if (job.left == 0 && !job.failed) {
+                done(job);
+            }
+        }
+        List<Future<?>> reads = new ArrayList<>();
+        for (var pack : byPack.entrySet()) {
+            reads.add(workers.submit(() -> {
+                readPack(pack.getKey(), pack.getValue());
+                return null;
+            }));
+        }
+        for (Future<?> f : reads) {
+            try {
+                f.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted", e);
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IOException(e.getCause());
+            }
+        }
+        for (FileJob job : jobs) {
+            if (job.failed) {
+                Files.deleteIfExists(job.path);
+            }
+        }
+    }
+
+    /** One read of the part of the pack that holds every blob needed from it, then each blob opened, checked and written. */
+    private void readPack(String pack, List<Need> needs) {
+        long from = Long.MAX_VALUE;
+        long to = 0;
+        for (Need n : needs) {
+            from = Math.min(from, n.entry().offset());
+            to = Math.max(to, (long) n.entry().offset() + n.entry().length());
+        }
+        byte[] part;
+        try {
+            part = repo.backend().read(Backend.Kind.PACK, pack, from, (int) (to - from));
+            if (part.length != to - from) {
+                throw new BackupException.Corrupt("pack " + pack.substring(0, 16) + " is shorter than its index says");
+            }
         } catch (IOException | BackupException e) {
-            errors.add(p + ": " + e.getMessage());
+            needs.forEach(n -> fail(n.file(), e.getMessage()));
             return;
         }
+        for (Need n : needs) {
+            if (n.file().failed) {
+                continue;
+            }
+            try {
+                byte[] plain = repo.openBlob(part, (int) (n.entry().offset() - from), n.entry(), pack);
+                try (FileChannel out = FileChannel.open(n.file().path, StandardOpenOption.WRITE)) {
+                    ByteBuffer b = ByteBuffer.wrap(plain);
+                    long at = n.offset();
+                    while (b.hasRemaining()) {
+                        at += out.write(b, at);
+                    }
+                }
+                bytes.addAndGet(plain.length);
+                progress.bytes.addAndGet(plain.length);
+                boolean last;
+                synchronized (n.file()) {
+                    last = --n.file().left == 0 && !n.file().failed;
+                }
+                if (last) {
+                    done(n.file());
+                }
+            } catch (IOException | BackupException e) {
+                fail(n.file(), e.getMessage());
+            }
+        }
+    }
+
+    private void fail(FileJob job, String why) {
+        synchronized (job) {
+            if (job.failed) {
+                return;
+            }
+            job.failed = true;
+        }
+        errors.add(job.path + ": " + why);
+    }
+
+    private void done(FileJob job) {
         files.incrementAndGet();
         progress.files.incrementAndGet();
-        metadata(n, p);
+        metadata(job.node, job.path);
     }
 
     private void metadata(Tree.Node n, Path p) {

@@ -147,6 +147,8 @@ class RepositoryTest extends BackupFixture {
             // random.bin fails, and any file sharing the damaged chunk (copy.bin is the same bytes); nothing else.
             assertThat(r.errors()).isNotEmpty().allMatch(e -> e.contains(victim.hex().substring(0, 16)))
                     .anyMatch(e -> e.contains("/home/random.bin:")).anyMatch(e -> e.contains("/home/docs/copy.bin:"));
+            // A file that could not be restored whole is not left half written under its name.
+            assertThat(out.resolve("home/random.bin")).doesNotExist();
             Map<String, String> want = describe(source);
             Map<String, String> got = describe(out.resolve("home"));
             for (String e : r.errors()) {

@@ -42,6 +42,8 @@ final class BackupsApi extends Handler.Abstract {
     static final ObjectMapper JSON = new ObjectMapper();
     /** The largest file taken: a pack of the largest size a repository may choose, with room for its header. */
     static final long MAX_FILE = 160L << 20;
+    /** The most bytes of small files sent in one listing with their contents. */
+    static final long MAX_CONTENTS = 32L << 20;
 
     /** A refusal with its HTTP status. */
     static final class Problem extends RuntimeException {
@@ -176,7 +178,11 @@ final class BackupsApi extends Handler.Abstract {
             only(method, "GET");
             ObjectNode out = JSON.createObjectNode();
             ArrayNode names = out.putArray("names");
-            b.list(kind).forEach(names::add);
+            List<String> all = b.list(kind);
+            all.forEach(names::add);
+            if ("1".equals(Request.extractQueryParameters(rq).getValue("contents"))) {
+                out.set("files", contents(b, kind, all));
+            }
             send(rs, cb, 200, out);
             return;
         }
@@ -199,6 +205,33 @@ final class BackupsApi extends Handler.Abstract {
             }
             default -> throw new Problem(405, method + " is not allowed here");
         }
+    }
+
+    /**
+     * The small files of a kind with their bytes, so a client reads them in one exchange
+     * ({@code ?contents=1}); not packs, and not more than {@value #MAX_CONTENTS} bytes.
+     */
+    private static ObjectNode contents(LocalBackend b, Backend.Kind kind, List<String> names) throws IOException {
+        if (kind == Backend.Kind.PACK) {
+            throw new Problem(400, "packs are read one by one");
+        }
+        ObjectNode files = JSON.createObjectNode();
+        long total = 0;
+        java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+        for (String name : names) {
+            byte[] bytes;
+            try {
+                bytes = b.get(kind, name);
+            } catch (NoSuchFileException e) {
+                continue; // deleted since the listing
+            }
+            total += bytes.length;
+            if (total > MAX_CONTENTS) {
+                throw new Problem(413, "more than " + (MAX_CONTENTS >> 20) + " MiB of " + kind.folder() + ": read them one by one");
+            }
+            files.put(name, b64.encodeToString(bytes));
+        }
+        return files;
     }
 
     private void put(Spaces.Client c, LocalBackend b, Backend.Kind kind, String name, Request rq, Response rs, Callback cb)

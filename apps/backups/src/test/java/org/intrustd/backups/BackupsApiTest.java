@@ -127,6 +127,10 @@ class BackupsApiTest {
         assertThat(list.get("repos").get(0).has("lastSnapshotAt")).isTrue();
         assertThat(list.get("used").asLong()).isGreaterThan(3 << 20);
         assertThat(list.get("quota").isNull()).isTrue();
+        // Small files come in one exchange (the engine reads snapshots and indexes that way); packs do not.
+        JsonNode all = JSON.readTree(call(ALICE, "GET", "/api/repos/laptop/files/snapshots/?contents=1", "").body());
+        assertThat(all.get("files").size()).isEqualTo(1);
+        assertThat(call(ALICE, "GET", "/api/repos/laptop/files/data/?contents=1", "").status()).isEqualTo(400);
         // Another persona sees none of it.
         assertThat(JSON.readTree(call(BOB, "GET", "/api/repos", "").body()).get("repos")).isEmpty();
         assertThat(call(BOB, "GET", "/api/repos/laptop/files/snapshots/", "").status()).isEqualTo(404);
