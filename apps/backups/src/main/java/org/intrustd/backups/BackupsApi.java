@@ -25,10 +25,10 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.intrustd.appkit.Replies;
 import org.intrustd.backup.Backend;
 import org.intrustd.backup.LocalBackend;
 import org.intrustd.core.access.TrustedHeaders;
-import org.intrustd.core.app.Ranges;
 
 /**
  * The backups app's HTTP API (docs/backups.md, "The backups app"). Every client works in its
@@ -295,23 +295,10 @@ final class BackupsApi extends Handler.Abstract {
             throw new Problem(404, "no such file");
         }
         long size = b.size(kind, name);
-        long from = 0;
-        long to = size - 1;
-        String range = rq.getHeaders().get(HttpHeader.RANGE);
-        switch (range == null ? new Ranges.Whole() : Ranges.parse(range, size)) {
-            case Ranges.Unsatisfiable u -> {
-                rs.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes */" + size);
-                throw new Problem(416, "the range " + range + " is not within the file's " + size + " bytes");
-            }
-            case Ranges.Part part -> {
-                from = part.from();
-                to = part.to();
-                rs.setStatus(206);
-                rs.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes " + from + "-" + to + "/" + size);
-            }
-            case Ranges.Whole w -> rs.setStatus(200);
-        }
-        long length = to - from + 1;
+        Replies.Span span = Replies.span(rq, rs, size).orElseThrow(() -> new Problem(416, "the range "
+                + rq.getHeaders().get(HttpHeader.RANGE) + " is not within the file's " + size + " bytes"));
+        long from = span.from();
+        long length = span.length();
         rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
         rs.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
         if (rq.getMethod().equals("HEAD")) {
@@ -399,26 +386,10 @@ final class BackupsApi extends Handler.Abstract {
     }
 
     static void send(Response rs, Callback cb, int status, JsonNode body) {
-        rs.setStatus(status);
-        rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        rs.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        try {
-            Content.Sink.write(rs, true, JSON.writeValueAsString(body), cb);
-        } catch (JsonProcessingException e) {
-            cb.failed(e);
-        }
+        Replies.send(rs, cb, status, body);
     }
 
     static void problem(Response rs, Callback cb, int status, String detail) {
-        if (rs.isCommitted()) {
-            cb.failed(new IOException(detail));
-            return;
-        }
-        rs.getHeaders().remove(HttpHeader.CONTENT_LENGTH);
-        rs.setStatus(status);
-        rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
-        rs.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        ObjectNode body = JSON.createObjectNode().put("type", "about:blank").put("status", status).put("detail", detail);
-        Content.Sink.write(rs, true, body.toString(), cb);
+        Replies.problem(rs, cb, status, detail);
     }
 }

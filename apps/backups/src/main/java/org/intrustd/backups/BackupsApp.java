@@ -1,13 +1,8 @@
 package org.intrustd.backups;
 
 import java.nio.file.Path;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
-import org.eclipse.jetty.util.VirtualThreads;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.intrustd.core.app.AppSocket;
+import org.intrustd.appkit.AppServer;
 
 /**
  * The backups app: wiring. It serves its API on the Unix socket the daemon names in
@@ -39,23 +34,6 @@ public final class BackupsApp {
 
     /** Serves the repositories in {@code data} on {@code socket}. */
     public static Server start(Path socket, Path data) throws Exception {
-        Spaces spaces = new Spaces(data);
-        AppSocket.deleteStale(socket);
-        QueuedThreadPool threads = new QueuedThreadPool();
-        threads.setName("backups");
-        threads.setVirtualThreadsExecutor(VirtualThreads.getNamedVirtualThreadsExecutor("backups-vt"));
-        Server server = new Server(threads);
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        UnixDomainServerConnector connector = new UnixDomainServerConnector(server, new HttpConnectionFactory(http));
-        connector.setUnixDomainPath(socket);
-        server.addConnector(connector);
-        server.setHandler(new BackupsApi(spaces));
-        server.setErrorHandler((request, response, callback) -> {
-            BackupsApi.problem(response, callback, response.getStatus(), "the request could not be processed");
-            return true;
-        });
-        server.start();
-        return server;
+        return AppServer.start("backups", socket, new BackupsApi(new Spaces(data)));
     }
 }

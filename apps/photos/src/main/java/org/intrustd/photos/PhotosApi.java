@@ -33,9 +33,9 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
+import org.intrustd.appkit.Replies;
 import org.intrustd.core.access.Permission;
 import org.intrustd.core.access.TrustedHeaders;
-import org.intrustd.core.app.Ranges;
 
 /**
  * The app's HTTP API (docs/photos.md). Handlers block: Jetty runs them on virtual threads.
@@ -874,31 +874,11 @@ final class PhotosApi extends Handler.Abstract {
     // ---- responses ----------------------------------------------------------------------
 
     static void send(Response rs, Callback cb, int status, JsonNode body) {
-        rs.setStatus(status);
-        rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
-        rs.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        try {
-            Content.Sink.write(rs, true, JSON.writeValueAsString(body), cb);
-        } catch (JsonProcessingException e) {
-            cb.failed(e);
-        }
+        Replies.send(rs, cb, status, body);
     }
 
     static void problem(Response rs, Callback cb, int status, String detail) {
-        if (rs.isCommitted()) {
-            cb.failed(new IOException(detail));
-            return;
-        }
-        // Headers said for a file that is not coming go; Content-Range, Retry-After and Upload-Offset stay.
-        for (HttpHeader h : new HttpHeader[] {HttpHeader.CONTENT_LENGTH, HttpHeader.CONTENT_DISPOSITION, HttpHeader.ETAG,
-                HttpHeader.ACCEPT_RANGES}) {
-            rs.getHeaders().remove(h);
-        }
-        rs.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
-        rs.setStatus(status);
-        rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/problem+json");
-        ObjectNode body = JSON.createObjectNode().put("status", status).put("detail", detail);
-        Content.Sink.write(rs, true, body.toString(), cb);
+        Replies.problem(rs, cb, status, detail);
     }
 
     /**
@@ -926,24 +906,10 @@ final class PhotosApi extends Handler.Abstract {
             cb.succeeded();
             return;
         }
-        long from = 0;
-        long to = size - 1;
-        String range = rq.getHeaders().get(HttpHeader.RANGE);
-        Ranges.Answer asked = range == null ? new Ranges.Whole() : Ranges.parse(range, size);
-        switch (asked) {
-            case Ranges.Unsatisfiable u -> {
-                rs.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes */" + size);
-                throw new Problem(416, "the range " + range + " is not within the file's " + size + " bytes");
-            }
-            case Ranges.Part part -> {
-                from = part.from();
-                to = part.to();
-                rs.setStatus(206);
-                rs.getHeaders().put(HttpHeader.CONTENT_RANGE, "bytes " + from + "-" + to + "/" + size);
-            }
-            case Ranges.Whole w -> rs.setStatus(200);
-        }
-        long length = to - from + 1;
+        Replies.Span span = Replies.span(rq, rs, size).orElseThrow(() -> new Problem(416, "the range "
+                + rq.getHeaders().get(HttpHeader.RANGE) + " is not within the file's " + size + " bytes"));
+        long from = span.from();
+        long length = span.length();
         rs.getHeaders().put(HttpHeader.CONTENT_LENGTH, length);
         if (rq.getMethod().equals("HEAD")) {
             cb.succeeded();

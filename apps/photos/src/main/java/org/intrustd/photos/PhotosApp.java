@@ -7,14 +7,9 @@ import java.time.Clock;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.unixdomain.server.UnixDomainServerConnector;
-import org.eclipse.jetty.util.VirtualThreads;
+import org.intrustd.appkit.AppServer;
 import org.eclipse.jetty.util.component.LifeCycle;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
-import org.intrustd.core.app.AppSocket;
 
 /**
  * The photo album app: wiring. It serves its API on the Unix socket the daemon names in
@@ -66,25 +61,10 @@ public final class PhotosApp {
                 r -> Thread.ofPlatform().name("photos-sweep").daemon(true).unstarted(r));
         sweeper.scheduleWithFixedDelay(() -> sweep(photos, uploads), 1, 6 * 60, TimeUnit.MINUTES);
 
-        AppSocket.deleteStale(socket);
-        QueuedThreadPool threads = new QueuedThreadPool();
-        threads.setName("photos");
-        threads.setVirtualThreadsExecutor(VirtualThreads.getNamedVirtualThreadsExecutor("photos-vt"));
-        Server server = new Server(threads);
-        HttpConfiguration http = new HttpConfiguration();
-        http.setSendServerVersion(false);
-        UnixDomainServerConnector connector = new UnixDomainServerConnector(server, new HttpConnectionFactory(http));
-        connector.setUnixDomainPath(socket);
-        server.addConnector(connector);
-        server.setHandler(new PhotosApi(photos, uploads, daemon));
-        server.setErrorHandler((request, response, callback) -> {
-            PhotosApi.problem(response, callback, response.getStatus(), "the request could not be processed");
-            return true;
-        });
+        Server server;
         try {
-            server.start();
+            server = AppServer.start("photos", socket, new PhotosApi(photos, uploads, daemon));
         } catch (Exception e) {
-            server.stop();
             queue.close();
             library.close();
             throw e;
