@@ -42,8 +42,9 @@ public final class Check {
             }
         }
         Set<String> stored = new HashSet<>(b.list(Backend.Kind.PACK));
+        Map<String, List<Pack.Entry>> packs = index.packs();
         Map<String, Long> expectedSize = new HashMap<>();
-        for (var p : index.packs().entrySet()) {
+        for (var p : packs.entrySet()) {
             long size = 4;
             for (Pack.Entry e : p.getValue()) {
                 size = Math.max(size, (long) e.offset() + e.length());
@@ -56,7 +57,7 @@ public final class Check {
             }
         }
         for (String p : stored) {
-            if (!index.packs().containsKey(p)) {
+            if (!packs.containsKey(p)) {
                 notes.add("pack " + p.substring(0, 16) + " is in no index (left by an interrupted backup; prune removes it)");
             }
         }
@@ -106,7 +107,7 @@ public final class Check {
         }
         long read = 0;
         if (readData) {
-            for (var p : index.packs().entrySet()) {
+            for (var p : packs.entrySet()) {
                 if (!stored.contains(p.getKey())) {
                     continue;
                 }
@@ -114,7 +115,7 @@ public final class Check {
                 readPack(repo, p.getKey(), p.getValue(), errors);
             }
         }
-        return new Result(snapshots, index.packs().size(), index.blobCount(), read, errors, notes);
+        return new Result(snapshots, packs.size(), index.blobCount(), read, errors, notes);
     }
 
     private static void readPack(Repository repo, String name, List<Pack.Entry> indexed, List<String> errors) throws IOException {

@@ -67,11 +67,12 @@ public final class Prune {
             }
         }
         // Sort packs: keep, repack, delete. A blob stored twice is kept where the index found it first.
+        Map<String, List<Pack.Entry>> packs = index.packs();
         Map<String, List<Pack.Entry>> keep = new LinkedHashMap<>();
         List<String> repack = new ArrayList<>();
         List<String> delete = new ArrayList<>();
         long freed = 0;
-        for (var p : index.packs().entrySet()) {
+        for (var p : packs.entrySet()) {
             long total = 0;
             long unused = 0;
             for (Pack.Entry e : p.getValue()) {
@@ -97,7 +98,7 @@ public final class Prune {
         PackBuilder builder = new PackBuilder(repo, written);
         for (String pack : repack) {
             byte[] bytes = b.get(Backend.Kind.PACK, pack);
-            for (Pack.Entry e : index.packs().get(pack)) {
+            for (Pack.Entry e : packs.get(pack)) {
                 if (used.contains(e.id()) && index.find(e.id()).orElseThrow().pack().equals(pack)) {
                     repo.openBlob(bytes, e.offset(), e, pack); // never copy a damaged blob
                     builder.add(e, bytes);
