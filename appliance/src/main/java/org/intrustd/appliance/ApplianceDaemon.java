@@ -3,6 +3,7 @@ package org.intrustd.appliance;
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.InstantSource;
 import java.util.Optional;
 import java.util.Set;
@@ -23,12 +24,15 @@ import org.intrustd.appliance.apps.AppLauncher;
 import org.intrustd.appliance.apps.AppManifest;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.apps.InstalledApp;
 import org.intrustd.appliance.control.ControlServer;
 import org.intrustd.appliance.flock.FlockConnection;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.lan.LanFlock;
 import org.intrustd.appliance.lan.LanPresence;
 import org.intrustd.appliance.links.LinkSessions;
+import org.intrustd.appliance.offsite.OffsiteBackups;
+import org.intrustd.appliance.offsite.PeerHttp;
 import org.intrustd.appliance.peers.PeerLinks;
 import org.intrustd.appliance.permissions.Grants;
 import org.intrustd.appliance.personas.PersonaStore;
@@ -140,8 +144,11 @@ public final class ApplianceDaemon implements AutoCloseable {
     Optional<LanFlock> lanFlock = config.lan().enabled()
         ? startLanFlock(identity, settings.get().name(), config, sessions) : Optional.empty();
     AtomicReference<Optional<LanPresence>> presenceLater = new AtomicReference<>(Optional.empty());
+    OffsiteBackups offsite = new OffsiteBackups(config.stateDir(),
+        () -> apps.installed().stream().map(InstalledApp::id).toList(), id -> apps.paths(id).dataDir(), apps::stop,
+        PeerHttp.via(peers), identity.id().toString(), Clock.systemUTC());
     ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
-        personas, access, accessLog, peers, () -> new ControlServer.Status(settings.get().name(), settings.get().flock(),
+        personas, access, accessLog, peers, offsite, () -> new ControlServer.Status(settings.get().name(), settings.get().flock(),
             flock.isRegistered(), sessions.liveLinks(), config.stateDir(), lanFlock.map(LanFlock::port)),
         next -> {
           synchronized (settingsStore) {
@@ -157,6 +164,7 @@ public final class ApplianceDaemon implements AutoCloseable {
         Thread.ofPlatform().name("housekeeping").daemon().factory());
     housekeeping.scheduleWithFixedDelay(apps::stopIdle, 30, 30, TimeUnit.SECONDS);
     housekeeping.scheduleWithFixedDelay(apps::checkHealth, HEALTH_CHECK_SECONDS, HEALTH_CHECK_SECONDS, TimeUnit.SECONDS);
+    housekeeping.scheduleWithFixedDelay(offsite::tick, 1, 60, TimeUnit.SECONDS);
     // Tokens and sessions also end by expiring; a second is the promise for open channels.
     housekeeping.scheduleWithFixedDelay(() -> {
       if (linkAccess.hasCredentialedChannels()) {

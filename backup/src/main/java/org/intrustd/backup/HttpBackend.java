@@ -163,7 +163,8 @@ public final class HttpBackend implements Backend {
         byte[] body = KeyFile.JSON.writeValueAsBytes(Map.of("name", name));
         Response r = transport.exchange("POST", base.substring(0, base.lastIndexOf('/')), Map.of("Content-Type", "application/json"),
                 body);
-        if (r.status() != 201) {
+        // 409: it is there already, which is fine for one with no config yet (an init that was cut short).
+        if (r.status() != 201 && !(r.status() == 409 && !exists(Kind.CONFIG, "config"))) {
             throw new BackupException("the backups app did not make repository " + name + ": " + r.detail());
         }
     }

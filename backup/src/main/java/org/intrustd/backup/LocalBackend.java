@@ -40,8 +40,13 @@ public final class LocalBackend implements Backend {
     public void create() throws IOException {
         Files.createDirectories(root);
         try (DirectoryStream<Path> d = Files.newDirectoryStream(root)) {
-            if (d.iterator().hasNext()) {
-                throw new BackupException(root + " is not empty: a new repository needs an empty or new folder");
+            for (Path p : d) {
+                // Only the folders of an init that was cut short (no config yet) may be there already.
+                String n = p.getFileName().toString();
+                if (!Files.isDirectory(p) || java.util.Arrays.stream(Kind.values()).noneMatch(k -> k != Kind.CONFIG && k.folder.equals(n))
+                        && !n.equals("tmp")) {
+                    throw new BackupException(root + " is not empty: a new repository needs an empty or new folder");
+                }
             }
         }
         for (Kind k : Kind.values()) {

@@ -76,6 +76,13 @@ public final class Repository implements AutoCloseable {
     public static Repository init(Backend backend, String password, KeyFile.Kdf kdf, Config config, Clock clock) throws IOException {
         config.check();
         backend.create();
+        if (backend.exists(Backend.Kind.CONFIG, "config")) {
+            throw new BackupException("there is a repository at " + backend.location() + " already");
+        }
+        // Keys left by an init that was cut short seal another master key: they go.
+        for (String stale : backend.list(Backend.Kind.KEY)) {
+            backend.delete(Backend.Kind.KEY, stale);
+        }
         SecureRandom random = new SecureRandom();
         Crypto.MasterKey master = Crypto.MasterKey.random(random);
         byte[] key = KeyFile.create(master, password, kdf, clock.instant().toString(), host(), user(), random);

@@ -119,6 +119,20 @@ class RepositoryTest extends BackupFixture {
     }
 
     @Test
+    void anInitCutShortIsDoneAgainAndItsLeftoverKeyGoes() throws Exception {
+        // A key stored, then the end: no config.
+        Repository first = init();
+        first.close();
+        Files.delete(repoDir.resolve("config"));
+        try (Repository again = Repository.init(new LocalBackend(repoDir), "other", FAST, SMALL, Clock.systemUTC())) {
+            assertThat(again.keys()).hasSize(1);
+        }
+        assertThat(Repository.open(new LocalBackend(repoDir), "other", Clock.systemUTC()).config().id()).isEqualTo("test");
+        assertThatThrownBy(() -> Repository.open(new LocalBackend(repoDir), "secret", Clock.systemUTC()))
+                .isInstanceOf(BackupException.WrongPassword.class);
+    }
+
+    @Test
     void aFlippedByteIsFoundByCheckAndEverythingElseStillRestores() throws Exception {
         fill();
         try (Repository repo = init()) {

@@ -54,7 +54,7 @@ class AppCommandTest {
     Path db = state.resolve("appliance.db");
     control = ControlServer.start(ApplianceDaemon.controlSocket(state), ApplianceId.fromPublicKey(new byte[32]), apps,
         Grants.load(state), new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
-        AccessStore.open(db), AccessLog.open(db, AccessLog.Detail.PATH), null,
+        AccessStore.open(db), AccessLog.open(db, AccessLog.Detail.PATH), null, null,
         () -> new ControlServer.Status(settings.get().name(), settings.get().flock(), true, 2, state,
             java.util.Optional.empty()),
         settings::set);

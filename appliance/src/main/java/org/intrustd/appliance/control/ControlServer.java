@@ -24,6 +24,7 @@ import org.intrustd.appliance.bundles.BundleException;
 import org.intrustd.appliance.install.Installer;
 import org.intrustd.appliance.settings.Settings;
 import org.intrustd.appliance.net.LocalHttp;
+import org.intrustd.appliance.offsite.OffsiteBackups;
 import org.intrustd.appliance.peers.PeerLinks;
 import org.intrustd.appliance.net.LocalHttp.HttpProblem;
 import org.intrustd.appliance.net.LocalHttp.Request;
@@ -56,6 +57,7 @@ public final class ControlServer implements AutoCloseable {
   private final PersonaStore personas;
   private final AccessApi access;
   private final PeersApi peers;
+  private final OffsiteApi offsite;
   private final ApplianceId appliance;
   private final java.util.function.Supplier<Status> status;
   private UnixServer server;
@@ -71,10 +73,11 @@ public final class ControlServer implements AutoCloseable {
   }
 
   private ControlServer(ApplianceId appliance, AppSupervisor apps, Grants grants, Installer installer,
-      PersonaStore personas, AccessApi access, PeersApi peers, java.util.function.Supplier<Status> status,
+      PersonaStore personas, AccessApi access, PeersApi peers, OffsiteApi offsite, java.util.function.Supplier<Status> status,
       SettingsChange settings) {
     this.appliance = appliance;
     this.peers = peers;
+    this.offsite = offsite;
     this.status = status;
     this.settings = settings;
     this.apps = apps;
@@ -86,10 +89,11 @@ public final class ControlServer implements AutoCloseable {
 
   public static ControlServer start(Path socket, ApplianceId appliance, AppSupervisor apps, Grants grants,
       Installer installer, PersonaStore personas, AccessStore accessStore, AccessLog accessLog, PeerLinks peerLinks,
-      java.util.function.Supplier<Status> status, SettingsChange settings) {
+      OffsiteBackups offsite, java.util.function.Supplier<Status> status, SettingsChange settings) {
     ControlServer control = new ControlServer(appliance, apps, grants, installer, personas,
         new AccessApi(appliance, accessStore, accessLog, personas, apps),
-        new PeersApi(appliance, accessStore, peerLinks, () -> status.get().name()), status, settings);
+        new PeersApi(appliance, accessStore, peerLinks, () -> status.get().name()), new OffsiteApi(offsite, accessStore), status,
+        settings);
     try {
       control.server = UnixServer.start(socket, "rw-------", "control-accept", control::serve);
     } catch (IOException e) {
@@ -169,6 +173,9 @@ public final class ControlServer implements AutoCloseable {
     }
     if (path.size() >= 2 && path.get(0).equals("v1") && path.get(1).equals("peers")) {
       return LocalHttp.ok(peers.handle(request, path));
+    }
+    if (path.size() >= 2 && path.get(0).equals("v1") && path.get(1).equals("offsite")) {
+      return LocalHttp.ok(offsite.handle(request, path));
     }
     if (path.size() >= 2 && path.get(0).equals("v1") && AccessApi.RESOURCES.contains(path.get(1))) {
       return LocalHttp.ok(access.handle(request, path));

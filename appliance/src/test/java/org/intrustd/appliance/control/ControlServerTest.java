@@ -61,7 +61,7 @@ class ControlServerTest {
         org.intrustd.core.id.ApplianceId.fromPublicKey(new byte[32]), apps, grants,
         new Installer(state, registry, apps, id -> {}, id -> {}), PersonaStore.open(db),
         org.intrustd.appliance.access.AccessStore.open(db),
-        org.intrustd.appliance.access.AccessLog.open(db, org.intrustd.appliance.access.AccessLog.Detail.PATH), null,
+        org.intrustd.appliance.access.AccessLog.open(db, org.intrustd.appliance.access.AccessLog.Detail.PATH), null, null,
         () -> new ControlServer.Status(settings.get().name(), settings.get().flock(), false, 0, state,
             java.util.Optional.empty()),
         next -> {

@@ -1,0 +1,271 @@
+package org.intrustd.appliance.offsite;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.intrustd.backup.Backup;
+import org.intrustd.backup.BackupException;
+import org.intrustd.backup.Forget;
+import org.intrustd.backup.HttpBackend;
+import org.intrustd.backup.KeyFile;
+import org.intrustd.backup.Prune;
+import org.intrustd.backup.Repository;
+import org.intrustd.backup.Snapshot;
+
+/**
+ * Off-site backups of this appliance's apps' data to a paired appliance's backups app
+ * (docs/backups.md, "Off-site"). On a schedule, each app in turn is stopped (it starts again on
+ * its next request), so its files are backed up at rest, into a snapshot of its own; then old
+ * snapshots are forgotten (last 3, 7 daily, 4 weekly, 12 monthly, 3 yearly) and their data
+ * pruned. Everything is sealed here with a random repository password kept in the state
+ * directory (0600): the friend stores what it cannot read. The owner should keep a copy of
+ * that password ({@code intrustd backup offsite key}) — without it, the backups are lost
+ * with this appliance.
+ * <p>
+ * The plan and the last outcome are files in the state directory, so a restart keeps both; a
+ * failure is kept with its reason, and a plan whose last success is older than two periods is
+ * overdue (the admin app and {@code intrustd backup offsite} show both). Thread-safe.
+ */
+public final class OffsiteBackups implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger("intrustd.offsite");
+    private static final ObjectMapper JSON = new ObjectMapper().setSerializationInclusion(JsonInclude.Include.NON_NULL);
+    /** The repository's name in this appliance's space on the friend's backups app. */
+    static final String REPO = "apps";
+    static final Forget.Policy KEEP = new Forget.Policy(3, 0, 7, 4, 12, 3, Set.of());
+
+    /** What to back up where, and how often. */
+    public record Plan(String peer, int everyHours) {
+        public Plan {
+            if (everyHours < 1 || everyHours > 24 * 31) {
+                throw new IllegalArgumentException("every is 1 hour to 31 days, not " + everyHours + " hours");
+            }
+        }
+    }
+
+    /** The last run's outcome. */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record Outcome(String startedAt, String endedAt, boolean ok, String error, List<String> snapshots, long bytesAdded,
+            List<String> warnings) {
+    }
+
+    /** What the admin app shows. */
+    public record Status(Optional<Plan> plan, boolean running, Optional<Outcome> last, Optional<String> lastSuccessAt,
+            boolean overdue, Optional<String> nextAt) {
+    }
+
+    /** Opens the exchange transport to app {@code backups} of a peer (the daemon's peer links). */
+    public interface Peers {
+        HttpBackend.Transport transport(String peer);
+    }
+
+    private final Path stateDir;
+    private final Supplier<List<String>> apps;
+    private final Function<String, Path> dataDir;
+    private final Function<String, Boolean> stopApp;
+    private final Peers peers;
+    private final String self;
+    private final Clock clock;
+    private final ExecutorService runner = Executors.newSingleThreadExecutor(
+            Thread.ofPlatform().name("offsite-backup").daemon().factory());
+    private final AtomicBoolean running = new AtomicBoolean();
+
+    public OffsiteBackups(Path stateDir, Supplier<List<String>> apps, Function<String, Path> dataDir,
+            Function<String, Boolean> stopApp, Peers peers, String self, Clock clock) {
+        this.stateDir = stateDir;
+        this.apps = apps;
+        this.dataDir = dataDir;
+        this.stopApp = stopApp;
+        this.peers = peers;
+        this.self = self;
+        this.clock = clock;
+    }
+
+    private Path planFile() {
+        return stateDir.resolve("offsite.json");
+    }
+
+    private Path outcomeFile() {
+        return stateDir.resolve("offsite-last.json");
+    }
+
+    private Path successFile() {
+        return stateDir.resolve("offsite-success.json");
+    }
+
+    private Path keyFile() {
+        return stateDir.resolve("offsite.key");
+    }
+
+    public synchronized Optional<Plan> plan() throws IOException {
+        return Files.exists(planFile()) ? Optional.of(JSON.readValue(planFile().toFile(), Plan.class)) : Optional.empty();
+    }
+
+    /** Sets the plan (making the repository password the first time); the first run starts at once. */
+    public synchronized void set(Plan plan) throws IOException {
+        key();
+        write(planFile(), plan);
+    }
+
+    /** Stops backing up (what the friend keeps stays there). */
+    public synchronized void off() throws IOException {
+        Files.deleteIfExists(planFile());
+    }
+
+    /** The repository password, made (random, 256 bits) and kept in the state directory at first use. */
+    public synchronized String key() throws IOException {
+        if (!Files.exists(keyFile())) {
+            byte[] k = new byte[32];
+            new SecureRandom().nextBytes(k);
+            Path temp = keyFile().resolveSibling("offsite.key.tmp");
+            Files.deleteIfExists(temp);
+            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+            Files.writeString(temp, Base64.getUrlEncoder().withoutPadding().encodeToString(k));
+            Files.move(temp, keyFile(), StandardCopyOption.ATOMIC_MOVE);
+        }
+        return Files.readString(keyFile()).strip();
+    }
+
+    public Status status() throws IOException {
+        Optional<Plan> plan = plan();
+        Optional<Outcome> last = read(outcomeFile(), Outcome.class);
+        Optional<String> success = read(successFile(), Outcome.class).map(Outcome::endedAt);
+        Instant now = clock.instant();
+        boolean overdue = plan.isPresent() && success.map(t -> Instant.parse(t).plus(Duration.ofHours(2L * plan.get().everyHours()))
+                .isBefore(now)).orElse(last.isPresent());
+        Optional<String> next = plan.map(p -> last.map(o -> Instant.parse(o.startedAt()).plus(Duration.ofHours(p.everyHours())))
+                .orElse(now).toString());
+        return new Status(plan, running.get(), last, success, overdue, next);
+    }
+
+    /** Called every minute: starts a run when one is due. */
+    public void tick() {
+        try {
+            Optional<Plan> plan = plan();
+            if (plan.isEmpty() || running.get()) {
+                return;
+            }
+            Optional<Outcome> last = read(outcomeFile(), Outcome.class);
+            if (last.isEmpty() || !Instant.parse(last.get().startedAt()).plus(Duration.ofHours(plan.get().everyHours()))
+                    .isAfter(clock.instant())) {
+                runNow();
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "off-site backup schedule: " + e.getMessage());
+        }
+    }
+
+    /** Starts a run now (unless one is running); false when there is no plan or one runs already. */
+    public boolean runNow() throws IOException {
+        Optional<Plan> plan = plan();
+        if (plan.isEmpty() || !running.compareAndSet(false, true)) {
+            return false;
+        }
+        runner.execute(() -> {
+            try {
+                run(plan.get());
+            } finally {
+                running.set(false);
+            }
+        });
+        return true;
+    }
+
+    private void run(Plan plan) {
+        String started = clock.instant().toString();
+        List<String> snapshots = new ArrayList<>();
+        List<String> warnings = new ArrayList<>();
+        long added = 0;
+        Outcome outcome;
+        try (HttpBackend backend = new HttpBackend(peers.transport(plan.peer()), "/api/repos/" + REPO,
+                "repository " + REPO + " on appliance " + plan.peer());
+                Repository repo = openOrInit(backend)) {
+            for (String app : apps.get()) {
+                Path data = dataDir.apply(app);
+                if (!Files.isDirectory(data)) {
+                    continue;
+                }
+                // At rest while it is read: the app starts again on its next request.
+                stopApp.apply(app);
+                Backup.Result r = Backup.run(repo, Backup.Options.of(List.of(data)).withHost(self).withTags(List.of("app:" + app)),
+                        new Backup.Progress());
+                snapshots.add(r.snapshot().id());
+                added += r.snapshot().summary().storedAdded();
+                r.warnings().forEach(w -> warnings.add(app + ": " + w));
+            }
+            List<Forget.Decision> kept = Forget.run(repo, KEEP, ZoneId.systemDefault());
+            if (kept.stream().anyMatch(d -> !d.keep())) {
+                Prune.run(repo);
+            }
+            outcome = new Outcome(started, clock.instant().toString(), true, null, snapshots, added, warnings);
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "off-site backup to " + plan.peer() + " failed", e);
+            String why = e.getMessage() == null ? e.toString() : e.getMessage();
+            outcome = new Outcome(started, clock.instant().toString(), false, why, snapshots, added, warnings);
+        }
+        try {
+            write(outcomeFile(), outcome);
+            if (outcome.ok()) {
+                write(successFile(), outcome);
+            }
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "cannot record the off-site backup's outcome", e);
+        }
+    }
+
+    private Repository openOrInit(HttpBackend backend) throws IOException {
+        String password = key();
+        if (backend.exists(org.intrustd.backup.Backend.Kind.CONFIG, "config")) {
+            return Repository.open(backend, password, clock);
+        }
+        try {
+            return Repository.init(backend, password, KeyFile.Kdf.DEFAULT,
+                    Repository.Config.defaults(java.util.UUID.randomUUID().toString()), clock);
+        } catch (BackupException e) {
+            throw new BackupException("cannot make the repository on " + backend.location() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The snapshots kept off site (opened with the repository password), newest last. */
+    public List<Snapshot> snapshots() throws IOException {
+        Plan plan = plan().orElseThrow(() -> new BackupException("no off-site backups are set up"));
+        try (HttpBackend backend = new HttpBackend(peers.transport(plan.peer()), "/api/repos/" + REPO, "off-site repository");
+                Repository repo = Repository.open(backend, key(), clock)) {
+            return repo.snapshots();
+        }
+    }
+
+    private static <T> Optional<T> read(Path file, Class<T> type) throws IOException {
+        return Files.exists(file) ? Optional.of(JSON.readValue(file.toFile(), type)) : Optional.empty();
+    }
+
+    private static void write(Path file, Object value) throws IOException {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        JSON.writeValue(temp.toFile(), value);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    @Override
+    public void close() {
+        runner.shutdownNow();
+    }
+}

@@ -1,0 +1,105 @@
+package org.intrustd.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Locale;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code intrustd backup offsite}: this appliance's apps, backed up to a paired appliance (docs/backups.md). */
+@Command(name = "offsite", mixinStandardHelpOptions = true,
+    description = {"Back up this appliance's apps to a paired appliance (a friend's), sealed here, on a schedule.",
+        "With no subcommand: how the last run went."},
+    subcommands = {OffsiteCommand.Set.class, OffsiteCommand.Run.class, OffsiteCommand.Off.class, OffsiteCommand.Key.class,
+        OffsiteCommand.Snapshots.class},
+    footer = {"", "Examples:", "  intrustd peer pair intrustd+pair://... --allow hello   # once, with the friend's code",
+        "  intrustd backup offsite set --peer F2EGSN4-... --every 24",
+        "  intrustd backup offsite key > offsite-key.txt   # keep it safe: without it the backups are lost with this box",
+        "", "The friend's owner must give this appliance room in their backups app (a quota) first.",
+        "Exit codes: 0 done; 1 refused (the message says why); 2 bad usage; 3 no appliance running."})
+final class OffsiteCommand extends ControlCommand {
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @Override
+  public Integer call() {
+    return call("GET", "/v1/offsite", null, OffsiteCommand::text);
+  }
+
+  static String text(JsonNode s) {
+    if (s.path("plan").isNull()) {
+      return "off-site backups are not set up (intrustd backup offsite set --peer ID)";
+    }
+    StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "to        %s, every %d hours%n",
+        s.at("/plan/peer").asText(), s.at("/plan/everyHours").asInt()));
+    if (s.path("running").asBoolean()) {
+      out.append("running   now\n");
+    }
+    JsonNode last = s.path("last");
+    if (last.isObject()) {
+      out.append(String.format("last run  %s: %s%n", last.path("startedAt").asText(), last.path("ok").asBoolean()
+          ? "done, " + last.path("snapshots").size() + " snapshots, " + last.path("bytesAdded").asLong() + " bytes sent"
+          : "FAILED: " + last.path("error").asText()));
+    }
+    out.append("success   ").append(s.path("lastSuccessAt").asText("never")).append('\n');
+    if (s.path("overdue").asBoolean()) {
+      out.append("OVERDUE   no success for more than two periods\n");
+    }
+    out.append("next      ").append(s.path("nextAt").asText("-"));
+    return out.toString();
+  }
+
+  @Command(name = "set", mixinStandardHelpOptions = true, description = "Back up to this paired appliance (a first run starts now).")
+  static final class Set extends ControlCommand {
+    @Option(names = "--peer", required = true, paramLabel = "ID", description = "The paired appliance that keeps the backups.")
+    String peer;
+
+    @Option(names = "--every", defaultValue = "24", paramLabel = "HOURS", description = "Hours between runs (default: ${DEFAULT-VALUE}).")
+    int every;
+
+    @Override
+    public Integer call() {
+      return call("PUT", "/v1/offsite", JSON.createObjectNode().put("peer", peer).put("everyHours", every), OffsiteCommand::text);
+    }
+  }
+
+  @Command(name = "run", mixinStandardHelpOptions = true, description = "Run a backup now (it goes on in the background).")
+  static final class Run extends ControlCommand {
+    @Override
+    public Integer call() {
+      return call("POST", "/v1/offsite/run", null, s -> (s.path("started").asBoolean() ? "started\n" : "one is running already\n")
+          + text(s));
+    }
+  }
+
+  @Command(name = "off", mixinStandardHelpOptions = true, description = "Stop backing up (what the friend keeps stays there).")
+  static final class Off extends ControlCommand {
+    @Override
+    public Integer call() {
+      return call("DELETE", "/v1/offsite", null, OffsiteCommand::text);
+    }
+  }
+
+  @Command(name = "key", mixinStandardHelpOptions = true,
+      description = "Print the repository password, to keep somewhere safe: it is the only way to read the backups.")
+  static final class Key extends ControlCommand {
+    @Override
+    public Integer call() {
+      return call("GET", "/v1/offsite/key", null, s -> s.path("key").asText());
+    }
+  }
+
+  @Command(name = "snapshots", mixinStandardHelpOptions = true, description = "List the snapshots the friend keeps (read back and opened here).")
+  static final class Snapshots extends ControlCommand {
+    @Override
+    public Integer call() {
+      return call("GET", "/v1/offsite/snapshots", null, s -> {
+        StringBuilder out = new StringBuilder();
+        for (JsonNode n : s.path("snapshots")) {
+          out.append(String.format(Locale.ROOT, "%s  %s  %s  %d files%n", n.path("id").asText().substring(0, 8),
+              n.path("time").asText(), n.path("tags").path(0).asText(""), n.path("files").asLong()));
+        }
+        return out.append(s.path("snapshots").size()).append(" snapshots").toString();
+      });
+    }
+  }
+}

@@ -1,0 +1,92 @@
+// 22. Off-site backups between friends: appliance A backs up its apps' data to appliance B's
+// backups app over their peer link, sealed on A. B's owner must first give A room (a quota):
+// until then the run fails, visibly, with the reason; then a run succeeds, A reads its
+// snapshots back with its key, and B sees the space A uses but cannot read it.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, sleep, HELLO_APPS, BACKUPS_APP } from '../lib/harness.js';
+
+const PASSWORD = 'the owner password of both boxes';
+let flock;
+const boxes = {};
+
+const on = (box, args, o) => runCli([...args, '--state', boxes[box].stateDir], o);
+
+/** Polls A's off-site status until `done` holds for it (or fails the test after `ms`). */
+async function statusUntil(done, ms = 150000) {
+  let last;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(1000)) {
+    const s = await on('a', ['backup', 'offsite', '--json']);
+    assert.equal(s.code, 0, s.stderr);
+    last = JSON.parse(s.stdout);
+    if (done(last)) return last;
+  }
+  assert.fail(`off-site status never got there: ${JSON.stringify(last)}`);
+}
+
+before(async () => {
+  requireNetwork();
+  flock = await startFlock();
+  boxes.a = await startAppliance({ flock: flock.url, name: "Alice's box", apps: HELLO_APPS, publicApps: [] });
+  boxes.b = await startAppliance({ flock: flock.url, name: "Bob's box", apps: [HELLO_APPS, BACKUPS_APP], publicApps: [] });
+  for (const box of ['a', 'b']) {
+    const owner = await on(box, ['persona', 'add', 'owner', '--role', 'owner', '--password-stdin'], { input: `${PASSWORD}\n` });
+    assert.equal(owner.code, 0, owner.stderr);
+  }
+  // Something of A's to keep: a file in its hello app's data.
+  const data = path.join(boxes.a.stateDir, 'data', 'hello');
+  fs.mkdirSync(data, { recursive: true });
+  fs.writeFileSync(path.join(data, 'notes.txt'), 'what Alice keeps\n'.repeat(1000));
+});
+after(async () => {
+  for (const b of Object.values(boxes)) await b.stop();
+  if (flock) await flock.stop();
+  for (const b of Object.values(boxes)) removeTempDir(b.stateDir);
+});
+
+test('A backs up to B once B gives it room; a failure before that is visible', async () => {
+  const invite = await on('b', ['peer', 'invite', '--allow', 'backups', '--json']);
+  assert.equal(invite.code, 0, invite.stderr);
+  const pair = await on('a', ['peer', 'pair', JSON.parse(invite.stdout).link, '--allow', 'hello', '--json']);
+  assert.equal(pair.code, 0, pair.stderr);
+
+  const set = await on('a', ['backup', 'offsite', 'set', '--peer', boxes.b.id, '--every', '24', '--json']);
+  assert.equal(set.code, 0, set.stderr);
+  const refused = await statusUntil((s) => s.last && !s.running);
+  assert.equal(refused.last.ok, false);
+  assert.match(refused.last.error, /no room|quota/);
+  const text = await on('a', ['backup', 'offsite']);
+  assert.match(text.stdout, /FAILED/);
+
+  const quota = await runCli(['request', 'backups', `/api/clients/peer:${boxes.a.id}/quota`, '-X', 'PUT', '-d', '{"bytes": 200000000}',
+    '--appliance', boxes.b.id, '--flock', flock.url, '--login', 'owner'], { env: { INTRUSTD_PASSWORD: PASSWORD } });
+  assert.equal(quota.code, 0, quota.stderr);
+
+  const run = await on('a', ['backup', 'offsite', 'run', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const done = await statusUntil((s) => s.last && !s.running && s.last.ok);
+  assert.ok(done.lastSuccessAt);
+  assert.equal(done.overdue, false);
+  assert.ok(done.last.snapshots.length >= 1);
+
+  const snapshots = await on('a', ['backup', 'offsite', 'snapshots', '--json'], { timeoutMs: 120000 });
+  assert.equal(snapshots.code, 0, snapshots.stderr);
+  const tags = JSON.parse(snapshots.stdout).snapshots.flatMap((s) => s.tags);
+  assert.ok(tags.includes('app:hello'), `a snapshot of the hello app: ${tags}`);
+
+  const key = await on('a', ['backup', 'offsite', 'key']);
+  assert.match(key.stdout.trim(), /^[A-Za-z0-9_-]{40,}$/);
+
+  // B keeps A's sealed files in A's space, and nothing in them reads as A's data.
+  const clients = await runCli(['request', 'backups', '/api/clients', '--appliance', boxes.b.id, '--flock', flock.url, '--login', 'owner'],
+    { env: { INTRUSTD_PASSWORD: PASSWORD } });
+  const friend = JSON.parse(clients.stdout).clients.find((c) => c.client === `peer:${boxes.a.id}`);
+  assert.ok(friend.used > 0 && friend.used <= 200000000, JSON.stringify(friend));
+  const stored = fs.readdirSync(boxes.b.stateDir, { recursive: true }).map(String).filter((f) => f.includes(`${path.sep}data${path.sep}`)
+    && fs.statSync(path.join(boxes.b.stateDir, f)).isFile());
+  for (const f of stored) {
+    assert.ok(!fs.readFileSync(path.join(boxes.b.stateDir, f)).includes(Buffer.from('what Alice keeps')), f);
+  }
+});
