@@ -88,6 +88,41 @@ function appChecks(apps, ticked) {
 /** The ids of the apps ticked among `el`'s checkboxes. */
 function ticked(el) { return [...el.querySelectorAll('input[type="checkbox"]:checked')].map((b) => b.value); }
 
+/**
+ * The Settings page's off-site card: the plan, how the last run went (a failure with its
+ * reason, an overdue warning), and the paired appliances to choose from.
+ */
+async function showOffsite() {
+  const [s, { peers }] = await Promise.all([handle.admin('GET', '/v1/offsite'), handle.admin('GET', '/v1/peers')]);
+  const select = $('bk-peer');
+  select.replaceChildren(...peers.map((p) => Object.assign(document.createElement('option'), {
+    value: p.id, textContent: `${p.name} (${p.id.slice(0, 7)}…)`,
+  })));
+  if (!peers.length) {
+    select.append(Object.assign(document.createElement('option'), { value: '', textContent: 'No paired appliance yet (Peers page)' }));
+  }
+  const problem = $('bk-problem');
+  problem.hidden = true;
+  if (!s.plan) {
+    $('bk-state').textContent = 'Off: nothing is backed up off site.';
+    return;
+  }
+  select.value = s.plan.peer;
+  $('bk-every').value = s.plan.everyHours;
+  const name = peers.find((p) => p.id === s.plan.peer)?.name || s.plan.peer;
+  const parts = [`Every ${s.plan.everyHours} hours to ${name}.`];
+  if (s.running) parts.push('Backing up now…');
+  parts.push(s.lastSuccessAt ? `Last success ${when(s.lastSuccessAt)}.` : 'No success yet.');
+  if (s.nextAt && !s.running) parts.push(`Next ${when(s.nextAt)}.`);
+  $('bk-state').textContent = parts.join(' ');
+  const failed = s.last && !s.last.ok ? `The last backup failed (${when(s.last.endedAt)}): ${s.last.error}` : '';
+  const overdue = s.overdue ? 'Overdue: no backup has succeeded for more than two periods.' : '';
+  if (failed || overdue) {
+    problem.textContent = [overdue, failed].filter(Boolean).join(' ');
+    problem.hidden = false;
+  }
+}
+
 /** A form's buttons off (and the form marked busy) while a request it made is under way. */
 function busy(form, on) {
   form.setAttribute('aria-busy', String(on));
@@ -240,6 +275,7 @@ const PAGES = {
     $('s-state').textContent = s.storage.stateDir;
     $('s-data').textContent = s.storage.dataDir;
     $('s-lan').textContent = s.lan ? `announced; reachable with no internet (port ${s.lan.port})` : 'off';
+    await showOffsite();
   },
 
   async people() {
@@ -717,6 +753,34 @@ async function main() {
       status(`Saved: “${s.name}”, registering with ${s.flock}.`);
     } catch (e) { error(e); }
   });
+  $('offsite-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    if (!form.reportValidity()) return;
+    await whileBusy(form, async () => {
+      await handle.admin('PUT', '/v1/offsite', {
+        peer: form.elements.namedItem('peer').value, everyHours: Number(form.elements.namedItem('every').value),
+      });
+      await showOffsite();
+      status('Off-site backups saved; a first one has started.');
+    });
+  });
+  $('bk-run').addEventListener('click', () => whileBusy($('offsite-form'), async () => {
+    const s = await handle.admin('POST', '/v1/offsite/run');
+    await showOffsite();
+    status(s.started ? 'A backup has started.' : 'A backup is running already.');
+  }));
+  $('bk-off').addEventListener('click', () => whileBusy($('offsite-form'), async () => {
+    if (!confirm('Stop off-site backups? What the friend keeps stays there.')) return;
+    await handle.admin('DELETE', '/v1/offsite');
+    await showOffsite();
+    status('Off-site backups are off.');
+  }));
+  $('bk-key').addEventListener('click', () => whileBusy($('offsite-form'), async () => {
+    const { key } = await handle.admin('GET', '/v1/offsite/key');
+    $('bk-key-text').textContent = key;
+    $('bk-key-text').hidden = false;
+  }));
   $('d-refresh').addEventListener('click', refreshDevices);
   $('pe-refresh').addEventListener('click', refreshPeers);
   $('peer-invite').addEventListener('submit', async (ev) => {

@@ -398,6 +398,7 @@ export const DEFAULT_STATIC = {
   '/demo': path.join(ROOT, 'web', 'demo'),
   '/admin': path.join(ROOT, 'apps', 'admin'),
   '/photos': path.join(ROOT, 'apps', 'photos', 'web'),
+  '/backups': path.join(ROOT, 'apps', 'backups', 'web'),
   '/e2e': path.join(E2E_DIR, 'pages'),
 };
 

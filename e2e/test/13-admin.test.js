@@ -551,6 +551,8 @@ test('the owner renames the appliance in Settings; a bad flock URL is refused wi
   assert.equal(await page.getByLabel('Appliance name').inputValue(), 'Admin test box');
   assert.equal(await page.getByLabel('Flock').inputValue(), fx.flock.url);
   assert.match(await page.locator('#s-state').textContent(), new RegExp(fx.appliance.stateDir.replace(/[/.]/g, '\\$&')));
+  // Off-site backups: off until the owner picks a paired appliance (e2e 22 runs them).
+  await page.locator('#bk-state').filter({ hasText: 'Off: nothing is backed up off site.' }).waitFor();
   await page.getByLabel('Appliance name').fill('Kitchen box');
   await page.getByRole('button', { name: 'Save' }).click();
   // the appliance re-registers under its new name: the flock says bye to this page's session,

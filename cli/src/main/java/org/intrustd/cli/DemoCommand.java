@@ -40,6 +40,10 @@ final class DemoCommand implements Callable<Integer> {
       description = "The photos app's web folder (apps/photos/web), served under /photos (the launcher passes it).")
   Path photos;
 
+  @Option(names = "--backups", paramLabel = "DIR",
+      description = "The backups app's web folder (apps/backups/web), served under /backups (the launcher passes it).")
+  Path backups;
+
   @Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -50,7 +54,7 @@ final class DemoCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), dir + " is missing (build the shim: npm run build)");
       }
     }
-    for (Path dir : new Path[] {admin, photos}) {
+    for (Path dir : new Path[] {admin, photos, backups}) {
       if (dir != null && !Files.isDirectory(dir)) {
         throw new ParameterException(spec.commandLine(), dir + " is not a directory");
       }
@@ -62,6 +66,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (photos != null) {
       flockConfig = flockConfig.withStatic("/photos", photos);
+    }
+    if (backups != null) {
+      flockConfig = flockConfig.withStatic("/backups", backups);
     }
     Flock flock = Flock.start(flockConfig);
     URI flockUri = URI.create("ws://" + flock.uri().getHost() + ":" + flock.port());
@@ -85,6 +92,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (photos != null) {
       System.out.println("  Your photos:       " + url.replace("/demo/", "/photos/"));
+    }
+    if (backups != null) {
+      System.out.println("  Your backups:      " + url.replace("/demo/", "/backups/"));
     }
     daemon.claimCode().ifPresent(code -> System.out.println("  Claim code (makes you its owner, once): " + code));
     System.out.println("  Stop with Ctrl-C.");
