@@ -86,6 +86,51 @@ class ForgetPruneTest extends BackupFixture {
         }
     }
 
+    @Test
+    void twoBackupsAndAPruneAtOnceAllFinishAndTheRepositoryChecks() throws Exception {
+        fill();
+        Path other = Files.createDirectories(dir.resolve("src/other"));
+        for (int i = 0; i < 6; i++) {
+            Files.write(other.resolve("f" + i), random(100 + i, 1 << 20));
+        }
+        try (Repository repo = init()) {
+            Backup.run(repo, Backup.Options.of(List.of(source)), new Backup.Progress());
+            Forget.run(repo, new Forget.Policy(0, 0, 0, 0, 0, 0, Set.of("none")), ZoneOffset.UTC); // forgets it: prune has work
+        }
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            List<java.util.concurrent.Future<Object>> runs = new ArrayList<>();
+            for (Path p : List.of(source, other)) {
+                runs.add(pool.submit(() -> {
+                    try (Repository r = Repository.open(new LocalBackend(repoDir), "secret", Clock.systemUTC()).lockWait(Duration.ofMinutes(2))) {
+                        return Backup.run(r, Backup.Options.of(List.of(p)).withThreads(1), new Backup.Progress()).snapshot();
+                    }
+                }));
+            }
+            runs.add(pool.submit(() -> {
+                try (Repository r = Repository.open(new LocalBackend(repoDir), "secret", Clock.systemUTC()).lockWait(Duration.ofMinutes(2))) {
+                    return Prune.run(r);
+                }
+            }));
+            for (var f : runs) {
+                assertThat(f.get(3, java.util.concurrent.TimeUnit.MINUTES)).isNotNull();
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        try (Repository repo = Repository.open(new LocalBackend(repoDir), "secret", Clock.systemUTC())) {
+            assertThat(Check.run(repo, true).errors()).isEmpty();
+            List<Snapshot> left = repo.snapshots();
+            assertThat(left).hasSize(2);
+            for (Snapshot s : left) {
+                Path out = dir.resolve("out-" + s.shortId());
+                assertThat(Restore.run(repo, s, Optional.empty(), out, 2, new Restore.Progress()).errors()).isEmpty();
+                String root = Path.of(s.paths().getFirst()).getFileName().toString();
+                assertThat(describe(out.resolve(root))).isEqualTo(describe(root.equals("home") ? source : other));
+            }
+        }
+    }
+
     static long size(Path p) throws Exception {
         try (var all = Files.walk(p)) {
             return all.filter(Files::isRegularFile).mapToLong(f -> f.toFile().length()).sum();
