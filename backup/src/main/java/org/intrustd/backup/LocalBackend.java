@@ -25,6 +25,10 @@ import java.util.regex.Pattern;
 public final class LocalBackend implements Backend {
     private static final Pattern NAME = Pattern.compile("[0-9a-f]{64}");
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** The folders of a repository: one per kind of file but the config, and tmp/. */
+    private static final java.util.Set<String> LAYOUT = java.util.stream.Stream.concat(
+            java.util.Arrays.stream(Kind.values()).filter(k -> k != Kind.CONFIG).map(Kind::folder), java.util.stream.Stream.of("tmp"))
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
     private final Path root;
 
     public LocalBackend(Path root) {
@@ -42,9 +46,7 @@ public final class LocalBackend implements Backend {
         try (DirectoryStream<Path> d = Files.newDirectoryStream(root)) {
             for (Path p : d) {
                 // Only the folders of an init that was cut short (no config yet) may be there already.
-                String n = p.getFileName().toString();
-                if (!Files.isDirectory(p) || java.util.Arrays.stream(Kind.values()).noneMatch(k -> k != Kind.CONFIG && k.folder.equals(n))
-                        && !n.equals("tmp")) {
+                if (!Files.isDirectory(p) || !LAYOUT.contains(p.getFileName().toString())) {
                     throw new BackupException(root + " is not empty: a new repository needs an empty or new folder");
                 }
             }
