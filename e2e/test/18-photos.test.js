@@ -587,3 +587,45 @@ test('on a phone: the timeline in square tiles, the lightbox, the trash (restore
   await owner.waitForFunction(() => document.querySelectorAll('#photos-feed .tile').length === 4);
   await owner.close();
 });
+
+test('a member who may open photos shares an album of their own; the link dies when the owner takes photos away', async () => {
+  const cli = (...args) => execFileSync(LAUNCHER, [...args, '--state', fx.appliance.stateDir],
+    { env: { ...process.env, INTRUSTD_NO_BUILD: '1' }, input: `${PASSWORD}\n` });
+  const open = 'intrustd+perm://intrustd/open?app=photos';
+  cli('persona', 'add', 'ben', '--role', 'member', '--display-name', 'Ben', '--password-stdin');
+  cli('grant', 'add', 'persona:ben', open);
+  const memberBrowser = await startBrowser();
+  try {
+    const member = await memberBrowser.newPage();
+    await member.goto(galleryUrl());
+    const dialog = member.locator('dialog.intrustd-login');
+    await dialog.waitFor({ timeout: 30000 });
+    await dialog.getByLabel('Name').fill('ben');
+    await dialog.getByLabel('Password').fill(PASSWORD);
+    await dialog.getByRole('button', { name: 'Log in' }).click();
+    await onPage(member, 'photos');
+    assert.equal(await member.locator('#who').textContent(), 'Ben');
+    // ben holds open?app=photos only; the manifest lets anyone who may open photos share it
+    const shared = await member.evaluate(async () => {
+      const post = (path, body) => fetch(`intrustd+app://photos${path}`, { method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify(body) });
+      const album = await (await post('/api/albums', { name: 'Ben’s trip' })).json();
+      const mine = await post(`/api/albums/${album.id}/shares`, { label: 'for Ana' });
+      const hers = await post('/api/albums/1/shares', {}); // an album of Ana's: not his to share
+      return { status: mine.status, body: await mine.json(), hers: hers.status };
+    });
+    assert.equal(shared.status, 201, JSON.stringify(shared.body));
+    assert.equal(shared.hers, 404);
+    const visitor = await visitorBrowser.newPage();
+    await visitor.goto(galleryUrl(`#${shared.body.fragment}`));
+    await onPage(visitor, 'shared');
+    assert.equal(await visitor.locator('#shared-title').textContent(), 'Ben’s trip');
+    // what ben shared never outlives his right to open photos
+    cli('grant', 'revoke', 'persona:ben', open);
+    await visitor.reload();
+    await onPage(visitor, 'revoked');
+    await visitor.close();
+  } finally {
+    await memberBrowser.close();
+  }
+});

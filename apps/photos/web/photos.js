@@ -1256,6 +1256,14 @@ function finishUpload(u, state, text) {
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** `d` as this browser's clock shows it, with its UTC offset (2024-07-05T14:03:22+02:00): the app dates a photo without EXIF by it. */
+function localTime(d) {
+  const pad = (n) => String(Math.abs(n)).padStart(2, '0');
+  const off = -d.getTimezoneOffset();
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`
+    + `${off < 0 ? '-' : '+'}${pad(Math.trunc(off / 60))}:${pad(off % 60)}`;
+}
+
 async function runUpload(u) {
   const f = u.file;
   u.controller = new AbortController();
@@ -1267,7 +1275,7 @@ async function runUpload(u) {
       if (!u.id) {
         const body = { name: f.name, size: f.size };
         if (f.type) body.type = f.type;
-        if (f.lastModified) body.modified = new Date(f.lastModified).toISOString();
+        if (f.lastModified) body.modified = localTime(new Date(f.lastModified));
         let made;
         try {
           made = await api('POST', '/api/uploads', body, { signal, timeoutMs: CONTROL_TIMEOUT });

@@ -115,6 +115,9 @@ public final class ApplianceDaemon implements AutoCloseable {
     access.onRevoke(linkAccess::enforce);
     Claim claim = Claim.start(personas);
     linkAccess.requireClaim(claim::claimed);
+    linkAccess.sharedByOpeners((app, name) -> apps.installed().stream().filter(a -> a.id().equals(app)).findFirst()
+        .map(a -> a.manifest().defines().stream().anyMatch(d -> d.name().equals(name) && d.sharedByOpeners()))
+        .orElse(false));
     AppTokenApi appTokens = new AppTokenApi(identity.id(), access, linkAccess, id -> apps.installed().stream()
         .filter(a -> a.id().equals(id)).findFirst()
         .map(a -> a.manifest().defines().stream().map(AppManifest.Permission::name).collect(Collectors.toSet()))

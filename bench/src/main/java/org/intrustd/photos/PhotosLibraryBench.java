@@ -218,6 +218,13 @@ public final class PhotosLibraryBench {
                     }
                 }
             }
+            // Each photos row repeats its content's facts and its tags, as Library.add and setTags write them.
+            try (var s = c.createStatement()) {
+                s.execute("UPDATE photos SET (type, size, width, height, orientation, playable, preview) = (SELECT type, size,"
+                        + " width, height, orientation, playable, preview FROM media m WHERE m.sha256 = photos.sha256)");
+                s.execute("UPDATE photos SET tags = (SELECT group_concat(tag, char(31) ORDER BY tag) FROM photo_tags t"
+                        + " WHERE t.photo_id = photos.id)");
+            }
             c.commit();
         }
     }

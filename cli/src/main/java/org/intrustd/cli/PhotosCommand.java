@@ -137,10 +137,15 @@ final class PhotosCommand {
 
   record Answer(int status, JsonNode body) {}
 
+  /** A file's time as this machine's clock shows it, with its UTC offset: the app dates a photo without EXIF by it. */
+  static String localTime(java.time.Instant t) {
+    return t.truncatedTo(java.time.temporal.ChronoUnit.SECONDS).atZone(java.time.ZoneId.systemDefault()).toOffsetDateTime().toString();
+  }
+
   /** One {@code POST /api/photos} with the file streamed as its body; the file's time goes along for photos without EXIF. */
   static Answer upload(ChannelStream stream, Path file) throws IOException {
     String target = "/api/photos?name=" + URLEncoder.encode(file.getFileName().toString(), StandardCharsets.UTF_8)
-        + "&modified=" + Files.getLastModifiedTime(file).toInstant();
+        + "&modified=" + URLEncoder.encode(localTime(Files.getLastModifiedTime(file).toInstant()), StandardCharsets.UTF_8);
     String head = "POST " + target + " HTTP/1.1\r\nHost: photos\r\nContent-Length: " + Files.size(file) + "\r\n\r\n";
     OutputStream toApp = stream.out();
     toApp.write(head.getBytes(StandardCharsets.UTF_8));

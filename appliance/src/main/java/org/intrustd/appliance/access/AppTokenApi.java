@@ -21,7 +21,8 @@ import org.intrustd.core.id.ApplianceId;
  * What an app may ask of the daemon about tokens, on its own daemon socket with
  * {@code Host: intrustd} (docs/spec/access.md, "Tokens minted by apps"): mint a token for the
  * person behind one of its requests, list and revoke the tokens it minted. No escalation: a
- * token grants only permissions the app defines in its manifest and that person holds.
+ * token grants only permissions the app defines in its manifest and that person holds (or, for
+ * those the manifest marks {@code "sharedBy": "open"}, that person may open the app).
  */
 public final class AppTokenApi {
   private static final System.Logger LOG = System.getLogger("intrustd.access");
@@ -82,7 +83,7 @@ public final class AppTokenApi {
       if (!p.app().equals(caller) || !defined.contains(p.name())) {
         throw new HttpProblem(403, "app '" + caller + "' may only share permissions it defines, not " + p);
       }
-      if (who.holds().stream().noneMatch(h -> h.implies(p))) {
+      if (!links.mayShare(who.holds(), p)) {
         throw new HttpProblem(403, persona + " does not hold " + p + ", so cannot share it");
       }
       perms.add(p);

@@ -91,6 +91,7 @@ public final class LinkAccess {
   private final Set<String> publicApps;
   private final InstantSource clock;
   private volatile java.util.function.BooleanSupplier claimed = () -> true;
+  private volatile java.util.function.BiPredicate<String, String> sharedByOpeners = (app, name) -> false;
   private final Map<String, LinkState> links = new ConcurrentHashMap<>();
 
   public LinkAccess(ApplianceId appliance, AccessStore store, PersonaStore personas, Set<String> publicApps,
@@ -105,6 +106,25 @@ public final class LinkAccess {
   /** Until {@code claimed} says so, only public apps open (see {@link Claim}). */
   public void requireClaim(java.util.function.BooleanSupplier claimed) {
     this.claimed = claimed;
+  }
+
+  /**
+   * Which permissions anyone who may open their app may share ({@code (app, name)}: the
+   * manifest's {@code "sharedBy": "open"}); by default, only those who hold a permission do.
+   */
+  public void sharedByOpeners(java.util.function.BiPredicate<String, String> rule) {
+    this.sharedByOpeners = rule;
+  }
+
+  /**
+   * Whether someone holding {@code holds} may hand {@code wanted} on in a token: they hold it,
+   * or its app lets anyone who may open it share it. Checked when a token is minted and again
+   * each time it is used, against what its persona holds then.
+   */
+  boolean mayShare(List<Permission> holds, Permission wanted) {
+    return holds.stream().anyMatch(h -> h.implies(wanted))
+        || sharedByOpeners.test(wanted.app(), wanted.name())
+            && holds.stream().anyMatch(h -> h.implies(Permission.open(wanted.app())));
   }
 
   public void register(String linkId, String fingerprint) {
@@ -206,8 +226,9 @@ public final class LinkAccess {
     String requestId = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(id);
     // Only a logged-in persona can have tokens minted for it; a token's visitor acts for no one.
     Optional<String> persona = p.persona().map(PersonaStore.Persona::name);
-    requests.put(requestId, new Requester(app, linkId, persona, List.copyOf(forApp),
-        clock.instant().plus(REQUEST_LIFETIME)));
+    // What the persona may share from this app: its own permissions, and the right to open it.
+    List<Permission> holds = held.stream().map(Held::permission).filter(x -> forApp.contains(x) || x.implies(open)).toList();
+    requests.put(requestId, new Requester(app, linkId, persona, holds, clock.instant().plus(REQUEST_LIFETIME)));
     headers.put(TrustedHeaders.REQUEST, requestId);
     return new Decision.Admitted(headers, personaName, tokenIds, allowing.get().source());
   }
@@ -286,12 +307,13 @@ public final class LinkAccess {
     publicApps.forEach(a -> out.add(new Held(Permission.open(a), "public")));
     for (AccessStore.Token t : tokens) {
       // A token acting as a persona never grants more than that persona holds now.
-      List<Held> ceiling = t.persona().flatMap(personas::find).map(this::personaHolds).orElse(null);
+      List<Permission> ceiling = t.persona().flatMap(personas::find)
+          .map(p -> personaHolds(p).stream().map(Held::permission).toList()).orElse(null);
       if (t.persona().isPresent() && ceiling == null) {
         continue; // its persona is gone
       }
       for (Permission perm : t.permissions()) {
-        if (ceiling == null || ceiling.stream().anyMatch(c -> c.permission().implies(perm))) {
+        if (ceiling == null || mayShare(ceiling, perm)) {
           out.add(new Held(perm, "token:" + t.id()));
         }
       }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
@@ -31,8 +32,17 @@ public record AppManifest(String id, String name, String version, String descrip
     requests = List.copyOf(requests);
   }
 
-  /** A permission the app defines (for its own data, e.g. "view" an album), shown to the owner. */
-  public record Permission(String name, String description) {}
+  /**
+   * A permission the app defines (for its own data, e.g. "view" an album), shown to the owner.
+   * {@code sharedByOpeners}: anyone who may open the app may share it through the app's share
+   * links ({@code "sharedBy": "open"}), not only those who hold it; the app decides what each
+   * link covers (a member shares their own album).
+   */
+  public record Permission(String name, String description, boolean sharedByOpeners) {
+    public Permission(String name, String description) {
+      this(name, description, false);
+    }
+  }
 
   /** A manifest with the default runtime, listening mode and limits. */
   public AppManifest(String id, String name, String version, String description, List<String> command,
@@ -171,7 +181,12 @@ public record AppManifest(String id, String name, String version, String descrip
         throw new AppException(file + ": permissions.defines entries need a distinct name matching " + NAME.pattern()
             + " and a description people can read, not " + p);
       }
-      out.add(new Permission(name.textValue(), description.textValue()));
+      JsonNode sharedBy = p.path("sharedBy");
+      if (!sharedBy.isMissingNode() && !(sharedBy.isTextual() && Set.of("holders", "open").contains(sharedBy.textValue()))) {
+        throw new AppException(file + ": permissions.defines[\"" + name.textValue() + "\"].sharedBy must be \"holders\""
+            + " (the default: those who hold it) or \"open\" (anyone who may open the app), not " + sharedBy);
+      }
+      out.add(new Permission(name.textValue(), description.textValue(), sharedBy.asText("holders").equals("open")));
     }
     return out;
   }

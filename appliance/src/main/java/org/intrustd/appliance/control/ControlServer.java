@@ -488,7 +488,8 @@ public final class ControlServer implements AutoCloseable {
     ArrayNode requests = node.putArray("requests");
     m.requests().forEach(requests::add);
     ArrayNode defines = node.putArray("defines");
-    m.defines().forEach(d -> defines.addObject().put("name", d.name()).put("description", d.description()));
+    m.defines().forEach(d -> defines.addObject().put("name", d.name()).put("description", d.description())
+        .put("sharedBy", d.sharedByOpeners() ? "open" : "holders"));
     return node;
   }
 

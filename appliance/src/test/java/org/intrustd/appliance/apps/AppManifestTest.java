@@ -61,12 +61,15 @@ class AppManifestTest {
   void publisherVolumesAndPermissionsAreRead() throws IOException {
     AppManifest m = AppManifest.read(write("""
         {"id": "photos", "publisher": "Intrustd", "run": {"command": ["x"]}, "volumes": ["originals", "thumbs"],
-         "permissions": {"defines": [{"name": "view", "description": "See the photos of an album"}],
+         "permissions": {"defines": [{"name": "view", "description": "See the photos of an album", "sharedBy": "open"},
+                                     {"name": "edit", "description": "Change an album", "sharedBy": "holders"},
+                                     {"name": "list", "description": "List the albums"}],
                          "requests": ["internet", "app:backups"]}}
         """));
     assertThat(m.publisher()).contains("Intrustd");
     assertThat(m.volumes()).containsExactly("originals", "thumbs");
-    assertThat(m.defines()).containsExactly(new AppManifest.Permission("view", "See the photos of an album"));
+    assertThat(m.defines()).containsExactly(new AppManifest.Permission("view", "See the photos of an album", true),
+        new AppManifest.Permission("edit", "Change an album"), new AppManifest.Permission("list", "List the albums", false));
     assertThat(m.requests()).containsExactly("internet", "app:backups");
   }
 
@@ -126,6 +129,9 @@ class AppManifestTest {
         Arguments.of("a defined permission without description",
             "{\"id\": \"x\", " + run + ", \"permissions\": {\"defines\": [{\"name\": \"view\"}]}}",
             "permissions.defines entries need a distinct name"),
+        Arguments.of("sharedBy neither holders nor open", "{\"id\": \"x\", " + run
+            + ", \"permissions\": {\"defines\": [{\"name\": \"view\", \"description\": \"d\", \"sharedBy\": \"anyone\"}]}}",
+            "sharedBy must be \"holders\""),
         Arguments.of("a request for root", "{\"id\": \"x\", " + run + ", \"permissions\": {\"requests\": [\"root\"]}}",
             "permissions.requests holds \"internet\" or \"app:<app-id>\", not \"root\""),
         Arguments.of("a relative health check", "{\"id\": \"x\", " + run + ", \"healthCheck\": \"health\"}",

@@ -173,4 +173,29 @@ class AppCallGatewayTest {
     access.store.revokeGrant(AccessStore.persona("carol"), view);
     assertThat(access.links.admit("visitor", "photos")).isInstanceOf(LinkAccess.Decision.Refused.class);
   }
+
+  @Test
+  void aPermissionSharedByOpenersCanBeSharedByAMemberWhoMayOpenTheApp() {
+    access.personas.create("dave", "Dave", PersonaStore.Role.MEMBER, "dave's password");
+    Permission open = Permission.open("photos");
+    access.store.grant(AccessStore.persona("dave"), open);
+    String request = requestFrom("dave", "l3");
+    String album = "{\"request\": \"" + request + "\", \"permissions\": [\"intrustd+perm://photos/view?album=7\"]}";
+    assertThat(mint(album)).as("by default only holders share").startsWith("HTTP/1.1 403").contains("dave does not hold");
+    access.links.sharedByOpeners((app, name) -> app.equals("photos") && name.equals("view"));
+    String answer = mint(album);
+    assertThat(answer).startsWith("HTTP/1.1 200").contains("\"persona\":\"dave\"");
+    assertThat(mint("{\"request\": \"" + request + "\", \"permissions\": [\"intrustd+perm://photos/edit\"]}"))
+        .as("only the permissions the manifest marks").startsWith("HTTP/1.1 403");
+    String secret = answer.replaceAll("(?s).*\"secret\":\"(it1_[^\"]+)\".*", "$1");
+    access.links.register("visitor", "sha-256 CC");
+    access.links.attachToken("visitor", access.store.redeem(secret, java.time.Instant.now()));
+    LinkAccess.Decision admitted = access.links.admit("visitor", "photos");
+    assertThat(admitted).isInstanceOf(LinkAccess.Decision.Admitted.class);
+    assertThat(((LinkAccess.Decision.Admitted) admitted).headers().get(TrustedHeaders.PERMISSIONS))
+        .contains("intrustd+perm://photos/view?album=7").doesNotContain("intrustd+perm://intrustd/open");
+    // Once dave may no longer open photos, what he shared stops working too.
+    access.store.revokeGrant(AccessStore.persona("dave"), open);
+    assertThat(access.links.admit("visitor", "photos")).isInstanceOf(LinkAccess.Decision.Refused.class);
+  }
 }

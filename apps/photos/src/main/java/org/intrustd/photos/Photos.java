@@ -97,7 +97,7 @@ final class Photos {
      * deleted). A file the library already has is a duplicate: its photo comes back (out of
      * the trash, if it was there) and nothing is stored twice.
      */
-    Added add(String owner, Written w, String name, Optional<Instant> modified) throws IOException, SQLException, Refused {
+    Added add(String owner, Written w, String name, Optional<LocalDateTime> modified) throws IOException, SQLException, Refused {
         try {
             MediaProbe.Media media;
             try {
@@ -111,7 +111,7 @@ final class Photos {
                 takenAt = media.takenAt().get();
                 takenFrom = media.kind().equals("video") ? "video" : "exif";
             } else if (modified.isPresent()) {
-                takenAt = MediaProbe.wallClock(modified.get());
+                takenAt = modified.get();
                 takenFrom = "file";
             } else {
                 takenAt = MediaProbe.wallClock(clock.instant());

@@ -15,6 +15,8 @@ import java.nio.file.Path;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -362,7 +364,7 @@ final class PhotosApi extends Handler.Abstract {
         String owner = v.owner();
         Fields q = Request.extractQueryParameters(rq);
         String name = Photos.label(q.getValue("name"));
-        Optional<Instant> modified = instant(q.getValue("modified"), "modified");
+        Optional<LocalDateTime> modified = fileTime(q.getValue("modified"));
         Photos.Written w;
         try (InputStream body = Content.Source.asInputStream(rq)) {
             w = photos.receive(body, rq.getLength());
@@ -387,7 +389,7 @@ final class PhotosApi extends Handler.Abstract {
                 throw new Problem(400, "'size' must be the file's size in bytes");
             }
             Uploads.State s = uploads.create(owner, text(body, "name", 1000), body.get("size").asLong(),
-                    instant(body.path("modified").textValue(), "modified"));
+                    fileTime(body.path("modified").textValue()));
             send(rs, cb, 201, stateJson(s));
             return;
         }
@@ -851,14 +853,20 @@ final class PhotosApi extends Handler.Abstract {
         throw new Problem(400, "'limit' must be a number from 1 to " + Library.MAX_PAGE);
     }
 
-    private static Optional<Instant> instant(String s, String field) {
+    /**
+     * A file's time as the sender's clock showed it: an ISO time with the sender's offset
+     * ({@code 2024-07-05T14:03:22+02:00}) is dated 14:03, as a camera's EXIF date would be; a
+     * time in UTC ({@code …Z}) is dated in UTC.
+     */
+    static Optional<LocalDateTime> fileTime(String s) {
         if (s == null || s.isEmpty()) {
             return Optional.empty();
         }
         try {
-            return Optional.of(Instant.parse(s));
+            return Optional.of(OffsetDateTime.parse(s).toLocalDateTime());
         } catch (DateTimeParseException e) {
-            throw new Problem(400, "'" + field + "' must be a time like 2024-07-05T14:03:22Z");
+            throw new Problem(400, "'modified' must be the file's time with the sender's UTC offset, like 2024-07-05T14:03:22+02:00"
+                    + " (or …Z for UTC)");
         }
     }
 

@@ -12,6 +12,8 @@ import java.security.SecureRandom;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.Map;
@@ -46,7 +48,7 @@ final class Uploads {
         this.photos = photos;
     }
 
-    State create(String owner, String name, long size, Optional<Instant> modified) throws IOException, SQLException, Photos.Refused {
+    State create(String owner, String name, long size, Optional<LocalDateTime> modified) throws IOException, SQLException, Photos.Refused {
         if (size <= 0) {
             throw new Photos.Refused(422, "'size' must be at least 1: an empty file is not a photo");
         }
@@ -61,7 +63,7 @@ final class Uploads {
         RANDOM.nextBytes(raw);
         String id = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
         Files.createFile(photos.files.upload(id));
-        photos.library.addUpload(new Library.Upload(id, owner, Photos.label(name), size, modified.map(Instant::toEpochMilli)),
+        photos.library.addUpload(new Library.Upload(id, owner, Photos.label(name), size, modified.map(t -> Library.epoch(t) * 1000)),
                 photos.clock().millis());
         return new State(id, 0, size);
     }
@@ -121,7 +123,7 @@ final class Uploads {
                 // The photo first, then the upload's row: a crash between leaves a row whose part is gone,
                 // which reads as a finished upload (find() drops it), never a lost photo.
                 Photos.Added added = photos.add(u.owner(), new Photos.Written(part, hex, at), u.name(),
-                        u.modified().map(Instant::ofEpochMilli));
+                        u.modified().map(ms -> LocalDateTime.ofEpochSecond(Math.floorDiv(ms, 1000), 0, ZoneOffset.UTC)));
                 photos.library.removeUpload(u.id());
                 return new Appended(new State(u.id(), at, u.size()), Optional.of(added));
             }

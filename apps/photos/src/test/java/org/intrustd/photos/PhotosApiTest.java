@@ -166,7 +166,7 @@ class PhotosApiTest {
     void aResumableUploadGoesOnFromTheOffsetTheAppHas() throws Exception {
         byte[] jpeg = TestImages.jpeg(800, 600, 3);
         JsonNode created = body(json(ALICE, "POST", "/api/uploads",
-                "{\"name\":\"big.jpg\",\"size\":" + jpeg.length + ",\"modified\":\"2023-01-02T03:04:05Z\"}"));
+                "{\"name\":\"big.jpg\",\"size\":" + jpeg.length + ",\"modified\":\"2023-01-02T23:04:05-05:00\"}"));
         String id = created.get("id").asText();
         int third = jpeg.length / 3;
         UnixHttp.Response part = call(ALICE, "PATCH", "/api/uploads/" + id, java.util.Arrays.copyOfRange(jpeg, 0, third),
@@ -191,11 +191,14 @@ class PhotosApiTest {
         assertThat(last.status()).as(last.text()).isEqualTo(201);
         JsonNode photo = body(last).get("photo");
         assertThat(photo.get("sha256").asText()).isEqualTo(sha256(jpeg));
-        // No EXIF: the file's own time stands in.
-        assertThat(photo.get("takenAt").asText()).isEqualTo("2023-01-02T03:04:05");
+        // No EXIF: the file's own time stands in, as the sender's clock showed it (not 04:04 the next day in UTC).
+        assertThat(photo.get("takenAt").asText()).isEqualTo("2023-01-02T23:04:05");
         assertThat(photo.get("takenFrom").asText()).isEqualTo("file");
         assertThat(call(ALICE, "GET", "/api/uploads/" + id).status()).isEqualTo(404);
         assertThat(call(ALICE, "GET", "/api/photos/" + photo.get("id").asLong() + "/original").body()).isEqualTo(jpeg);
+        UnixHttp.Response undated = json(ALICE, "POST", "/api/uploads", "{\"name\":\"x.jpg\",\"size\":10,\"modified\":\"yesterday\"}");
+        assertThat(undated.status()).isEqualTo(400);
+        assertThat(undated.text()).contains("UTC offset");
     }
 
     @Test
