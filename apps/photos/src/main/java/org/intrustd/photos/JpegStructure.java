@@ -91,6 +91,8 @@ final class JpegStructure {
 
     /** A byte reader with its own buffer (a per-byte read on a stream is too slow for 20 MB files) and one byte of push-back as a marker. */
     private static final class Bytes {
+        private static final java.lang.invoke.VarHandle LONGS =
+                java.lang.invoke.MethodHandles.byteArrayViewVarHandle(long[].class, java.nio.ByteOrder.LITTLE_ENDIAN);
         private final InputStream in;
         private final byte[] buf = new byte[64 * 1024];
         private int pos;
@@ -134,7 +136,18 @@ final class JpegStructure {
             while (true) {
                 byte[] b = buf;
                 int end = len;
-                for (int i = pos; i < end; i++) {
+                int i = pos;
+                // Eight bytes a step: a byte of ~x is zero where x has 0xFF, and the lowest flagged
+                // byte of the zero-byte test is always a real one (borrows only flag bytes above it).
+                for (; i + 8 <= end; i += 8) {
+                    long x = ~(long) LONGS.get(b, i);
+                    long zero = (x - 0x0101010101010101L) & ~x & 0x8080808080808080L;
+                    if (zero != 0) {
+                        pos = i + (Long.numberOfTrailingZeros(zero) >>> 3) + 1;
+                        return true;
+                    }
+                }
+                for (; i < end; i++) {
                     if (b[i] == (byte) 0xFF) {
                         pos = i + 1;
                         return true;

@@ -37,11 +37,12 @@ public final class PhotosApp {
     }
 
     /**
-     * Preview workers: one per core, and one more, so that the cores stay busy while a worker
-     * waits for its tool to start or its files to be written.
+     * Preview workers: one per core. (With the tools only, one more kept the cores busy while a
+     * worker waited for its tool to start; libvips in-process has no such wait, and a third
+     * worker on two cores made the PhotosThumbnailBench end to end 5 % slower.)
      */
     public static int defaultWorkers() {
-        return Runtime.getRuntime().availableProcessors() + 1;
+        return Runtime.getRuntime().availableProcessors();
     }
 
     /**
@@ -51,7 +52,7 @@ public final class PhotosApp {
     public static Running start(Path socket, Path data, Daemon daemon, int workers) throws Exception {
         FileStore files = new FileStore(data);
         Library library = new Library(data.resolve("photos.db"));
-        Previews previews = new Previews(files, tool("vipsthumbnail"), tool("ffmpeg"));
+        Previews previews = new Previews(files, tool("vipsthumbnail"), tool("ffmpeg"), Vips.load());
         PreviewQueue queue = new PreviewQueue(library, previews);
         queue.start(workers);
         Photos photos = new Photos(library, files, new MediaProbe(tool("ffprobe")), queue, Clock.systemUTC());

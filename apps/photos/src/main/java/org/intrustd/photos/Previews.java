@@ -28,9 +28,11 @@ import java.util.regex.Pattern;
  * original. Videos get a poster frame and, unless the original already plays in every
  * browser, an H.264/AAC MP4 made by {@code ffmpeg}.
  * <p>
- * When photos queue up, {@link #makeImages} gives several to one run of each tool: starting
- * {@code vipsthumbnail} costs about 80 ms (libvips loads its modules), as much as the whole
- * 360 px thumbnail, so a batch of eight makes previews about a quarter faster.
+ * {@link #makeImages} makes the first previews of JPEG, PNG, GIF and WebP images with libvips
+ * in this process ({@link Vips}): one decode for both sizes and no tool start-up. Where
+ * libvips cannot be loaded so, it gives several waiting photos to one run of each tool
+ * instead (starting {@code vipsthumbnail} costs 40-80 ms, as much as the whole 360 px
+ * thumbnail). Everything else, and every second attempt, runs the tools one photo at a time.
  */
 final class Previews {
     static final int LARGE = 1600;
@@ -46,6 +48,7 @@ final class Previews {
     private final FileStore files;
     private final String vipsthumbnail;
     private final String ffmpeg;
+    private final Optional<Vips> vips;
     /** One libvips thread per run: the queue runs at least one worker per core, so more threads only contend. */
     private static final Map<String, String> VIPS_ENV = Map.of("VIPS_CONCURRENCY", "1");
     /**
@@ -57,10 +60,11 @@ final class Previews {
     private static final Map<String, String> VIPS_CORE_ENV = Map.of("VIPS_CONCURRENCY", "1", "VIPSHOME", "/nonexistent");
     private static final Set<String> CORE_TYPES = Set.of("image/jpeg", "image/png", "image/gif", "image/webp");
 
-    Previews(FileStore files, String vipsthumbnail, String ffmpeg) {
+    Previews(FileStore files, String vipsthumbnail, String ffmpeg, Optional<Vips> vips) {
         this.files = files;
         this.vipsthumbnail = vipsthumbnail;
         this.ffmpeg = ffmpeg;
+        this.vips = vips;
     }
 
     Outcome make(Library.Job job) throws IOException, InterruptedException {
@@ -81,16 +85,20 @@ final class Previews {
     }
 
     /**
-     * The previews of several images, with one run of {@code vipsthumbnail} per size for those
-     * in the formats libvips reads itself. An image the batch did not make (the tool goes on
-     * past a bad one) and any other image is made on its own by {@link #make}, which also says
-     * why one fails.
+     * The previews of several images: in this process for those in the formats libvips reads
+     * itself, or else with one run of {@code vipsthumbnail} per size for them. An image the
+     * batch did not make (the tool goes on past a bad one) and any other image is made on its
+     * own by {@link #make}, which also says why one fails.
      */
     Map<String, Outcome> makeImages(List<Library.Job> jobs) throws IOException, InterruptedException {
         Map<String, Outcome> out = new LinkedHashMap<>();
-        List<Library.Job> batched = jobs.stream().filter(j -> CORE_TYPES.contains(j.type())).toList();
-        if (batched.size() > 1) {
-            batch(batched, out);
+        List<Library.Job> core = jobs.stream().filter(j -> CORE_TYPES.contains(j.type())).toList();
+        if (vips.isPresent()) {
+            for (Library.Job job : core) {
+                out.put(job.sha256(), inProcess(vips.get(), job));
+            }
+        } else if (core.size() > 1) {
+            batch(core, out);
         }
         for (Library.Job job : jobs) {
             if (!out.containsKey(job.sha256())) {
@@ -98,6 +106,25 @@ final class Previews {
             }
         }
         return out;
+    }
+
+    private Outcome inProcess(Vips lib, Library.Job job) throws IOException {
+        Path large = files.newTemp("-l.jpg");
+        Path small = files.newTemp("-s.jpg");
+        try {
+            lib.previews(files.original(job.sha256()), large, LARGE, small, SMALL);
+            if (Files.size(large) == 0 || Files.size(small) == 0) {
+                return new Outcome("failed", Optional.of("libvips wrote an empty preview"));
+            }
+            files.publishDerived(large, files.derived(job.sha256(), "l.jpg"));
+            files.publishDerived(small, files.derived(job.sha256(), "s.jpg"));
+            return Outcome.READY;
+        } catch (Vips.Failed e) {
+            return new Outcome("failed", Optional.of("the image cannot be decoded (corrupt?): " + e.getMessage()));
+        } finally {
+            Files.deleteIfExists(large);
+            Files.deleteIfExists(small);
+        }
     }
 
     private void batch(List<Library.Job> jobs, Map<String, Outcome> out) throws IOException, InterruptedException {

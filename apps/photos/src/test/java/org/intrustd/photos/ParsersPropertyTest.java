@@ -73,6 +73,29 @@ class ParsersPropertyTest {
         }
     }
 
+    @Test
+    void aScanOfAnyLengthAndAlignmentIsFollowedToItsEnd() {
+        // SOI, a scan header, then entropy-coded bytes with stuffed 0xFF00s and restart markers
+        // at random places (so the eight-bytes-a-step search meets 0xFF at every alignment), EOI.
+        java.util.Random random = new java.util.Random(7);
+        Property.forAll(500, Gen.ints(0, 300_000), n -> {
+            java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+            out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD8, (byte) 0xFF, (byte) 0xDA, 0, 4, 1, 2});
+            for (int i = 0; i < n; i++) {
+                int b = random.nextInt(256);
+                out.write(b);
+                if (b == 0xFF) {
+                    out.write(random.nextInt(50) == 0 ? 0xD0 + random.nextInt(8) : 0);
+                }
+            }
+            out.writeBytes(new byte[] {(byte) 0xFF, (byte) 0xD9});
+            byte[] whole = out.toByteArray();
+            assertThat(complete(whole)).as("%d bytes of scan", n).isTrue();
+            int cut = random.nextInt(whole.length - 1);
+            assertThat(complete(Arrays.copyOf(whole, cut))).as("cut at %d of %d", cut, whole.length).isFalse();
+        });
+    }
+
     private static boolean complete(byte[] b) {
         try {
             return JpegStructure.complete(new ByteArrayInputStream(b));

@@ -9,6 +9,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -33,7 +34,7 @@ class PreviewsBatchTest {
         Path wrapper = dir.resolve("vipsthumbnail");
         Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + runs + "\nexec vipsthumbnail \"$@\"\n");
         Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
-        previews = new Previews(files, wrapper.toString(), "ffmpeg");
+        previews = new Previews(files, wrapper.toString(), "ffmpeg", Optional.empty()); // the tools, as where libvips cannot be loaded in-process
     }
 
     @AfterEach
