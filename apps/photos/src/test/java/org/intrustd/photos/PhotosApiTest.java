@@ -225,6 +225,8 @@ class PhotosApiTest {
                 .isEqualTo("evil.jpg");
 
         assertThat(body(call(ALICE, "GET", "/api/timeline")).get("photos")).hasSize(2);
+        // Once the two good photos' previews are made (they are written in tmp/ too), nothing is left there.
+        assertThat(app.awaitPreviews(60, TimeUnit.SECONDS)).isTrue();
         try (Stream<Path> left = Files.list(dir.resolve("data/tmp"))) {
             assertThat(left).isEmpty();
         }
