@@ -11,6 +11,7 @@ import java.nio.file.PathMatcher;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -85,6 +86,8 @@ public final class Backup {
     private final Semaphore inFlight;
     private final ChunkStream chunks;
     private final List<PathMatcher> excludes = new ArrayList<>();
+    /** The parent snapshot's trees being read ahead of the walker, by id. */
+    private final Map<String, CompletableFuture<Tree>> prefetched = new java.util.concurrent.ConcurrentHashMap<>();
     private final List<String> warnings = java.util.Collections.synchronizedList(new ArrayList<>());
     private final AtomicLong files = new AtomicLong();
     private final AtomicLong dirs = new AtomicLong();
@@ -174,12 +177,27 @@ public final class Backup {
     }
 
     private static Optional<Tree.Node> child(Tree t, String name) {
-        for (Tree.Node n : t.nodes()) {
-            if (n.name().equals(name)) {
-                return Optional.of(n);
-            }
+        return Optional.ofNullable(byName(t).get(name));
+    }
+
+    private static Map<String, Tree.Node> byName(Tree t) {
+        Map<String, Tree.Node> out = new HashMap<>();
+        t.nodes().forEach(n -> out.put(n.name(), n));
+        return out;
+    }
+
+    /** The parent snapshot's tree {@code hex}, prefetched or read now; null when unreadable (everything below is read again). */
+    private Tree oldTree(String hex) {
+        CompletableFuture<Tree> f = prefetched.remove(hex);
+        return f != null ? f.join() : readTree(hex);
+    }
+
+    private Tree readTree(String hex) {
+        try {
+            return repo.tree(BlobId.parse(hex));
+        } catch (IOException | BackupException e) {
+            return null;
         }
-        return Optional.empty();
     }
 
     private boolean excluded(Path p) {
@@ -206,18 +224,16 @@ public final class Backup {
             dirs.incrementAndGet();
             List<CompletableFuture<Tree.Node>> children = new ArrayList<>();
             if (!options.oneFileSystem() || dev == rootDev) {
-                Optional<Tree> oldTree = old.filter(Tree.Node::isDir).map(n -> {
-                    try {
-                        return repo.tree(BlobId.parse(n.subtree()));
-                    } catch (IOException | BackupException e) {
-                        return null; // the parent's tree is unreadable: read everything again
-                    }
-                });
+                Map<String, Tree.Node> oldChildren = old.filter(Tree.Node::isDir).map(n -> oldTree(n.subtree()))
+                        .map(Backup::byName).orElse(Map.of());
+                // The parent's trees of the folders below are read on the workers while this one is walked.
+                oldChildren.values().stream().filter(Tree.Node::isDir).forEach(n -> prefetched.computeIfAbsent(n.subtree(),
+                        hex -> CompletableFuture.supplyAsync(() -> readTree(hex), workers)));
                 for (Path c : entries(p)) {
                     String cn = c.getFileName().toString();
                     try {
                         Map<String, Object> ca = Files.readAttributes(c, ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
-                        children.add(node(c, cn, ca, oldTree.flatMap(t -> child(t, cn)), rootDev));
+                        children.add(node(c, cn, ca, Optional.ofNullable(oldChildren.get(cn)), rootDev));
                     } catch (IOException e) {
                         warn(c, e);
                     }

@@ -6,8 +6,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.Base64;
-import org.bouncycastle.crypto.generators.Argon2BytesGenerator;
-import org.bouncycastle.crypto.params.Argon2Parameters;
 
 /**
  * A key file: the master key sealed under a key derived from one password with Argon2id
@@ -105,12 +103,7 @@ public final class KeyFile {
     }
 
     static byte[] derive(String password, byte[] salt, Kdf kdf) {
-        Argon2BytesGenerator g = new Argon2BytesGenerator();
-        g.init(new Argon2Parameters.Builder(Argon2Parameters.ARGON2_id).withVersion(Argon2Parameters.ARGON2_VERSION_13)
-                .withMemoryAsKB(kdf.memoryKiB()).withIterations(kdf.iterations()).withParallelism(kdf.parallelism())
-                .withSalt(salt).build());
-        byte[] out = new byte[Crypto.KEY];
-        g.generateBytes(password.getBytes(StandardCharsets.UTF_8), out);
-        return out;
+        return Argon2id.hash(password.getBytes(StandardCharsets.UTF_8), salt, kdf.memoryKiB(), kdf.iterations(), kdf.parallelism(),
+                Crypto.KEY);
     }
 }

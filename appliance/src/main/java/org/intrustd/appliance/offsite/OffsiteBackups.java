@@ -64,9 +64,13 @@ public final class OffsiteBackups implements AutoCloseable {
 
     /** The last run's outcome. */
     @JsonInclude(JsonInclude.Include.NON_NULL)
+    /** How a run ended; {@code failedInARow}: this and the failures just before it (0 when it succeeded). */
     public record Outcome(String startedAt, String endedAt, boolean ok, String error, List<String> snapshots, long bytesAdded,
-            List<String> warnings) {
+            List<String> warnings, int failedInARow) {
     }
+
+    /** After a failure the next try comes sooner than the period: 10 minutes, doubling, at most one period. */
+    static final Duration FIRST_RETRY = Duration.ofMinutes(10);
 
     /** What the admin app shows. */
     public record Status(Optional<Plan> plan, boolean running, Optional<Outcome> last, Optional<String> lastSuccessAt,
@@ -152,8 +156,7 @@ public final class OffsiteBackups implements AutoCloseable {
         Instant now = clock.instant();
         boolean overdue = plan.isPresent() && success.map(t -> Instant.parse(t).plus(Duration.ofHours(2L * plan.get().everyHours()))
                 .isBefore(now)).orElse(last.isPresent());
-        Optional<String> next = plan.map(p -> last.map(o -> Instant.parse(o.startedAt()).plus(Duration.ofHours(p.everyHours())))
-                .orElse(now).toString());
+        Optional<String> next = plan.map(p -> nextAt(p, last, now).toString());
         return new Status(plan, running.get(), last, success, overdue, next);
     }
 
@@ -164,14 +167,28 @@ public final class OffsiteBackups implements AutoCloseable {
             if (plan.isEmpty() || running.get()) {
                 return;
             }
-            Optional<Outcome> last = read(outcomeFile(), Outcome.class);
-            if (last.isEmpty() || !Instant.parse(last.get().startedAt()).plus(Duration.ofHours(plan.get().everyHours()))
-                    .isAfter(clock.instant())) {
+            Instant now = clock.instant();
+            if (!nextAt(plan.get(), read(outcomeFile(), Outcome.class), now).isAfter(now)) {
                 runNow();
             }
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "off-site backup schedule: " + e.getMessage());
         }
+    }
+
+    /** When the next run is due: a period after the last start, or sooner after a failure (a link down for a while, say). */
+    static Instant nextAt(Plan plan, Optional<Outcome> last, Instant now) {
+        if (last.isEmpty()) {
+            return now;
+        }
+        Duration period = Duration.ofHours(plan.everyHours());
+        Duration wait = period;
+        if (!last.get().ok()) {
+            int doublings = Math.min(20, Math.max(1, last.get().failedInARow()) - 1);
+            Duration retry = FIRST_RETRY.multipliedBy(1L << doublings);
+            wait = retry.compareTo(period) < 0 ? retry : period;
+        }
+        return Instant.parse(last.get().startedAt()).plus(wait);
     }
 
     /** Starts a run now (unless one is running); false when there is no plan or one runs already. */
@@ -192,6 +209,7 @@ public final class OffsiteBackups implements AutoCloseable {
 
     private void run(Plan plan) {
         String started = clock.instant().toString();
+        Optional<Outcome> previous = readQuietly(outcomeFile());
         List<String> snapshots = new ArrayList<>();
         List<String> warnings = new ArrayList<>();
         long added = 0;
@@ -216,11 +234,12 @@ public final class OffsiteBackups implements AutoCloseable {
             if (kept.stream().anyMatch(d -> !d.keep())) {
                 Prune.run(repo);
             }
-            outcome = new Outcome(started, clock.instant().toString(), true, null, snapshots, added, warnings);
+            outcome = new Outcome(started, clock.instant().toString(), true, null, snapshots, added, warnings, 0);
         } catch (IOException | RuntimeException e) {
             LOG.log(Level.WARNING, "off-site backup to " + plan.peer() + " failed", e);
             String why = e.getMessage() == null ? e.toString() : e.getMessage();
-            outcome = new Outcome(started, clock.instant().toString(), false, why, snapshots, added, warnings);
+            int before = previous.filter(o -> !o.ok()).map(o -> Math.max(1, o.failedInARow())).orElse(0);
+            outcome = new Outcome(started, clock.instant().toString(), false, why, snapshots, added, warnings, before + 1);
         }
         try {
             write(outcomeFile(), outcome);
@@ -256,6 +275,15 @@ public final class OffsiteBackups implements AutoCloseable {
 
     private static <T> Optional<T> read(Path file, Class<T> type) throws IOException {
         return Files.exists(file) ? Optional.of(JSON.readValue(file.toFile(), type)) : Optional.empty();
+    }
+
+    /** The last outcome, or empty when there is none or it cannot be read (the run goes on regardless). */
+    private static Optional<Outcome> readQuietly(Path file) {
+        try {
+            return read(file, Outcome.class);
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     private static void write(Path file, Object value) throws IOException {
