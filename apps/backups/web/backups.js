@@ -1,11 +1,15 @@
 // The backups app's web page: what the logged-in person keeps in the appliance's backups app
 // (docs/backups.md has its HTTP API) — the space used against their quota, their repositories
 // with how many snapshots and when the last one came (a warning when that is longer ago than
-// they like), how to start, how to browse and restore (with `intrustd backup`: the app cannot
-// read what it keeps), deleting a whole repository; and for the appliance's owner and admins,
+// they like), how to start, browsing a snapshot and downloading files and folders (opened in
+// this page with the repository's password, which the app never sees: reader.mjs), the
+// commands to restore with `intrustd backup`, deleting a whole repository; and for the appliance's owner and admins,
 // everyone who keeps backups here, with the quotas they set. ?appliance=<ID>[&flock=ws://…], as
 // for the photos and admin apps.
 import { install } from '/shim/intrustd-shim.js';
+import { RepositoryReader, WrongPassword, httpStore } from './reader.mjs';
+import { decompress } from './vendor/fzstd.mjs';
+import { downloadZip } from './vendor/client-zip.mjs';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -276,6 +280,181 @@ function showRestore(repo) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Browsing a repository in this browser: the app sends sealed files, the password opens them here
+
+/** Argon2id (hash-wasm's WebAssembly, loaded by vendor/argon2.js) and zstd (fzstd) for the reader. */
+const CODECS = {
+  argon2id: ({ password, salt, memoryKiB, iterations, parallelism, length }) => globalThis.hashwasm.argon2id({
+    password, salt, parallelism, iterations, memorySize: memoryKiB, hashLength: length, outputType: 'binary' }),
+  zstdDecompress: (bytes) => decompress(bytes),
+};
+
+let browsing = null; // {repo, reader, snapshot, path: [{name, tree}]} while the browse dialog is open
+
+function showBrowse(repo) {
+  browsing = { repo, reader: null, snapshot: null, path: [] };
+  $('browse-title').textContent = `Browse “${repo.name}”`;
+  $('unlock-form').hidden = false;
+  $('browse-snapshots').hidden = true;
+  $('browse-tree').hidden = true;
+  $('unlock-password').value = '';
+  $('unlock-error').textContent = '';
+  $('unlock-password').removeAttribute('aria-invalid');
+  $('browse-dialog').showModal();
+  $('unlock-password').focus();
+}
+
+async function unlock(ev) {
+  ev.preventDefault();
+  const b = browsing;
+  const password = $('unlock-password').value;
+  if (!b || !password) return;
+  $('unlock-ok').disabled = true;
+  $('unlock-error').textContent = '';
+  status('Opening the repository…', { sticky: true });
+  try {
+    const store = httpStore((...args) => fetch(...args), `${APP}/api/repos/${encodeURIComponent(b.repo.name)}`);
+    b.reader = await RepositoryReader.open(store, password, CODECS);
+    const snapshots = (await b.reader.snapshots()).reverse();
+    $('unlock-password').value = '';
+    status('');
+    renderSnapshots(snapshots);
+  } catch (e) {
+    status('');
+    if (e instanceof WrongPassword) {
+      $('unlock-password').setAttribute('aria-invalid', 'true');
+      $('unlock-error').textContent = 'That is not a password of this repository.';
+      $('unlock-password').select();
+    } else {
+      $('unlock-error').textContent = `The repository cannot be opened: ${e.message || e}`;
+    }
+  } finally {
+    $('unlock-ok').disabled = false;
+  }
+}
+
+function renderSnapshots(snapshots) {
+  $('unlock-form').hidden = true;
+  $('browse-tree').hidden = true;
+  $('browse-snapshots').hidden = false;
+  $('snapshot-list').replaceChildren(...snapshots.map((snap) => {
+    const files = snap.summary ? `${plural(snap.summary.files, 'file')} · ${bytes(snap.summary.bytes)}` : '';
+    return el('li', {}, el('button', { type: 'button', class: 'quiet', 'aria-label': `Snapshot ${snap.id.slice(0, 8)} of ${fullTime(snap.time)}`,
+      onclick: () => openSnapshot(snap, snapshots) },
+    el('strong', { text: `${fullTime(snap.time)} · ${snap.id.slice(0, 8)}` }),
+    el('span', { class: 'what', text: [snap.host, (snap.paths || []).join(', '), files].filter(Boolean).join(' · ') })));
+  }));
+  if (!snapshots.length) $('snapshot-list').replaceChildren(el('li', { class: 'muted', text: 'No snapshot yet.' }));
+  $('browse-back').onclick = () => renderSnapshots(snapshots);
+  $('snapshot-list').querySelector('button')?.focus();
+}
+
+function openSnapshot(snap, snapshots) {
+  browsing.snapshot = snap;
+  browsing.path = [{ name: snap.time.slice(0, 16).replace('T', ' '), tree: snap.tree }];
+  $('browse-back').onclick = () => renderSnapshots(snapshots);
+  showFolder().catch((e) => { $('browse-progress').textContent = `Cannot read this folder: ${e.message || e}`; });
+}
+
+async function showFolder() {
+  const b = browsing;
+  const here = b.path.at(-1);
+  $('browse-snapshots').hidden = true;
+  $('browse-tree').hidden = false;
+  $('browse-progress').textContent = 'Reading…';
+  const nodes = await b.reader.tree(here.tree);
+  $('browse-path').replaceChildren(...b.path.flatMap((part, i) => {
+    const last = i === b.path.length - 1;
+    const crumb = last ? el('strong', { text: part.name, 'aria-current': 'location' })
+      : el('button', { type: 'button', class: 'quiet small', text: part.name, onclick: () => { b.path.length = i + 1; showFolder().catch(error); } });
+    return i === 0 ? [crumb] : [el('span', { class: 'sep', text: '/' }), crumb];
+  }));
+  const zipName = b.path.length === 1 ? `${b.repo.name}-${b.snapshot.id.slice(0, 8)}` : here.name;
+  $('zip-folder').replaceChildren(icon('download'), el('span', { text: 'Download this folder (ZIP)' }));
+  $('zip-folder').onclick = () => downloadFolder(here.tree, zipName);
+  $('tree-rows').replaceChildren(...nodes.map((n) => {
+    const at = n.mtimeMs ? new Date(n.mtimeMs) : null;
+    const modified = at ? el('time', { datetime: at.toISOString(), title: fullTime(at.toISOString()),
+      text: at.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) }) : '';
+    let name;
+    let action = '';
+    if (n.type === 'dir') {
+      name = el('button', { type: 'button', 'aria-label': `Open folder ${n.name}`, onclick: () => { b.path.push({ name: n.name, tree: n.subtree }); showFolder().catch(error); } },
+        icon('folder'), el('span', { text: n.name }));
+      action = el('button', { type: 'button', class: 'quiet small', 'aria-label': `Download folder ${n.name} (ZIP)`, onclick: () => downloadFolder(n.subtree, n.name) },
+        icon('download'), el('span', { text: 'ZIP' }));
+    } else if (n.type === 'file') {
+      name = el('span', {}, icon('file'), el('span', { text: n.name }));
+      action = el('button', { type: 'button', class: 'quiet small', 'aria-label': `Download ${n.name}`, onclick: () => downloadFile(n) },
+        icon('download'), el('span', { text: 'Get' }));
+    } else {
+      name = el('span', { title: n.type === 'symlink' ? `→ ${n.target}` : n.type }, icon('file'), el('span', { text: n.type === 'symlink' ? `${n.name} → ${n.target}` : n.name }));
+    }
+    return el('tr', {}, el('td', { class: 'name' }, name), el('td', { class: 'num', text: n.type === 'file' ? bytes(n.size || 0) : '' }),
+      el('td', {}, modified), el('td', {}, action));
+  }));
+  $('browse-progress').textContent = nodes.length ? '' : 'This folder is empty.';
+}
+
+/** Hands `blob` to the browser as a download named `name`. */
+function save(blob, name) {
+  const a = el('a', { href: URL.createObjectURL(blob), download: name, hidden: true });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 60000);
+}
+
+/** A file's chunks as they are read and checked, counted into the progress line. */
+async function* counted(reader, node, progress) {
+  for await (const chunk of reader.chunks(node)) {
+    progress.bytes += chunk.length;
+    $('browse-progress').textContent = `${progress.what}: ${bytes(progress.bytes)}…`;
+    yield chunk;
+  }
+}
+
+async function downloadFile(node) {
+  const progress = { what: `Reading ${node.name}`, bytes: 0 };
+  try {
+    const parts = [];
+    for await (const chunk of counted(browsing.reader, node, progress)) parts.push(chunk);
+    save(new Blob(parts), node.name);
+    $('browse-progress').textContent = `${node.name}: ${bytes(progress.bytes)}, every chunk checked.`;
+  } catch (e) {
+    $('browse-progress').textContent = `${node.name} cannot be read: ${e.message || e}`;
+  }
+}
+
+/** Every file under a tree as ZIP entries, read lazily (client-zip pulls them one at a time). */
+async function* zipEntries(reader, treeId, prefix, progress) {
+  for (const n of await reader.tree(treeId)) {
+    const lastModified = n.mtimeMs ? new Date(n.mtimeMs) : undefined;
+    if (n.type === 'dir') {
+      yield { name: `${prefix}${n.name}/`, lastModified };
+      yield* zipEntries(reader, n.subtree, `${prefix}${n.name}/`, progress);
+    } else if (n.type === 'file') {
+      yield { name: `${prefix}${n.name}`, lastModified, input: counted(reader, n, progress), mode: n.mode & 0o777 };
+    }
+    // links and special files have no place in a ZIP
+  }
+}
+
+async function downloadFolder(treeId, name) {
+  const progress = { what: `Zipping ${name}`, bytes: 0 };
+  $('zip-folder').disabled = true;
+  try {
+    const zip = await downloadZip(zipEntries(browsing.reader, treeId, '', progress)).blob();
+    save(zip, `${name}.zip`);
+    $('browse-progress').textContent = `${name}.zip: ${bytes(progress.bytes)} of files, every chunk checked.`;
+  } catch (e) {
+    $('browse-progress').textContent = `${name} cannot be zipped: ${e.message || e}`;
+  } finally {
+    $('zip-folder').disabled = false;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Rendering
 
 /** Runs `render` keeping the focus on the control with the same data-key (a re-render replaces it). */
@@ -341,6 +520,8 @@ function repoCard(repo, now) {
       el('div', {}, el('dt', { text: 'Size' }), el('dd', { class: 'size', title: `${repo.bytes.toLocaleString()} bytes`, text: bytes(repo.bytes) }))),
     last,
     el('div', { class: 'repo-actions' },
+      el('button', { type: 'button', class: 'quiet small', dataset: { key: `browse:${repo.name}` }, 'aria-label': `Browse the files of ${repo.name}`,
+        disabled: state === 'empty', onclick: () => showBrowse(repo) }, icon('folder'), el('span', { text: 'Browse files' })),
       el('button', { type: 'button', class: 'quiet small', dataset: { key: `restore:${repo.name}` }, 'aria-label': `Browse and restore ${repo.name}`,
         onclick: () => showRestore(repo) }, icon('restore'), el('span', { text: 'Browse and restore' })),
       el('button', { type: 'button', class: 'quiet small danger', dataset: { key: `delete:${repo.name}` }, 'aria-label': `Delete ${repo.name}`,
@@ -660,6 +841,11 @@ function wire() {
   $('delete-dialog').addEventListener('close', () => { deleting = null; });
 
   $('friend-form').addEventListener('submit', giveRoom);
+
+  $('unlock-form').addEventListener('submit', unlock);
+  $('unlock-password').addEventListener('input', () => { $('unlock-password').removeAttribute('aria-invalid'); $('unlock-error').textContent = ''; });
+  for (const b of $('browse-dialog').querySelectorAll('[data-close]')) b.addEventListener('click', () => $('browse-dialog').close());
+  $('browse-dialog').addEventListener('close', () => { browsing = null; });
   for (const id of ['friend-id', 'friend-gb']) {
     $(id).addEventListener('input', () => { $(id).removeAttribute('aria-invalid'); $('friend-error').textContent = ''; });
   }

@@ -98,15 +98,27 @@ public final class Repository implements AutoCloseable {
         if (!backend.exists(Backend.Kind.CONFIG, "config")) {
             throw new BackupException("there is no repository at " + backend.location() + " (run init first)");
         }
+        BackupException.Corrupt refused = null;
+        int tried = 0;
         for (var key : backend.getAll(Backend.Kind.KEY).entrySet()) {
             String name = key.getKey();
-            Optional<Crypto.MasterKey> master = KeyFile.open(key.getValue(), name, password);
+            Optional<Crypto.MasterKey> master;
+            try {
+                master = KeyFile.open(key.getValue(), name, password);
+            } catch (BackupException.Corrupt e) {
+                refused = e; // a damaged or too costly key file must not hide a good one
+                continue;
+            }
+            tried++;
             if (master.isPresent()) {
                 byte[] sealed = backend.get(Backend.Kind.CONFIG, "config");
                 Config config = KeyFile.JSON.readValue(new Crypto(master.get()).open(sealed, CONFIG_AD, "the config"), Config.class);
                 config.check();
                 return new Repository(backend, master.get(), config, name, clock);
             }
+        }
+        if (tried == 0 && refused != null) {
+            throw refused;
         }
         throw new BackupException.WrongPassword();
     }
@@ -316,7 +328,8 @@ public final class Repository implements AutoCloseable {
         for (var stored : backend.getAll(Backend.Kind.SNAPSHOT).entrySet()) {
             out.add(snapshot(stored.getKey(), stored.getValue()));
         }
-        out.sort(Comparator.comparing(Snapshot::time).thenComparing(Snapshot::id));
+        // By the instant, not the text: Instant.toString() leaves out a zero fraction, so "…00Z" sorts after "…00.5Z".
+        out.sort(Comparator.comparing((Snapshot s) -> java.time.Instant.parse(s.time())).thenComparing(Snapshot::id));
         return out;
     }
 

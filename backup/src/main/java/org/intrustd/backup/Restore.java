@@ -43,6 +43,8 @@ public final class Restore {
     private static final class FileJob {
         final Tree.Node node;
         final Path path;
+        /** Other names of the same file (hard links in the snapshot), made as links to {@code path}. */
+        final List<Path> links = new ArrayList<>();
         int left;
         boolean failed;
 
@@ -65,6 +67,8 @@ public final class Restore {
     private final AtomicLong dirs = new AtomicLong();
     private final AtomicLong bytes = new AtomicLong();
     private final List<FileJob> jobs = new ArrayList<>();
+    /** The file restored for each device and inode seen: another entry with the same is a hard link to it. */
+    private final Map<String, FileJob> byInode = new java.util.HashMap<>();
     private final List<Runnable> dirTimes = new ArrayList<>();
 
     private Restore(Repository repo, int threads, Progress progress) {
@@ -154,9 +158,23 @@ public final class Restore {
                 dirTimes.add(() -> metadata(n, p));
             }
             case Tree.Node.FILE -> {
+                // Two entries of one snapshot with the same device and inode (and content) were one
+                // file with two names when it was taken: it comes back so.
+                String inode = n.device() == null || n.inode() == null ? null : n.device() + ":" + n.inode();
+                FileJob first = inode == null ? null : byInode.get(inode);
                 try {
+                    if (first != null && java.util.Objects.equals(first.node.content(), n.content())) {
+                        Files.createLink(p, first.path);
+                        first.links.add(p);
+                        files.incrementAndGet();
+                        return;
+                    }
                     Files.createFile(p);
-                    jobs.add(new FileJob(n, p));
+                    FileJob job = new FileJob(n, p);
+                    jobs.add(job);
+                    if (inode != null) {
+                        byInode.putIfAbsent(inode, job);
+                    }
                 } catch (FileAlreadyExistsException e) {
                     errors.add(p + ": exists already, left as it is");
                 }
@@ -214,6 +232,10 @@ public final class Restore {
         for (FileJob job : jobs) {
             if (job.failed) {
                 Files.deleteIfExists(job.path);
+                for (Path link : job.links) {
+                    Files.deleteIfExists(link);
+                    errors.add(link + ": not restored, a hard link to " + job.path);
+                }
             }
         }
     }

@@ -38,6 +38,58 @@ class RepositoryTest extends BackupFixture {
     }
 
     @Test
+    void snapshotsAreInTheOrderOfTheirTimesNotOfTheirText() throws Exception {
+        fill();
+        // Instant.toString() of a whole second has no fraction: "…:00Z" is before "…:00.500Z" in time, after it as text.
+        java.util.concurrent.atomic.AtomicReference<java.time.Instant> now = new java.util.concurrent.atomic.AtomicReference<>(
+                java.time.Instant.parse("2026-12-01T10:00:00Z"));
+        java.time.Clock clock = new java.time.Clock() {
+            @Override
+            public java.time.ZoneId getZone() {
+                return java.time.ZoneOffset.UTC;
+            }
+
+            @Override
+            public java.time.Clock withZone(java.time.ZoneId zone) {
+                return this;
+            }
+
+            @Override
+            public java.time.Instant instant() {
+                return now.get();
+            }
+        };
+        try (Repository repo = Repository.init(new LocalBackend(repoDir), "secret", FAST, SMALL, clock)) {
+            String first = Backup.run(repo, Backup.Options.of(List.of(source)), new Backup.Progress()).snapshot().id();
+            now.set(java.time.Instant.parse("2026-12-01T10:00:00.500Z"));
+            String second = Backup.run(repo, Backup.Options.of(List.of(source)), new Backup.Progress()).snapshot().id();
+            assertThat(repo.snapshots()).extracting(Snapshot::id).containsExactly(first, second);
+        }
+    }
+
+    @Test
+    void hardLinksComeBackAsHardLinks() throws Exception {
+        Files.createDirectories(source.resolve("a"));
+        Files.createDirectories(source.resolve("b"));
+        Files.write(source.resolve("a/one"), random(5, 300_000));
+        Files.createLink(source.resolve("b/also-one"), source.resolve("a/one"));
+        Files.copy(source.resolve("a/one"), source.resolve("b/copy")); // same bytes, another file
+        try (Repository repo = init()) {
+            Snapshot s = Backup.run(repo, Backup.Options.of(List.of(source)), new Backup.Progress()).snapshot();
+            Path out = dir.resolve("out");
+            Restore.Result r = Restore.run(repo, s, Optional.empty(), out, 2, new Restore.Progress());
+            assertThat(r.errors()).isEmpty();
+            assertThat(r.files()).isEqualTo(3);
+            Path home = out.resolve("home");
+            assertThat(Files.isSameFile(home.resolve("a/one"), home.resolve("b/also-one"))).isTrue();
+            assertThat(Files.isSameFile(home.resolve("a/one"), home.resolve("b/copy"))).isFalse();
+            assertThat(Files.getAttribute(home.resolve("a/one"), "unix:nlink")).isEqualTo(2);
+            assertThat(home.resolve("b/also-one")).hasSameBinaryContentAs(source.resolve("a/one"));
+            assertThat(describe(home)).isEqualTo(describe(source));
+        }
+    }
+
+    @Test
     void aSubPathRestoresAlone() throws Exception {
         fill();
         try (Repository repo = init()) {
@@ -112,6 +164,10 @@ class RepositoryTest extends BackupFixture {
         assertThatThrownBy(() -> Repository.open(new LocalBackend(repoDir), "secret", Clock.systemUTC()))
                 .isInstanceOf(BackupException.WrongPassword.class);
         assertThat(Repository.open(new LocalBackend(repoDir), "new one", Clock.systemUTC()).keys()).hasSize(1);
+        // A damaged key file beside it does not keep the good one from opening; alone, it is reported as damaged.
+        Path bad = repoDir.resolve("keys").resolve("0".repeat(64));
+        Files.writeString(bad, "{not json");
+        assertThat(Repository.open(new LocalBackend(repoDir), "new one", Clock.systemUTC()).config().id()).isEqualTo("test");
         assertThatThrownBy(() -> Repository.open(new LocalBackend(dir.resolve("nothing")), "x", Clock.systemUTC()))
                 .hasMessageContaining("no repository");
         assertThatThrownBy(() -> Repository.init(new LocalBackend(repoDir), "x", FAST, SMALL, Clock.systemUTC()))

@@ -5,14 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,36 +17,10 @@ import org.junit.jupiter.api.Test;
  * image the batch cannot make is made again alone (for its reason), and nothing is left in
  * tmp/. The real tool runs behind a wrapper that counts its runs.
  */
-class PreviewsBatchTest {
-    Path dir;
-    FileStore files;
-    Path runs;
-    Previews previews;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        dir = Files.createTempDirectory(Path.of("/tmp"), "batch");
-        files = new FileStore(Files.createDirectories(dir.resolve("data")));
-        runs = dir.resolve("runs");
-        Path wrapper = dir.resolve("vipsthumbnail");
-        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + runs + "\nexec vipsthumbnail \"$@\"\n");
-        Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
-        previews = new Previews(files, wrapper.toString(), "ffmpeg", Optional.empty()); // the tools, as where libvips cannot be loaded in-process
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
-
-    private Library.Job stored(byte[] bytes, String type) throws Exception {
-        String sha = PhotosApiTest.sha256(bytes);
-        Path temp = files.newTemp(".part");
-        Files.write(temp, bytes);
-        files.publish(temp, files.original(sha));
-        return new Library.Job(sha, "image", type, false);
+class PreviewsBatchTest extends PreviewsFixture {
+    @Override
+    Optional<Vips> vips() {
+        return Optional.empty(); // the tools, as where libvips cannot be loaded in-process
     }
 
     @Test

@@ -5,13 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,36 +17,10 @@ import org.junit.jupiter.api.Test;
  * pictures as vipsthumbnail makes, upright, no tool run; a broken image fails with libvips'
  * reason; nothing is left in tmp/. The tool runs behind a wrapper that counts its runs.
  */
-class PreviewsInProcessTest {
-    Path dir;
-    FileStore files;
-    Path runs;
-    Previews previews;
-
-    @BeforeEach
-    void setUp() throws Exception {
-        dir = Files.createTempDirectory(Path.of("/tmp"), "inproc");
-        files = new FileStore(Files.createDirectories(dir.resolve("data")));
-        runs = dir.resolve("runs");
-        Path wrapper = dir.resolve("vipsthumbnail");
-        Files.writeString(wrapper, "#!/bin/sh\necho \"$*\" >> " + runs + "\nexec vipsthumbnail \"$@\"\n");
-        Files.setPosixFilePermissions(wrapper, PosixFilePermissions.fromString("rwx------"));
-        previews = new Previews(files, wrapper.toString(), "ffmpeg", Vips.load());
-    }
-
-    @AfterEach
-    void tearDown() throws Exception {
-        try (Stream<Path> all = Files.walk(dir)) {
-            all.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        }
-    }
-
-    private Library.Job stored(byte[] bytes, String type) throws Exception {
-        String sha = PhotosApiTest.sha256(bytes);
-        Path temp = files.newTemp(".part");
-        Files.write(temp, bytes);
-        files.publish(temp, files.original(sha));
-        return new Library.Job(sha, "image", type, false);
+class PreviewsInProcessTest extends PreviewsFixture {
+    @Override
+    Optional<Vips> vips() {
+        return Vips.load();
     }
 
     @Test
