@@ -545,7 +545,10 @@ public final class BackupBench {
         abstract Measured list(String run) throws IOException, InterruptedException;
 
         /** Where the restored copy of {@code corpus} is under {@code target}. */
-        abstract Path restored(Path target, Path corpus);
+        /** Where the restore put the corpus: restic and borg recreate its absolute path under the target. */
+        Path restored(Path target, Path corpus) {
+            return target.resolve(corpus.toAbsolutePath().toString().substring(1));
+        }
 
         abstract Map<String, Object> settings();
 
@@ -705,11 +708,6 @@ public final class BackupBench {
         }
 
         @Override
-        Path restored(Path target, Path corpus) {
-            return target.resolve(corpus.toAbsolutePath().toString().substring(1));
-        }
-
-        @Override
         Map<String, Object> settings() {
             return Map.of("repository", "restic init defaults: repository version 2, compression auto, 512 KiB–8 MiB chunks,"
                     + " 16 MiB packs", "cache", "--cache-dir in the bench's temp folder");
@@ -760,11 +758,6 @@ public final class BackupBench {
         @Override
         Measured list(String run) throws IOException, InterruptedException {
             return timed(List.of("borg", "list", repo.toString()), env, null, logs, name + "-" + run + "-list");
-        }
-
-        @Override
-        Path restored(Path target, Path corpus) {
-            return target.resolve(corpus.toAbsolutePath().toString().substring(1));
         }
 
         @Override
