@@ -83,6 +83,8 @@ public final class Backup {
     private final Progress progress;
     private final Packer packer;
     private final ExecutorService workers;
+    /** Reads the parent's trees: its own threads, so the walker never waits behind a queue of chunks to compress. */
+    private final ExecutorService treeReaders;
     private final Semaphore inFlight;
     private final ChunkStream chunks;
     private final List<PathMatcher> excludes = new ArrayList<>();
@@ -106,6 +108,11 @@ public final class Backup {
             t.setDaemon(true);
             return t;
         });
+        this.treeReaders = Executors.newFixedThreadPool(Math.max(1, options.threads()), r -> {
+            Thread t = new Thread(r, "backup-tree-reader");
+            t.setDaemon(true);
+            return t;
+        });
         this.inFlight = new Semaphore(4 * Math.max(1, options.threads()));
         this.chunks = new ChunkStream(repo.chunker());
         for (String glob : options.excludes()) {
@@ -120,6 +127,7 @@ public final class Backup {
                 return b.run();
             } finally {
                 b.workers.shutdownNow();
+                b.treeReaders.shutdownNow();
             }
         }
     }
@@ -228,7 +236,7 @@ public final class Backup {
                         .map(Backup::byName).orElse(Map.of());
                 // The parent's trees of the folders below are read on the workers while this one is walked.
                 oldChildren.values().stream().filter(Tree.Node::isDir).forEach(n -> prefetched.computeIfAbsent(n.subtree(),
-                        hex -> CompletableFuture.supplyAsync(() -> readTree(hex), workers)));
+                        hex -> CompletableFuture.supplyAsync(() -> readTree(hex), treeReaders)));
                 for (Path c : entries(p)) {
                     String cn = c.getFileName().toString();
                     try {
@@ -341,7 +349,7 @@ public final class Backup {
 
     private BlobId saveTree(List<Tree.Node> nodes) throws IOException {
         List<Tree.Node> present = nodes.stream().filter(java.util.Objects::nonNull).toList();
-        return packer.save(Pack.TREE, KeyFile.JSON.writeValueAsBytes(new Tree(present)));
+        return packer.save(Pack.TREE, new Tree(present).encode());
     }
 
     private void acquire() throws IOException {

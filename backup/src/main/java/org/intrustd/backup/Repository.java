@@ -313,10 +313,13 @@ public final class Repository implements AutoCloseable {
     }
 
     public Tree tree(BlobId id) throws IOException {
+        byte[] json = blob(id);
         try {
-            return KeyFile.JSON.readValue(blob(id), Tree.class);
+            return Tree.decode(json);
         } catch (com.fasterxml.jackson.core.JacksonException e) {
             throw new BackupException.Corrupt("tree " + id.hex().substring(0, 16) + " is not a valid tree: " + e.getOriginalMessage());
+        } catch (BackupException.Corrupt e) {
+            throw new BackupException.Corrupt("tree " + id.hex().substring(0, 16) + " is not a valid tree: " + e.getMessage());
         }
     }
 

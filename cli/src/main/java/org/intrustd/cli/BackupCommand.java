@@ -167,7 +167,7 @@ final class BackupCommand {
 
     KeyFile.Kdf kdf(CommandLine cl) {
       try {
-        return new KeyFile.Kdf(memoryMiB * 1024, iterations, 1);
+        return new KeyFile.Kdf(memoryMiB * 1024, iterations, KeyFile.Kdf.DEFAULT.parallelism());
       } catch (BackupException e) {
         throw new CommandLine.ParameterException(cl, e.getMessage());
       }

@@ -58,4 +58,17 @@ class MainTest {
     assertThat(completion.exit()).isZero();
     assertThat(completion.out()).contains("complete -F").contains("token").contains("access-log");
   }
+
+  @Test
+  void onlyTheNamedSubcommandIsBuiltAndEveryOneCanBeNamed() {
+    assertThat(Main.commandLine(new String[] {"backup", "snapshots"}).getSubcommands()).containsOnlyKeys("backup");
+    assertThat(Main.commandLine(new String[] {"--help"}).getSubcommands()).hasSameSizeAs(Main.SUBCOMMANDS);
+    assertThat(Main.commandLine(new String[] {"nosuch"}).getSubcommands()).hasSameSizeAs(Main.SUBCOMMANDS);
+    for (String name : Main.commandLine().getSubcommands().keySet()) {
+      assertThat(Main.commandLine(new String[] {name}).getSubcommands()).as(name).containsKey(name);
+    }
+    Run unknown = Run.run("bakup");
+    assertThat(unknown.exit()).isEqualTo(2);
+    assertThat(unknown.err()).contains("Unmatched argument").contains("backup");
+  }
 }
