@@ -90,3 +90,29 @@ test('A backs up to B once B gives it room; a failure before that is visible', a
     assert.ok(!fs.readFileSync(path.join(boxes.b.stateDir, f)).includes(Buffer.from('what Alice keeps')), f);
   }
 });
+
+test("A puts its app's data back from B's copy, keeping what it replaced", async () => {
+  const data = path.join(boxes.a.stateDir, 'data', 'hello');
+  // Lost since the backup: the notes gone, something else written.
+  fs.rmSync(path.join(data, 'notes.txt'));
+  fs.writeFileSync(path.join(data, 'since.txt'), 'written after the backup\n');
+
+  const wrongApp = await on('a', ['backup', 'offsite', 'restore', 'nosuchapp']);
+  assert.equal(wrongApp.code, 1);
+  assert.match(wrongApp.stderr, /no app nosuchapp/);
+  const wrongSnapshot = await on('a', ['backup', 'offsite', 'restore', 'hello', '--snapshot', 'ffffffff'], { timeoutMs: 120000 });
+  assert.equal(wrongSnapshot.code, 1);
+  assert.match(wrongSnapshot.stderr, /no snapshot ffffffff/);
+  assert.ok(fs.existsSync(path.join(data, 'since.txt')), 'a refused restore leaves the data as it was');
+
+  const restored = await on('a', ['backup', 'offsite', 'restore', 'hello', '--json'], { timeoutMs: 120000 });
+  assert.equal(restored.code, 0, restored.stderr);
+  const r = JSON.parse(restored.stdout);
+  assert.equal(r.app, 'hello');
+  assert.ok(r.files >= 1, restored.stdout);
+  assert.equal(fs.readFileSync(path.join(data, 'notes.txt'), 'utf8'), 'what Alice keeps\n'.repeat(1000));
+  assert.ok(!fs.existsSync(path.join(data, 'since.txt')));
+  assert.match(path.basename(r.previous), /^hello\.before-restore-\d{8}T\d{6}Z$/);
+  assert.equal(fs.readFileSync(path.join(r.previous, 'since.txt'), 'utf8'), 'written after the backup\n');
+  assert.deepEqual(fs.readdirSync(path.dirname(data)).filter((f) => f.includes('restoring')), [], 'no staging folder left');
+});

@@ -230,6 +230,7 @@ public final class Backup {
         int type = mode & 0170000;
         if (type == 0040000) {
             dirs.incrementAndGet();
+            Map<String, String> xattrs = Xattrs.read(p);
             List<CompletableFuture<Tree.Node>> children = new ArrayList<>();
             if (!options.oneFileSystem() || dev == rootDev) {
                 Map<String, Tree.Node> oldChildren = old.filter(Tree.Node::isDir).map(n -> oldTree(n.subtree()))
@@ -250,7 +251,8 @@ public final class Backup {
             return CompletableFuture.allOf(children.toArray(CompletableFuture[]::new)).thenApplyAsync(v -> {
                 try {
                     BlobId sub = saveTree(children.stream().map(CompletableFuture::join).toList());
-                    return new Tree.Node(name, Tree.Node.DIR, mode, uid, gid, mtime, null, null, null, sub.hex(), null, null, null);
+                    return new Tree.Node(name, Tree.Node.DIR, mode, uid, gid, mtime, null, null, null, sub.hex(), null, null, null,
+                            xattrs);
                 } catch (IOException e) {
                     throw new CompletionException(e);
                 }
@@ -279,8 +281,9 @@ public final class Backup {
         if (old.isPresent() && unchanged(old.get(), size, mtime, ctime, inode)) {
             filesUnchanged.incrementAndGet();
             progress.bytes.addAndGet(size);
+            // Same ctime: the extended attributes are unchanged too (setting one changes it).
             return CompletableFuture.completedFuture(new Tree.Node(name, Tree.Node.FILE, mode, uid, gid, mtime, ctime, size,
-                    old.get().content(), null, null, inode, dev));
+                    old.get().content(), null, null, inode, dev, old.get().xattrs()));
         }
         (old.isPresent() ? filesChanged : filesNew).incrementAndGet();
         List<CompletableFuture<BlobId>> content = new ArrayList<>();
@@ -306,9 +309,10 @@ public final class Backup {
             files.decrementAndGet();
             return CompletableFuture.completedFuture(null);
         }
+        Map<String, String> xattrs = Xattrs.read(p);
         return CompletableFuture.allOf(content.toArray(CompletableFuture[]::new)).thenApply(v -> new Tree.Node(name,
                 Tree.Node.FILE, mode, uid, gid, mtime, ctime, size, content.stream().map(f -> f.join().hex()).toList(), null, null,
-                inode, dev));
+                inode, dev, xattrs));
     }
 
     /** Same size, times and inode, and every chunk still in the repository. */

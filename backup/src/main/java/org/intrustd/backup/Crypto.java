@@ -19,7 +19,8 @@ import javax.crypto.spec.SecretKeySpec;
  * another). Blob ids are HMAC-SHA256 of the plaintext under a separate id key, so the store
  * cannot test whether a repository holds a given file. Random nonces allow 2^32 objects per
  * key before the GCM collision bound matters; a repository of 1 MiB chunks reaches that at
- * 4 PiB. Thread-safe (a cipher and a MAC per thread).
+ * 4 PiB. Thread-safe (a cipher and a MAC per thread). The work is done by the host's
+ * libcrypto when it is there ({@link Libcrypto}: fast from the first byte), else by the JDK.
  */
 public final class Crypto {
     public static final int NONCE = 12;
@@ -61,6 +62,10 @@ public final class Crypto {
     private final SecretKeySpec encryption;
     private final SecretKeySpec idKey;
     private final SecureRandom random;
+    /** Through libcrypto: the raw encryption key, and the id key's HMAC blocks. */
+    private final boolean useLibcrypto;
+    private final byte[] encryptionKey;
+    private final byte[][] idPads;
     private final ThreadLocal<Cipher> ciphers = ThreadLocal.withInitial(() -> instance(() -> Cipher.getInstance("AES/GCM/NoPadding")));
     private final ThreadLocal<Mac> macs;
 
@@ -69,6 +74,13 @@ public final class Crypto {
     }
 
     Crypto(byte[] encryptionKey, byte[] idKeyBytes, SecureRandom random) {
+        this(encryptionKey, idKeyBytes, random, Libcrypto.available());
+    }
+
+    Crypto(byte[] encryptionKey, byte[] idKeyBytes, SecureRandom random, boolean useLibcrypto) {
+        this.useLibcrypto = useLibcrypto;
+        this.encryptionKey = encryptionKey.clone();
+        this.idPads = Libcrypto.pads(idKeyBytes);
         this.encryption = new SecretKeySpec(encryptionKey, "AES");
         this.idKey = new SecretKeySpec(idKeyBytes, "HmacSHA256");
         this.random = random;
@@ -81,14 +93,29 @@ public final class Crypto {
 
     /** The id of a blob: HMAC-SHA256 of its plaintext under the id key. */
     public BlobId id(byte[] plaintext) {
-        return new BlobId(macs.get().doFinal(plaintext));
+        return new BlobId(useLibcrypto ? Libcrypto.hmacSha256(idPads, plaintext) : macs.get().doFinal(plaintext));
+    }
+
+    /** SHA-256 (names of packs, index and snapshot files). */
+    static byte[] sha256(byte[] data) {
+        if (Libcrypto.available()) {
+            return Libcrypto.sha256(null, data);
+        }
+        try {
+            return java.security.MessageDigest.getInstance("SHA-256").digest(data);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** Seals {@code plain[off, off+len)}: nonce ‖ ciphertext ‖ tag. */
     public byte[] seal(byte[] plain, int off, int len, byte[] associated) {
-        byte[] out = new byte[NONCE + len + TAG];
         byte[] nonce = new byte[NONCE];
         random.nextBytes(nonce);
+        if (useLibcrypto) {
+            return Libcrypto.seal(encryptionKey, nonce, plain, off, len, associated);
+        }
+        byte[] out = new byte[NONCE + len + TAG];
         System.arraycopy(nonce, 0, out, 0, NONCE);
         try {
             Cipher c = ciphers.get();
@@ -109,6 +136,13 @@ public final class Crypto {
     public byte[] open(byte[] sealed, int off, int len, byte[] associated, String what) {
         if (len < OVERHEAD) {
             throw new BackupException.Corrupt(what + " is too short to be sealed (" + len + " bytes)");
+        }
+        if (useLibcrypto) {
+            byte[] plain = Libcrypto.open(encryptionKey, sealed, off, len, associated);
+            if (plain == null) {
+                throw new BackupException.Corrupt(what + " fails its authentication: damaged, or not from this repository");
+            }
+            return plain;
         }
         try {
             Cipher c = ciphers.get();

@@ -3,8 +3,6 @@ package org.intrustd.backup;
 import com.github.luben.zstd.Zstd;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
@@ -366,11 +364,7 @@ public final class Repository implements AutoCloseable {
     }
 
     static String sha256(byte[] data) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (NoSuchAlgorithmException e) {
-            throw new AssertionError(e);
-        }
+        return HexFormat.of().formatHex(Crypto.sha256(data));
     }
 
     /** This machine's name, from the kernel (no name lookup on the network). */

@@ -308,10 +308,13 @@ public final class Restore {
                 Files.setAttribute(p, "unix:uid", n.uid(), LinkOption.NOFOLLOW_LINKS);
                 Files.setAttribute(p, "unix:gid", n.gid(), LinkOption.NOFOLLOW_LINKS);
             }
+            if (n.xattrs() != null) {
+                Xattrs.write(p, n.xattrs()); // before the mode: a read-only file takes no attribute from its owner
+            }
             // Permission bits with setuid, setgid and sticky (after the owner: chown clears setuid).
             Files.setAttribute(p, "unix:mode", n.mode() & 07777, LinkOption.NOFOLLOW_LINKS);
             setTimes(p, n);
-        } catch (IOException | UnsupportedOperationException e) {
+        } catch (IOException | UnsupportedOperationException | BackupException e) {
             errors.add(p + ": metadata not restored: " + e.getMessage());
         }
     }

@@ -12,6 +12,8 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A directory as stored: its entries sorted by name, as a JSON tree blob. Records keep their
@@ -54,6 +56,13 @@ public record Tree(List<Node> nodes) {
                 string(g, "target", n.target());
                 number(g, "inode", n.inode());
                 number(g, "device", n.device());
+                if (n.xattrs() != null) {
+                    g.writeObjectFieldStart("xattrs");
+                    for (Map.Entry<String, String> x : n.xattrs().entrySet()) {
+                        g.writeStringField(x.getKey(), x.getValue());
+                    }
+                    g.writeEndObject();
+                }
                 g.writeEndObject();
             }
             g.writeEndArray();
@@ -116,6 +125,7 @@ public record Tree(List<Node> nodes) {
         Long inode = null;
         Long device = null;
         List<String> content = null;
+        Map<String, String> xattrs = null;
         while (p.nextToken() == JsonToken.FIELD_NAME) {
             String field = p.currentName();
             JsonToken t = p.nextToken();
@@ -142,6 +152,14 @@ public record Tree(List<Node> nodes) {
                         content.add(text(p, e));
                     }
                 }
+                case "xattrs" -> {
+                    expect(t, JsonToken.START_OBJECT);
+                    xattrs = new TreeMap<>();
+                    while (p.nextToken() == JsonToken.FIELD_NAME) {
+                        String key = p.currentName();
+                        xattrs.put(key, text(p, p.nextToken()));
+                    }
+                }
                 default -> p.skipChildren();
             }
         }
@@ -149,7 +167,7 @@ public record Tree(List<Node> nodes) {
         if (name == null || type == null || mode == null || uid == null || gid == null || mtime == null) {
             throw new BackupException.Corrupt("a node lacks its name, type, mode, uid, gid or mtime");
         }
-        return new Node(name, type, mode, uid, gid, mtime, ctime, size, content, subtree, target, inode, device);
+        return new Node(name, type, mode, uid, gid, mtime, ctime, size, content, subtree, target, inode, device, xattrs);
     }
 
     private static String text(JsonParser p, JsonToken t) throws IOException {
@@ -171,11 +189,18 @@ public record Tree(List<Node> nodes) {
     /**
      * One entry. {@code mtime} and {@code ctime} are nanoseconds since the epoch; {@code mode}
      * the Unix mode bits (permissions, setuid…); {@code ctime}, {@code inode} and
-     * {@code device} are only for telling whether a file changed since the last backup.
+     * {@code device} are only for telling whether a file changed since the last backup;
+     * {@code xattrs} are extended attributes, full name to value in base64url, sorted by name.
      */
     @JsonInclude(JsonInclude.Include.NON_NULL)
     public record Node(String name, String type, int mode, int uid, int gid, long mtime, Long ctime, Long size,
-            List<String> content, String subtree, String target, Long inode, Long device) {
+            List<String> content, String subtree, String target, Long inode, Long device, Map<String, String> xattrs) {
+        /** A node without extended attributes. */
+        public Node(String name, String type, int mode, int uid, int gid, long mtime, Long ctime, Long size, List<String> content,
+                String subtree, String target, Long inode, Long device) {
+            this(name, type, mode, uid, gid, mtime, ctime, size, content, subtree, target, inode, device, null);
+        }
+
         public static final String FILE = "file";
         public static final String DIR = "dir";
         public static final String SYMLINK = "symlink";

@@ -38,6 +38,65 @@ class RepositoryTest extends BackupFixture {
     }
 
     @Test
+    void extendedAttributesComeBackAndAChangedOneIsSeen() throws Exception {
+        Path file = Files.writeString(source.resolve("a.txt"), "with attributes");
+        Path readOnly = Files.writeString(source.resolve("ro.txt"), "read-only, with an attribute");
+        Path folder = Files.createDirectories(source.resolve("tagged"));
+        Path plain = Files.writeString(source.resolve("plain.txt"), "none");
+        setXattr(file, "origin", "https://example.org/a".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        setXattr(file, "bytes", new byte[] {0, (byte) 255, 10});
+        setXattr(readOnly, "sum", new byte[] {1, 2, 3});
+        setXattr(folder, "colour", "blue".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        Files.setPosixFilePermissions(readOnly, java.nio.file.attribute.PosixFilePermissions.fromString("r--r--r--"));
+        try (Repository repo = init()) {
+            Snapshot first = Backup.run(repo, Backup.Options.of(List.of(source)), new Backup.Progress()).snapshot();
+            Path out = dir.resolve("out");
+            assertThat(Restore.run(repo, first, Optional.empty(), out, 2, new Restore.Progress()).errors()).isEmpty();
+            Path home = out.resolve("home");
+            assertThat(xattrs(home.resolve("a.txt"))).isEqualTo(xattrs(file)).containsOnlyKeys("origin", "bytes");
+            assertThat(xattrs(home.resolve("ro.txt"))).isEqualTo(xattrs(readOnly)).containsOnlyKeys("sum");
+            assertThat(xattrs(home.resolve("tagged"))).isEqualTo(xattrs(folder)).containsOnlyKeys("colour");
+            assertThat(xattrs(home.resolve("plain.txt"))).isEmpty();
+            assertThat(describe(home)).isEqualTo(describe(source));
+
+            // An attribute set since (the file's ctime moves) is in the next snapshot; unchanged files keep theirs.
+            setXattr(plain, "new", new byte[] {7});
+            Snapshot second = Backup.run(repo, Backup.Options.of(List.of(source)), new Backup.Progress()).snapshot();
+            assertThat(second.summary().filesUnchanged()).isEqualTo(2);
+            Path again = dir.resolve("again");
+            assertThat(Restore.run(repo, second, Optional.empty(), again, 2, new Restore.Progress()).errors()).isEmpty();
+            assertThat(xattrs(again.resolve("home/plain.txt"))).containsOnlyKeys("new");
+            assertThat(xattrs(again.resolve("home/a.txt"))).isEqualTo(xattrs(file));
+        }
+    }
+
+    /** A tree naming an attribute outside user.* is refused at restore, for that entry, and the rest comes back. */
+    @Test
+    void anAttributeOutsideTheUserNamespaceIsRefused() throws Exception {
+        Path f = dir.resolve("f");
+        Files.writeString(f, "x");
+        assertThatThrownBy(() -> Xattrs.write(f, Map.of("security.selinux", "AA"))).isInstanceOf(BackupException.Corrupt.class);
+        assertThatThrownBy(() -> Xattrs.write(f, Map.of("user.x", "not base64!"))).isInstanceOf(BackupException.Corrupt.class);
+        assertThat(xattrs(f)).isEmpty();
+    }
+
+    private static void setXattr(Path p, String name, byte[] value) throws java.io.IOException {
+        Files.getFileAttributeView(p, java.nio.file.attribute.UserDefinedFileAttributeView.class).write(name,
+                java.nio.ByteBuffer.wrap(value));
+    }
+
+    private static Map<String, String> xattrs(Path p) throws java.io.IOException {
+        var view = Files.getFileAttributeView(p, java.nio.file.attribute.UserDefinedFileAttributeView.class);
+        Map<String, String> out = new java.util.TreeMap<>();
+        for (String name : view.list()) {
+            java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(view.size(name));
+            view.read(name, b);
+            out.put(name, java.util.HexFormat.of().formatHex(b.array(), 0, b.position()));
+        }
+        return out;
+    }
+
+    @Test
     void snapshotsAreInTheOrderOfTheirTimesNotOfTheirText() throws Exception {
         fill();
         // Instant.toString() of a whole second has no fraction: "…:00Z" is before "…:00.500Z" in time, after it as text.

@@ -35,9 +35,16 @@ class TreeTest {
                     content.add(IndexTest.id(r).hex());
                 }
             }
+            java.util.Map<String, String> xattrs = null;
+            if (r.nextInt(3) == 0) {
+                xattrs = new java.util.TreeMap<>();
+                for (int x = r.nextInt(3); x >= 0; x--) {
+                    xattrs.put("user." + name + x, IndexTest.id(r).hex().substring(r.nextInt(40)));
+                }
+            }
             nodes.add(new Tree.Node(name.toString(), type, r.nextInt(0177777), r.nextInt(), r.nextInt(), r.nextLong(), maybe(r),
                     maybe(r), content, r.nextBoolean() ? IndexTest.id(r).hex() : null, r.nextBoolean() ? name + "/target" : null,
-                    maybe(r), maybe(r)));
+                    maybe(r), maybe(r), xattrs));
         }
         return new Tree(nodes);
     }
@@ -63,7 +70,7 @@ class TreeTest {
     @Test
     void unknownFieldsAreSkippedAndMissingOnesRefused() throws IOException {
         Tree t = Tree.decode("""
-                {"later":{"a":[1,2]},"nodes":[{"name":"a","type":"file","mode":420,"uid":1,"gid":2,"mtime":3,"xattrs":{"k":"v"},
+                {"later":{"a":[1,2]},"nodes":[{"name":"a","type":"file","mode":420,"uid":1,"gid":2,"mtime":3,"acl":{"k":["v"]},
                 "size":5,"content":[]}]}""".getBytes(StandardCharsets.UTF_8));
         assertThat(t.nodes()).containsExactly(new Tree.Node("a", "file", 420, 1, 2, 3, null, 5L, List.of(), null, null, null, null));
         assertThatThrownBy(() -> Tree.decode("{\"nodes\":[{\"type\":\"file\",\"mode\":1,\"uid\":1,\"gid\":1,\"mtime\":1}]}"

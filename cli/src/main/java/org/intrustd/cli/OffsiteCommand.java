@@ -2,19 +2,22 @@ package org.intrustd.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Locale;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
 /** {@code intrustd backup offsite}: this appliance's apps, backed up to a paired appliance (docs/backups.md). */
 @Command(name = "offsite", mixinStandardHelpOptions = true,
     description = {"Back up this appliance's apps to a paired appliance (a friend's), sealed here, on a schedule.",
         "With no subcommand: how the last run went."},
     subcommands = {OffsiteCommand.Set.class, OffsiteCommand.Run.class, OffsiteCommand.Off.class, OffsiteCommand.Key.class,
-        OffsiteCommand.Snapshots.class},
+        OffsiteCommand.Snapshots.class, OffsiteCommand.RestoreApp.class},
     footer = {"", "Examples:", "  intrustd peer pair intrustd+pair://... --allow hello   # once, with the friend's code",
         "  intrustd backup offsite set --peer F2EGSN4-... --every 24",
         "  intrustd backup offsite key > offsite-key.txt   # keep it safe: without it the backups are lost with this box",
+        "  intrustd backup offsite restore photos          # put the photos app's data back as the friend keeps it",
         "", "The friend's owner must give this appliance room in their backups app (a quota) first.",
         "Exit codes: 0 done; 1 refused (the message says why); 2 bad usage; 3 no appliance running."})
 final class OffsiteCommand extends ControlCommand {
@@ -85,6 +88,30 @@ final class OffsiteCommand extends ControlCommand {
     @Override
     public Integer call() {
       return call("GET", "/v1/offsite/key", null, s -> s.path("key").asText());
+    }
+  }
+
+  @Command(name = "restore", mixinStandardHelpOptions = true,
+      description = {"Put an app's data back from the friend's copy: its latest snapshot, or the one named.",
+          "It is restored and checked beside the data first; then the app is stopped and the data swapped, the old data kept"
+              + " beside as <data>.before-restore-<time>."})
+  static final class RestoreApp extends ControlCommand {
+    @Parameters(index = "0", paramLabel = "APP", description = "The app whose data to put back.")
+    String app;
+
+    @Option(names = "--snapshot", paramLabel = "ID", description = "This snapshot (a unique prefix of its ID; see snapshots), not the latest.")
+    String snapshot;
+
+    @Override
+    public Integer call() {
+      ObjectNode body = JSON.createObjectNode().put("app", app);
+      if (snapshot != null) {
+        body.put("snapshot", snapshot);
+      }
+      return call("POST", "/v1/offsite/restore", body, r -> String.format(Locale.ROOT,
+          "restored %s from snapshot %s (%s): %d files, %d bytes%s", r.path("app").asText(), r.path("snapshot").asText().substring(0, 8),
+          r.path("time").asText(), r.path("files").asLong(), r.path("bytes").asLong(), r.path("previous").isNull() ? ""
+              : "\nthe data it replaced is kept in " + r.path("previous").asText()));
     }
   }
 

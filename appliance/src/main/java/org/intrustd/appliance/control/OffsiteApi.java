@@ -20,7 +20,8 @@ import org.intrustd.core.id.ApplianceId;
  * {@code GET} the plan and how the last run went; {@code PUT {peer, everyHours}} sets it (and
  * starts a first run); {@code DELETE} stops; {@code POST /v1/offsite/run} runs now;
  * {@code GET /v1/offsite/key} the repository password to keep; {@code GET /v1/offsite/snapshots}
- * what the friend keeps, read back with that password.
+ * what the friend keeps, read back with that password; {@code POST /v1/offsite/restore {app,
+ * snapshot?}} puts an app's data back from it (the latest snapshot unless one is named).
  */
 final class OffsiteApi {
     private static final ObjectMapper JSON = LocalHttp.JSON;
@@ -71,6 +72,18 @@ final class OffsiteApi {
                 }
                 ObjectNode out = status();
                 out.put("started", offsite.runNow());
+                return out;
+            }
+            if (path.size() == 3 && path.get(2).equals("restore")) {
+                LocalHttp.requireMethod(request, "POST");
+                JsonNode req = request.json();
+                String app = LocalHttp.text(req, "app");
+                java.util.Optional<String> snapshot = req.hasNonNull("snapshot")
+                        ? java.util.Optional.of(LocalHttp.text(req, "snapshot")) : java.util.Optional.empty();
+                OffsiteBackups.Restored r = offsite.restore(app, snapshot);
+                ObjectNode out = JSON.createObjectNode().put("app", r.app()).put("snapshot", r.snapshot()).put("time", r.time())
+                        .put("files", r.files()).put("bytes", r.bytes());
+                r.previous().ifPresentOrElse(p -> out.put("previous", p.toString()), () -> out.putNull("previous"));
                 return out;
             }
             if (path.size() == 3 && path.get(2).equals("key")) {

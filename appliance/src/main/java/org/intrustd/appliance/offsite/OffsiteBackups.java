@@ -30,6 +30,7 @@ import org.intrustd.backup.HttpBackend;
 import org.intrustd.backup.KeyFile;
 import org.intrustd.backup.Prune;
 import org.intrustd.backup.Repository;
+import org.intrustd.backup.Restore;
 import org.intrustd.backup.Snapshot;
 
 /**
@@ -261,6 +262,84 @@ public final class OffsiteBackups implements AutoCloseable {
                     Repository.Config.defaults(java.util.UUID.randomUUID().toString()), clock);
         } catch (BackupException e) {
             throw new BackupException("cannot make the repository on " + backend.location() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** What {@link #restore} did: the snapshot put back, and where the data it replaced is kept (if there was any). */
+    public record Restored(String app, String snapshot, String time, long files, long bytes, Optional<Path> previous) {
+    }
+
+    /**
+     * Puts an app's data back as the friend keeps it: the latest snapshot of the app, or the one
+     * named (a unique prefix of its id). It is restored beside the data first, every chunk
+     * checked; only when all of it is there is the app stopped and the folders swapped, so a
+     * failure leaves the data as it was. The data replaced is kept as
+     * {@code <data>.before-restore-<time>} for the owner to compare or delete. Not while a
+     * backup runs.
+     */
+    public Restored restore(String app, Optional<String> snapshotRef) throws IOException {
+        Plan plan = plan().orElseThrow(() -> new BackupException("no off-site backups are set up"));
+        if (!apps.get().contains(app)) {
+            throw new BackupException("no app " + app + " is installed here");
+        }
+        if (!running.compareAndSet(false, true)) {
+            throw new BackupException("an off-site backup is running: restore when it ends");
+        }
+        try (HttpBackend backend = new HttpBackend(peers.transport(plan.peer()), "/api/repos/" + REPO, "off-site repository");
+                Repository repo = Repository.open(backend, key(), clock)) {
+            String tag = "app:" + app;
+            Snapshot snapshot;
+            if (snapshotRef.isPresent()) {
+                snapshot = repo.findSnapshot(snapshotRef.get());
+                if (!snapshot.tags().contains(tag)) {
+                    throw new BackupException("snapshot " + snapshot.shortId() + " is not one of app " + app);
+                }
+            } else {
+                snapshot = repo.snapshots().stream().filter(x -> x.tags().contains(tag)).reduce((a, b) -> b)
+                        .orElseThrow(() -> new BackupException("the friend keeps no snapshot of app " + app));
+            }
+            if (snapshot.paths().size() != 1) {
+                throw new BackupException("snapshot " + snapshot.shortId() + " holds " + snapshot.paths().size() + " paths, not an app's data");
+            }
+            Path data = dataDir.apply(app);
+            String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
+                    .format(clock.instant());
+            Path staging = data.resolveSibling("." + data.getFileName() + ".restoring-" + stamp);
+            Files.createDirectories(data.getParent());
+            try {
+                String top = Path.of(snapshot.paths().getFirst()).getFileName().toString();
+                Restore.Result r = Restore.run(repo, snapshot, Optional.of(top), staging, Runtime.getRuntime().availableProcessors(),
+                        new Restore.Progress());
+                if (!r.errors().isEmpty()) {
+                    throw new BackupException("the snapshot could not be restored whole (the data is left as it was): "
+                            + String.join("; ", r.errors().subList(0, Math.min(3, r.errors().size()))));
+                }
+                // At rest while it is swapped: the app starts again, on the data put back, at its next request.
+                stopApp.apply(app);
+                Optional<Path> previous = Optional.empty();
+                if (Files.exists(data, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                    previous = Optional.of(data.resolveSibling(data.getFileName() + ".before-restore-" + stamp));
+                    Files.move(data, previous.get(), StandardCopyOption.ATOMIC_MOVE);
+                }
+                Files.move(staging.resolve(top), data, StandardCopyOption.ATOMIC_MOVE);
+                LOG.log(Level.INFO, "app {0}''s data restored from off-site snapshot {1}", app, snapshot.shortId());
+                return new Restored(app, snapshot.id(), snapshot.time(), r.files(), r.bytes(), previous);
+            } finally {
+                deleteTree(staging);
+            }
+        } finally {
+            running.set(false);
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        try (var all = Files.walk(dir)) {
+            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(p);
+            }
         }
     }
 
