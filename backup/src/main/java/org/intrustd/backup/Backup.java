@@ -235,7 +235,7 @@ public final class Backup {
             if (!options.oneFileSystem() || dev == rootDev) {
                 Map<String, Tree.Node> oldChildren = old.filter(Tree.Node::isDir).map(n -> oldTree(n.subtree()))
                         .map(Backup::byName).orElse(Map.of());
-                // The parent's trees of the folders below are read on the workers while this one is walked.
+                // The parent's trees of the folders below are read, on their own threads, while this one is walked.
                 oldChildren.values().stream().filter(Tree.Node::isDir).forEach(n -> prefetched.computeIfAbsent(n.subtree(),
                         hex -> CompletableFuture.supplyAsync(() -> readTree(hex), treeReaders)));
                 for (Path c : entries(p)) {
