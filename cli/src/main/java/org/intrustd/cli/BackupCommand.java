@@ -50,7 +50,7 @@ import picocli.CommandLine.Spec;
     subcommands = {BackupCommand.Init.class, BackupCommand.Run.class, BackupCommand.Snapshots.class, BackupCommand.Ls.class,
         BackupCommand.Diff.class, BackupCommand.RestoreCommand.class, BackupCommand.CheckCommand.class,
         BackupCommand.ForgetCommand.class, BackupCommand.PruneCommand.class, BackupCommand.Key.class,
-        BackupCommand.Unlock.class, OffsiteCommand.class},
+        BackupCommand.Unlock.class, ScheduleCommand.class, OffsiteCommand.class},
     footer = {"", "The repository is --repo DIR (or $INTRUSTD_BACKUP_REPO), or with --appliance ID a repository of that"
         + " name kept by the appliance's backups app, over the end-to-end link. Its password comes from --password-file,"
         + " $INTRUSTD_BACKUP_PASSWORD or the terminal; the appliance never sees it.",
