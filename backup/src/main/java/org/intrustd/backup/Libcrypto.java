@@ -98,8 +98,9 @@ final class Libcrypto {
     private static final class State {
         final Pointer cipher;
         final Pointer digest;
-        final Memory buffer = new Memory(PIECE);
         final int[] length = new int[1];
+        /** Grown to {@link #PIECE} as needed: small work (trees, keys) on short-lived threads keeps it small. */
+        Memory buffer = new Memory(64 << 10);
 
         State() {
             cipher = EVP_CIPHER_CTX_new();
@@ -118,6 +119,16 @@ final class Libcrypto {
 
     private static final ThreadLocal<State> STATE = ThreadLocal.withInitial(State::new);
 
+    /** This thread's state, its buffer at least {@code n} bytes (at most a piece). */
+    private static State state(long n) {
+        State s = STATE.get();
+        long want = Math.min(PIECE, Math.max(1, n));
+        if (s.buffer.size() < want) {
+            s.buffer = new Memory(PIECE);
+        }
+        return s;
+    }
+
     private static void ok(int result, String what) {
         if (result != 1) {
             throw new IllegalStateException("libcrypto: " + what + " failed");
@@ -126,7 +137,7 @@ final class Libcrypto {
 
     /** {@code nonce ‖ AES-256-GCM(key, nonce, plain[off, off+len), associated) ‖ tag}, the nonce given. */
     static byte[] seal(byte[] key, byte[] nonce, byte[] plain, int off, int len, byte[] associated) {
-        State s = STATE.get();
+        State s = state(len);
         byte[] out = new byte[Crypto.NONCE + len + Crypto.TAG];
         System.arraycopy(nonce, 0, out, 0, Crypto.NONCE);
         ok(EVP_EncryptInit_ex(s.cipher, gcm, null, key, nonce), "GCM init");
@@ -146,7 +157,7 @@ final class Libcrypto {
 
     /** The plaintext of {@code sealed[off, off+len)}, or null when it fails its authentication. */
     static byte[] open(byte[] key, byte[] sealed, int off, int len, byte[] associated) {
-        State s = STATE.get();
+        State s = state(len);
         int length = len - Crypto.OVERHEAD;
         byte[] plain = new byte[length];
         ok(EVP_DecryptInit_ex(s.cipher, gcm, null, key, java.util.Arrays.copyOfRange(sealed, off, off + Crypto.NONCE)), "GCM init");
@@ -165,7 +176,7 @@ final class Libcrypto {
 
     /** SHA-256 of {@code prefix} (may be null) then {@code data}. */
     static byte[] sha256(byte[] prefix, byte[] data) {
-        State s = STATE.get();
+        State s = state(data.length);
         ok(EVP_DigestInit_ex(s.digest, sha256, null), "SHA-256 init");
         if (prefix != null) {
             ok(EVP_DigestUpdate(s.digest, prefix, prefix.length), "SHA-256");

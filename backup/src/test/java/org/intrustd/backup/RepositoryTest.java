@@ -70,6 +70,33 @@ class RepositoryTest extends BackupFixture {
         }
     }
 
+    /** Files are created with their mode where the umask allows it, chmod-ed where not; a file already in the target is kept. */
+    @Test
+    void everyModeComesBackAndAnExistingFileIsLeftAlone() throws Exception {
+        String[] modes = {"rw-rw-rw-", "r--r--r--", "rwx------", "rw-r-----", "rwxr-xr-x", "-w-------", "---------"};
+        for (String m : modes) {
+            Path f = Files.writeString(source.resolve("mode-" + m.replace('-', '_')), m);
+            Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString(m));
+        }
+        Files.writeString(source.resolve("mine.txt"), "from the snapshot");
+        Files.writeString(source.resolve("empty"), "");
+        try (Repository repo = init()) {
+            Snapshot s = Backup.run(repo, Backup.Options.of(List.of(source)), new Backup.Progress()).snapshot();
+            Path out = dir.resolve("out");
+            Files.createDirectories(out.resolve("home"));
+            Files.writeString(out.resolve("home/mine.txt"), "already here");
+            Restore.Result r = Restore.run(repo, s, Optional.empty(), out, 2, new Restore.Progress());
+            assertThat(r.errors()).containsExactly(out.resolve("home/mine.txt") + ": exists already, left as it is");
+            assertThat(Files.readString(out.resolve("home/mine.txt"))).isEqualTo("already here");
+            for (String m : modes) {
+                Path f = out.resolve("home/mode-" + m.replace('-', '_'));
+                assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).as(m).isEqualTo(m);
+                assertThat(Files.readString(f)).isEqualTo(m);
+            }
+            assertThat(out.resolve("home/empty")).isEmptyFile();
+        }
+    }
+
     /** A tree naming an attribute outside user.* is refused at restore, for that entry, and the rest comes back. */
     @Test
     void anAttributeOutsideTheUserNamespaceIsRefused() throws Exception {
