@@ -264,7 +264,8 @@ public final class Installer {
     }
   }
 
-  private static void deleteTree(Path root) throws IOException {
+  /** Deletes a folder and everything in it, without following links; nothing if it is not there. */
+  public static void deleteTree(Path root) throws IOException {
     if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
       return;
     }

@@ -23,6 +23,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.intrustd.appliance.install.Installer;
 import org.intrustd.backup.Backup;
 import org.intrustd.backup.BackupException;
 import org.intrustd.backup.Forget;
@@ -325,21 +326,10 @@ public final class OffsiteBackups implements AutoCloseable {
                 LOG.log(Level.INFO, "app {0}''s data restored from off-site snapshot {1}", app, snapshot.shortId());
                 return new Restored(app, snapshot.id(), snapshot.time(), r.files(), r.bytes(), previous);
             } finally {
-                deleteTree(staging);
+                Installer.deleteTree(staging);
             }
         } finally {
             running.set(false);
-        }
-    }
-
-    private static void deleteTree(Path dir) throws IOException {
-        if (!Files.exists(dir, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (var all = Files.walk(dir)) {
-            for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 
