@@ -777,8 +777,8 @@ async function main() {
     status('Off-site backups are off.');
   }));
   $('bk-key').addEventListener('click', () => whileBusy($('offsite-form'), async () => {
-    const { key } = await handle.admin('GET', '/v1/offsite/key');
-    $('bk-key-text').textContent = key;
+    const { kit } = await handle.admin('GET', '/v1/offsite/key');
+    $('bk-key-text').textContent = kit;
     $('bk-key-text').hidden = false;
   }));
   $('d-refresh').addEventListener('click', refreshDevices);

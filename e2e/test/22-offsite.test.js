@@ -1,11 +1,14 @@
 // 22. Off-site backups between friends: appliance A backs up its apps' data to appliance B's
 // backups app over their peer link, sealed on A. B's owner must first give A room (a quota):
 // until then the run fails, visibly, with the reason; then a run succeeds, A reads its
-// snapshots back with its key, and B sees the space A uses but cannot read it.
+// snapshots back with its key, and B sees the space A uses but cannot read it. A puts an app's
+// data back; then A is lost, and a new box C, paired with B, takes A's backups over with A's
+// recovery kit and gets A's apps' data back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
+import os from 'node:os';
 import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, sleep, HELLO_APPS, BACKUPS_APP } from '../lib/harness.js';
 
 const PASSWORD = 'the owner password of both boxes';
@@ -76,8 +79,11 @@ test('A backs up to B once B gives it room; a failure before that is visible', a
   const tags = JSON.parse(snapshots.stdout).snapshots.flatMap((s) => s.tags);
   assert.ok(tags.includes('app:hello'), `a snapshot of the hello app: ${tags}`);
 
-  const key = await on('a', ['backup', 'offsite', 'key']);
-  assert.match(key.stdout.trim(), /^[A-Za-z0-9_-]{40,}$/);
+  const kit = await on('a', ['backup', 'offsite', 'key']);
+  assert.equal(kit.code, 0, kit.stderr);
+  assert.match(kit.stdout, new RegExp(`^appliance: ${boxes.a.id}$`, 'm'));
+  assert.match(kit.stdout, new RegExp(`^friend: ${boxes.b.id}$`, 'm'));
+  assert.match(kit.stdout, /^key: [A-Za-z0-9_-]{40,}$/m);
 
   // B keeps A's sealed files in A's space, and nothing in them reads as A's data.
   const clients = await runCli(['request', 'backups', '/api/clients', '--appliance', boxes.b.id, '--flock', flock.url, '--login', 'owner'],
@@ -115,4 +121,66 @@ test("A puts its app's data back from B's copy, keeping what it replaced", async
   assert.match(path.basename(r.previous), /^hello\.before-restore-\d{8}T\d{6}Z$/);
   assert.equal(fs.readFileSync(path.join(r.previous, 'since.txt'), 'utf8'), 'written after the backup\n');
   assert.deepEqual(fs.readdirSync(path.dirname(data)).filter((f) => f.includes('restoring')), [], 'no staging folder left');
+});
+
+test("A is lost: a new box C takes its backups over from B with A's recovery kit, and A's apps' data comes back", async () => {
+  const kitDir = fs.mkdtempSync(path.join(os.tmpdir(), 'intrustd-kit-'));
+  try {
+    const kitFile = path.join(kitDir, 'kit.txt');
+    const kit = await on('a', ['backup', 'offsite', 'key']);
+    fs.writeFileSync(kitFile, kit.stdout);
+    await boxes.a.stop();
+
+    boxes.c = await startAppliance({ flock: flock.url, name: 'the new box', apps: HELLO_APPS, publicApps: [] });
+    const notPaired = await on('c', ['backup', 'offsite', 'recover', kitFile]);
+    assert.equal(notPaired.code, 1);
+    assert.match(notPaired.stderr, /not paired/);
+    const invite = await on('b', ['peer', 'invite', '--allow', 'backups', '--json']);
+    const pair = await on('c', ['peer', 'pair', JSON.parse(invite.stdout).link, '--allow', 'hello', '--json']);
+    assert.equal(pair.code, 0, pair.stderr);
+
+    const garbled = path.join(kitDir, 'garbled.txt');
+    fs.writeFileSync(garbled, 'this is not a kit\n');
+    const bad = await on('c', ['backup', 'offsite', 'recover', garbled]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /name: value/);
+    const wrongKey = path.join(kitDir, 'wrong.txt');
+    fs.writeFileSync(wrongKey, kit.stdout.replace(/^key: .*$/m, `key: ${'x'.repeat(43)}`));
+    const refused = await on('c', ['backup', 'offsite', 'recover', wrongKey], { timeoutMs: 120000 });
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /did not hand over/);
+
+    const recovered = await on('c', ['backup', 'offsite', 'recover', kitFile, '--json'], { timeoutMs: 180000 });
+    assert.equal(recovered.code, 0, recovered.stderr);
+    const r = JSON.parse(recovered.stdout);
+    assert.equal(r.from, boxes.a.id);
+    assert.deepEqual(r.moved, ['apps']);
+    assert.deepEqual(r.restored.map((x) => x.app), ['hello']);
+    assert.deepEqual(r.failed, []);
+    assert.deepEqual(r.warnings, []);
+    const data = path.join(boxes.c.stateDir, 'data', 'hello');
+    assert.equal(fs.readFileSync(path.join(data, 'notes.txt'), 'utf8'), 'what Alice keeps\n'.repeat(1000));
+
+    // C has a key of its own now (the kit's is spent), and backs up to B from here.
+    const newKit = await on('c', ['backup', 'offsite', 'key']);
+    assert.match(newKit.stdout, new RegExp(`^appliance: ${boxes.c.id}$`, 'm'));
+    assert.notEqual(newKit.stdout.match(/^key: .*$/m)[0], kit.stdout.match(/^key: .*$/m)[0]);
+    const status = await on('c', ['backup', 'offsite', '--json']);
+    assert.equal(JSON.parse(status.stdout).plan.peer, boxes.b.id);
+
+    // Run again (as after a cut-off recovery): nothing more to move, the data put back again.
+    const again = await on('c', ['backup', 'offsite', 'recover', kitFile, '--json'], { timeoutMs: 180000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.deepEqual(JSON.parse(again.stdout).moved, []);
+    assert.equal(fs.readFileSync(path.join(data, 'notes.txt'), 'utf8'), 'what Alice keeps\n'.repeat(1000));
+
+    // B now keeps the backups for C, and nothing for the lost A.
+    const clients = await runCli(['request', 'backups', '/api/clients', '--appliance', boxes.b.id, '--flock', flock.url, '--login', 'owner'],
+      { env: { INTRUSTD_PASSWORD: PASSWORD } });
+    const keys = JSON.parse(clients.stdout).clients.map((c) => c.client);
+    assert.ok(keys.includes(`peer:${boxes.c.id}`), keys.join());
+    assert.ok(!keys.includes(`peer:${boxes.a.id}`), keys.join());
+  } finally {
+    fs.rmSync(kitDir, { recursive: true, force: true });
+  }
 });

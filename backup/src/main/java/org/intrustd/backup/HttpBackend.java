@@ -32,7 +32,8 @@ public final class HttpBackend implements Backend {
 
     /** A response with its whole body; header names in lower case. */
     public record Response(int status, Map<String, String> headers, byte[] body) {
-        String detail() {
+        /** The problem body's {@code detail}, or the status. */
+        public String detail() {
             try {
                 JsonNode n = KeyFile.JSON.readTree(body);
                 return n.path("detail").asText("status " + status);

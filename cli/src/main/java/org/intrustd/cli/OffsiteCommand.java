@@ -13,11 +13,12 @@ import picocli.CommandLine.Parameters;
     description = {"Back up this appliance's apps to a paired appliance (a friend's), sealed here, on a schedule.",
         "With no subcommand: how the last run went."},
     subcommands = {OffsiteCommand.Set.class, OffsiteCommand.Run.class, OffsiteCommand.Off.class, OffsiteCommand.Key.class,
-        OffsiteCommand.Snapshots.class, OffsiteCommand.RestoreApp.class},
+        OffsiteCommand.Snapshots.class, OffsiteCommand.RestoreApp.class, OffsiteCommand.Recover.class},
     footer = {"", "Examples:", "  intrustd peer pair intrustd+pair://... --allow hello   # once, with the friend's code",
         "  intrustd backup offsite set --peer F2EGSN4-... --every 24",
-        "  intrustd backup offsite key > offsite-key.txt   # keep it safe: without it the backups are lost with this box",
+        "  intrustd backup offsite key > offsite-kit.txt   # keep it safe: without it the backups are lost with this box",
         "  intrustd backup offsite restore photos          # put the photos app's data back as the friend keeps it",
+        "  intrustd backup offsite recover offsite-kit.txt # on a new box, paired with the friend: the lost box's apps back",
         "", "The friend's owner must give this appliance room in their backups app (a quota) first.",
         "Exit codes: 0 done; 1 refused (the message says why); 2 bad usage; 3 no appliance running."})
 final class OffsiteCommand extends ControlCommand {
@@ -83,11 +84,65 @@ final class OffsiteCommand extends ControlCommand {
   }
 
   @Command(name = "key", mixinStandardHelpOptions = true,
-      description = "Print the repository password, to keep somewhere safe: it is the only way to read the backups.")
+      description = {"Print the recovery kit (this appliance's ID, the friend's, and the repository password), to keep somewhere safe:",
+          "it is the only way to read the backups, and rebuilds this appliance on a new box (offsite recover)."})
   static final class Key extends ControlCommand {
     @Override
     public Integer call() {
-      return call("GET", "/v1/offsite/key", null, s -> s.path("key").asText());
+      return call("GET", "/v1/offsite/key", null, s -> s.path("kit").asText().stripTrailing());
+    }
+  }
+
+  @Command(name = "recover", mixinStandardHelpOptions = true,
+      description = {"Rebuild a lost appliance's apps on this one, from its recovery kit and the friend's copy.",
+          "Pair with the friend first (with its backups app allowed). The friend's backups app hands the lost appliance's",
+          "backups over to this one; the kit's key becomes this appliance's off-site key; each app installed here gets its",
+          "latest data back (install the apps first); then off-site backups go on from here. Safe to run again."})
+  static final class Recover extends ControlCommand {
+    @Parameters(index = "0", paramLabel = "KIT", description = "The file 'offsite key' printed, or - to read it from standard input.")
+    String kit;
+
+    @Option(names = "--peer", paramLabel = "ID", description = "The friend that keeps the backups, if not the one the kit names.")
+    String peer;
+
+    @Override
+    public Integer call() {
+      String text;
+      try {
+        text = kit.equals("-") ? new String(System.in.readNBytes(64 * 1024), java.nio.charset.StandardCharsets.UTF_8)
+            : java.nio.file.Files.readString(java.nio.file.Path.of(kit));
+      } catch (java.io.IOException | java.io.UncheckedIOException e) {
+        spec.commandLine().getErr().println("intrustd: cannot read the kit " + kit + ": " + e.getMessage());
+        return REFUSED;
+      }
+      ObjectNode body = JSON.createObjectNode().put("kit", text);
+      if (peer != null) {
+        body.put("peer", peer);
+      }
+      return call("POST", "/v1/offsite/recover", body, Recover::text);
+    }
+
+    static String text(JsonNode r) {
+      StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "appliance %s's backups are now this appliance's, kept by %s%n",
+          r.path("from").asText(), r.path("peer").asText()));
+      for (JsonNode x : r.path("restored")) {
+        out.append(String.format(Locale.ROOT, "restored  %s from snapshot %s (%s): %d files%n", x.path("app").asText(),
+            x.path("snapshot").asText().substring(0, 8), x.path("time").asText(), x.path("files").asLong()));
+      }
+      for (JsonNode x : r.path("notInstalled")) {
+        out.append("not here  ").append(x.asText()).append(": install it, then run offsite restore ").append(x.asText())
+            .append(" before it is next backed up\n");
+      }
+      for (JsonNode x : r.path("failed")) {
+        out.append("FAILED    ").append(x.asText()).append('\n');
+      }
+      for (JsonNode x : r.path("warnings")) {
+        out.append("warning   ").append(x.asText()).append('\n');
+      }
+      out.append("The kit you used has served: the backups have a new key now. Keep the new kit (intrustd backup offsite key).\n");
+      out.append(r.path("failed").isEmpty() ? "off-site backups go on from here (intrustd backup offsite)"
+          : "off-site backups stay off until every app is back: run recover again");
+      return out.toString();
     }
   }
 

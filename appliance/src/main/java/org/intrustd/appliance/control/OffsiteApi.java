@@ -11,6 +11,7 @@ import org.intrustd.appliance.net.LocalHttp;
 import org.intrustd.appliance.net.LocalHttp.HttpProblem;
 import org.intrustd.appliance.net.LocalHttp.Request;
 import org.intrustd.appliance.offsite.OffsiteBackups;
+import org.intrustd.appliance.offsite.RecoveryKit;
 import org.intrustd.backup.BackupException;
 import org.intrustd.backup.Snapshot;
 import org.intrustd.core.id.ApplianceId;
@@ -21,7 +22,9 @@ import org.intrustd.core.id.ApplianceId;
  * starts a first run); {@code DELETE} stops; {@code POST /v1/offsite/run} runs now;
  * {@code GET /v1/offsite/key} the repository password to keep; {@code GET /v1/offsite/snapshots}
  * what the friend keeps, read back with that password; {@code POST /v1/offsite/restore {app,
- * snapshot?}} puts an app's data back from it (the latest snapshot unless one is named).
+ * snapshot?}} puts an app's data back from it (the latest snapshot unless one is named);
+ * {@code GET /v1/offsite/key} also gives the recovery kit, and {@code POST /v1/offsite/recover
+ * {kit, peer?}} rebuilds a lost appliance's apps here from it.
  */
 final class OffsiteApi {
     private static final ObjectMapper JSON = LocalHttp.JSON;
@@ -80,15 +83,15 @@ final class OffsiteApi {
                 String app = LocalHttp.text(req, "app");
                 java.util.Optional<String> snapshot = req.hasNonNull("snapshot")
                         ? java.util.Optional.of(LocalHttp.text(req, "snapshot")) : java.util.Optional.empty();
-                OffsiteBackups.Restored r = offsite.restore(app, snapshot);
-                ObjectNode out = JSON.createObjectNode().put("app", r.app()).put("snapshot", r.snapshot()).put("time", r.time())
-                        .put("files", r.files()).put("bytes", r.bytes());
-                r.previous().ifPresentOrElse(p -> out.put("previous", p.toString()), () -> out.putNull("previous"));
-                return out;
+                return restored(offsite.restore(app, snapshot));
             }
             if (path.size() == 3 && path.get(2).equals("key")) {
                 LocalHttp.requireMethod(request, "GET");
-                return JSON.createObjectNode().put("key", offsite.key());
+                return JSON.createObjectNode().put("key", offsite.key()).put("kit", offsite.kit().text());
+            }
+            if (path.size() == 3 && path.get(2).equals("recover")) {
+                LocalHttp.requireMethod(request, "POST");
+                return recover(request.json());
             }
             if (path.size() == 3 && path.get(2).equals("snapshots")) {
                 LocalHttp.requireMethod(request, "GET");
@@ -109,6 +112,39 @@ final class OffsiteApi {
         } catch (BackupException e) {
             throw new HttpProblem(409, e.getMessage());
         }
+    }
+
+    private ObjectNode recover(JsonNode req) throws IOException {
+        RecoveryKit kit;
+        try {
+            kit = RecoveryKit.parse(LocalHttp.text(req, "kit"));
+        } catch (IllegalArgumentException e) {
+            throw new HttpProblem(400, e.getMessage());
+        }
+        String peer = req.hasNonNull("peer") ? ApplianceId.parse(LocalHttp.text(req, "peer")).map(ApplianceId::toString)
+                .orElseThrow(() -> new HttpProblem(400, "'peer' is not an appliance ID"))
+                : kit.friend().orElseThrow(() -> new HttpProblem(400, "the kit names no friend: say which one keeps the backups (peer)"));
+        if (store.peer(peer).isEmpty()) {
+            throw new HttpProblem(409, "appliance " + peer + " is not paired with this one: pair with the friend first (intrustd peer pair)");
+        }
+        OffsiteBackups.Recovered r = offsite.recover(kit, peer);
+        ObjectNode out = JSON.createObjectNode().put("from", r.from()).put("peer", r.peer());
+        out.set("moved", JSON.valueToTree(r.moved()));
+        ArrayNode restored = out.putArray("restored");
+        for (OffsiteBackups.Restored x : r.restored()) {
+            restored.add(restored(x));
+        }
+        out.set("notInstalled", JSON.valueToTree(r.notInstalled()));
+        out.set("failed", JSON.valueToTree(r.failed()));
+        out.set("warnings", JSON.valueToTree(r.warnings()));
+        return out;
+    }
+
+    private static ObjectNode restored(OffsiteBackups.Restored r) {
+        ObjectNode out = JSON.createObjectNode().put("app", r.app()).put("snapshot", r.snapshot()).put("time", r.time())
+                .put("files", r.files()).put("bytes", r.bytes());
+        r.previous().ifPresentOrElse(p -> out.put("previous", p.toString()), () -> out.putNull("previous"));
+        return out;
     }
 
     private ObjectNode status() throws IOException {

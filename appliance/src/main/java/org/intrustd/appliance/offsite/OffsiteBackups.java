@@ -140,15 +140,14 @@ public final class OffsiteBackups implements AutoCloseable {
     /** The repository password, made (random, 256 bits) and kept in the state directory at first use. */
     public synchronized String key() throws IOException {
         if (!Files.exists(keyFile())) {
-            byte[] k = new byte[32];
-            new SecureRandom().nextBytes(k);
-            Path temp = keyFile().resolveSibling("offsite.key.tmp");
-            Files.deleteIfExists(temp);
-            Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-            Files.writeString(temp, Base64.getUrlEncoder().withoutPadding().encodeToString(k));
-            Files.move(temp, keyFile(), StandardCopyOption.ATOMIC_MOVE);
+            useKey(newKey());
         }
         return Files.readString(keyFile()).strip();
+    }
+
+    /** The recovery kit to keep away from this appliance: its ID, the friend's (once set) and the repository password. */
+    public RecoveryKit kit() throws IOException {
+        return new RecoveryKit(self, plan().map(Plan::peer), key());
     }
 
     public Status status() throws IOException {
@@ -219,6 +218,7 @@ public final class OffsiteBackups implements AutoCloseable {
         try (HttpBackend backend = new HttpBackend(peers.transport(plan.peer()), "/api/repos/" + REPO,
                 "repository " + REPO + " on appliance " + plan.peer());
                 Repository repo = openOrInit(backend)) {
+            leaveVerifier(plan.peer()).ifPresent(warnings::add);
             for (String app : apps.get()) {
                 Path data = dataDir.apply(app);
                 if (!Files.isDirectory(data)) {
@@ -252,6 +252,21 @@ public final class OffsiteBackups implements AutoCloseable {
             LOG.log(Level.WARNING, "cannot record the off-site backup's outcome", e);
         }
     }
+
+    /**
+     * Leaves the friend the SHA-256 of this repository's recovery claim, so a new box with the
+     * kit can take these backups over if this one is lost; a warning when the friend's app
+     * cannot keep it (an older version).
+     */
+    private Optional<String> leaveVerifier(String peer) throws IOException {
+        byte[] body = JSON.createObjectNode().put("verifier", RecoveryKit.hex(RecoveryKit.verifier(RecoveryKit.claim(key()))))
+                .toString().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        HttpBackend.Response r = peers.transport(peer).exchange("PUT", "/api/recovery", JSON_TYPE, body);
+        return r.status() == 204 ? Optional.empty() : Optional.of("the friend's backups app keeps no recovery check (HTTP " + r.status()
+                + "): a new appliance could not take these backups over if this one were lost");
+    }
+
+    private static final java.util.Map<String, String> JSON_TYPE = java.util.Map.of("Content-Type", "application/json");
 
     private Repository openOrInit(HttpBackend backend) throws IOException {
         String password = key();
@@ -299,38 +314,184 @@ public final class OffsiteBackups implements AutoCloseable {
                 snapshot = repo.snapshots().stream().filter(x -> x.tags().contains(tag)).reduce((a, b) -> b)
                         .orElseThrow(() -> new BackupException("the friend keeps no snapshot of app " + app));
             }
-            if (snapshot.paths().size() != 1) {
-                throw new BackupException("snapshot " + snapshot.shortId() + " holds " + snapshot.paths().size() + " paths, not an app's data");
-            }
-            Path data = dataDir.apply(app);
-            String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
-                    .format(clock.instant());
-            Path staging = data.resolveSibling("." + data.getFileName() + ".restoring-" + stamp);
-            Files.createDirectories(data.getParent());
-            try {
-                String top = Path.of(snapshot.paths().getFirst()).getFileName().toString();
-                Restore.Result r = Restore.run(repo, snapshot, Optional.of(top), staging, Runtime.getRuntime().availableProcessors(),
-                        new Restore.Progress());
-                if (!r.errors().isEmpty()) {
-                    throw new BackupException("the snapshot could not be restored whole (the data is left as it was): "
-                            + String.join("; ", r.errors().subList(0, Math.min(3, r.errors().size()))));
-                }
-                // At rest while it is swapped: the app starts again, on the data put back, at its next request.
-                stopApp.apply(app);
-                Optional<Path> previous = Optional.empty();
-                if (Files.exists(data, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-                    previous = Optional.of(data.resolveSibling(data.getFileName() + ".before-restore-" + stamp));
-                    Files.move(data, previous.get(), StandardCopyOption.ATOMIC_MOVE);
-                }
-                Files.move(staging.resolve(top), data, StandardCopyOption.ATOMIC_MOVE);
-                LOG.log(Level.INFO, "app {0}''s data restored from off-site snapshot {1}", app, snapshot.shortId());
-                return new Restored(app, snapshot.id(), snapshot.time(), r.files(), r.bytes(), previous);
-            } finally {
-                Installer.deleteTree(staging);
-            }
+            return restoreInto(repo, app, snapshot);
         } finally {
             running.set(false);
         }
+    }
+
+    /** Restores {@code snapshot} beside app {@code app}'s data, then swaps the two (see {@link #restore}). */
+    private Restored restoreInto(Repository repo, String app, Snapshot snapshot) throws IOException {
+        if (snapshot.paths().size() != 1) {
+            throw new BackupException("snapshot " + snapshot.shortId() + " holds " + snapshot.paths().size() + " paths, not an app's data");
+        }
+        Path data = dataDir.apply(app);
+        String stamp = java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC)
+                .format(clock.instant());
+        Path staging = data.resolveSibling("." + data.getFileName() + ".restoring-" + stamp);
+        Files.createDirectories(data.getParent());
+        try {
+            String top = Path.of(snapshot.paths().getFirst()).getFileName().toString();
+            Restore.Result r = Restore.run(repo, snapshot, Optional.of(top), staging, Runtime.getRuntime().availableProcessors(),
+                    new Restore.Progress());
+            if (!r.errors().isEmpty()) {
+                throw new BackupException("the snapshot could not be restored whole (the data is left as it was): "
+                        + String.join("; ", r.errors().subList(0, Math.min(3, r.errors().size()))));
+            }
+            // At rest while it is swapped: the app starts again, on the data put back, at its next request.
+            stopApp.apply(app);
+            Optional<Path> previous = Optional.empty();
+            if (Files.exists(data, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                previous = Optional.of(data.resolveSibling(data.getFileName() + ".before-restore-" + stamp));
+                Files.move(data, previous.get(), StandardCopyOption.ATOMIC_MOVE);
+            }
+            Files.move(staging.resolve(top), data, StandardCopyOption.ATOMIC_MOVE);
+            LOG.log(Level.INFO, "app {0}''s data restored from off-site snapshot {1}", app, snapshot.shortId());
+            return new Restored(app, snapshot.id(), snapshot.time(), r.files(), r.bytes(), previous);
+        } finally {
+            Installer.deleteTree(staging);
+        }
+    }
+
+    /**
+     * What {@link #recover} did: the repositories the friend moved over (none when it had been
+     * done before), each app put back, the apps with backups that are not installed here, and
+     * the apps that could not be put back (with why).
+     */
+    public record Recovered(String from, String peer, List<String> moved, List<Restored> restored, List<String> notInstalled,
+            List<String> failed, List<String> warnings) {
+    }
+
+    /**
+     * Rebuilds a lost appliance's apps here from what it left with a friend (docs/backups.md,
+     * "A lost appliance"): the friend's backups app moves the lost appliance's space over to this
+     * one on the kit's claim; the repository, opened with the kit's password, gets a new password
+     * of this appliance's own, its off-site key from now on (the kit's has served its claim); and
+     * each installed app's latest snapshot is put back as {@link #restore} does. The plan,
+     * backing up to {@code peer}, is set only once every installed app is back, so a backup of
+     * data not yet restored never becomes the latest snapshot. Every step can be run again, so
+     * a recovery cut off or failed part way is finished by running it again.
+     */
+    public Recovered recover(RecoveryKit kit, String peer) throws IOException {
+        if (kit.appliance().equals(self)) {
+            throw new BackupException("this kit is this appliance's own: put an app's data back with offsite restore APP");
+        }
+        if (!running.compareAndSet(false, true)) {
+            throw new BackupException("an off-site backup is running: recover when it ends");
+        }
+        try {
+            byte[] body = JSON.createObjectNode().put("from", kit.appliance()).put("claim", RecoveryKit.hex(kit.claim())).toString()
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            HttpBackend.Response claimed = peers.transport(peer).exchange("POST", "/api/recovery/claim", JSON_TYPE, body);
+            if (claimed.status() != 200) {
+                throw new BackupException("appliance " + peer + " did not hand over the backups: " + claimed.detail());
+            }
+            List<String> moved = new ArrayList<>();
+            JSON.readTree(claimed.body()).path("moved").forEach(n -> moved.add(n.asText()));
+            List<Restored> restored = new ArrayList<>();
+            List<String> notInstalled = new ArrayList<>();
+            List<String> failed = new ArrayList<>();
+            List<String> warnings = new ArrayList<>();
+            try (HttpBackend backend = new HttpBackend(peers.transport(peer), "/api/repos/" + REPO, "off-site repository");
+                    Repository repo = openRecovered(backend, kit.key())) {
+                leaveVerifier(peer).ifPresent(warnings::add);
+                java.util.Map<String, Snapshot> latest = new java.util.TreeMap<>();
+                for (Snapshot s : repo.snapshots()) {
+                    s.tags().stream().filter(t -> t.startsWith("app:")).forEach(t -> latest.put(t.substring(4), s));
+                }
+                List<String> installed = apps.get();
+                for (var e : latest.entrySet()) {
+                    if (!installed.contains(e.getKey())) {
+                        notInstalled.add(e.getKey());
+                        continue;
+                    }
+                    try {
+                        restored.add(restoreInto(repo, e.getKey(), e.getValue()));
+                    } catch (IOException | RuntimeException x) {
+                        LOG.log(Level.WARNING, "cannot put app " + e.getKey() + "'s data back", x);
+                        failed.add(e.getKey() + ": " + (x.getMessage() == null ? x.toString() : x.getMessage()));
+                    }
+                }
+            }
+            if (failed.isEmpty()) {
+                set(new Plan(peer, plan().map(Plan::everyHours).orElse(24)));
+            }
+            LOG.log(Level.INFO, "recovered appliance {0}''s apps from {1}: {2} put back, not installed {3}, failed {4}",
+                    kit.appliance(), peer, restored.size(), notInstalled, failed);
+            return new Recovered(kit.appliance(), peer, moved, restored, notInstalled, failed, warnings);
+        } finally {
+            running.set(false);
+        }
+    }
+
+    /** Makes {@code key} the off-site key, keeping a different one made here before as {@code offsite.key.replaced-<time>}. */
+    private synchronized void useKey(String key) throws IOException {
+        if (Files.exists(keyFile())) {
+            if (Files.readString(keyFile()).strip().equals(key)) {
+                return;
+            }
+            Files.move(keyFile(), keyFile().resolveSibling("offsite.key.replaced-" + clock.millis()), StandardCopyOption.ATOMIC_MOVE);
+        }
+        writeSecret(keyFile(), key);
+    }
+
+    private Path nextKeyFile() {
+        return stateDir.resolve("offsite.key.next");
+    }
+
+    /**
+     * Opens the recovered repository. With the kit's key, that key is then replaced by a new
+     * random one of this appliance's own (the kit's has served its claim, and a stolen box
+     * knows it too), written down in {@code offsite.key.next} before the repository's key file
+     * changes. A recovery run again after that opens with the new key, finishing the change if
+     * it was cut off.
+     */
+    private synchronized Repository openRecovered(HttpBackend backend, String kitKey) throws IOException {
+        Repository repo;
+        try {
+            repo = Repository.open(backend, kitKey, clock);
+        } catch (BackupException wrongKit) {
+            for (Path f : List.of(nextKeyFile(), keyFile())) {
+                if (Files.exists(f)) {
+                    String key = Files.readString(f).strip();
+                    try {
+                        repo = Repository.open(backend, key, clock);
+                    } catch (BackupException e) {
+                        continue;
+                    }
+                    writeSecret(keyFile(), key);
+                    Files.deleteIfExists(nextKeyFile());
+                    return repo;
+                }
+            }
+            throw wrongKit;
+        }
+        try {
+            String next = newKey();
+            writeSecret(nextKeyFile(), next);
+            repo.changePassword(next, KeyFile.Kdf.DEFAULT);
+            useKey(next);
+            Files.deleteIfExists(nextKeyFile());
+            return repo;
+        } catch (IOException | RuntimeException e) {
+            repo.close();
+            throw e;
+        }
+    }
+
+    private static String newKey() {
+        byte[] k = new byte[32];
+        new SecureRandom().nextBytes(k);
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(k);
+    }
+
+    /** Writes a secret readable by the daemon only, whole or not at all. */
+    private static void writeSecret(Path file, String secret) throws IOException {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        Files.deleteIfExists(temp);
+        Files.createFile(temp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.writeString(temp, secret);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
     /** The snapshots kept off site (opened with the repository password), newest last. */

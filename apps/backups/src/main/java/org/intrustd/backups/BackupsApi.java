@@ -130,6 +130,7 @@ final class BackupsApi extends Handler.Abstract {
                 }
             }
             case "clients" -> clients(method, p, caller, rq, rs, cb);
+            case "recovery" -> recovery(method, p, caller, rq, rs, cb);
             default -> throw new Problem(404, "no such route: /api/" + p[0]);
         }
     }
@@ -352,6 +353,47 @@ final class BackupsApi extends Handler.Abstract {
             return;
         }
         throw new Problem(404, "no such route");
+    }
+
+    /**
+     * A paired appliance's way back after it is lost (docs/spec/offsite.md): {@code PUT
+     * /api/recovery {verifier}} leaves the SHA-256 of a claim derived from its off-site key;
+     * {@code POST /api/recovery/claim {from, claim}}, from its new box, takes the lost one's space over.
+     */
+    private void recovery(String method, String[] p, TrustedHeaders.Caller caller, Request rq, Response rs, Callback cb)
+            throws IOException {
+        Spaces.Client c = client(caller, rq);
+        if (!c.kind().equals("peer")) {
+            throw new Problem(403, "recovery is for paired appliances; a person logs in");
+        }
+        JsonNode body = readJson(rq);
+        if (p.length == 1) {
+            only(method, "PUT");
+            spaces.setVerifier(c, hex32(body, "verifier"));
+            rs.setStatus(204);
+            cb.succeeded();
+            return;
+        }
+        if (p.length == 2 && p[1].equals("claim")) {
+            only(method, "POST");
+            Spaces.Client from = Spaces.Client.parse("peer:" + body.path("from").asText(""))
+                    .orElseThrow(() -> new Problem(400, "from is the lost appliance's ID"));
+            Spaces.Claimed done = spaces.claim(from, c, hex32(body, "claim"));
+            LOG.log(Level.INFO, "appliance {0} took over the backups of appliance {1}: {2}", c.name(), from.name(), done.repos());
+            ObjectNode out = usage(JSON.createObjectNode().put("client", c.key()), spaces.usage(c));
+            out.set("moved", JSON.valueToTree(done.repos()));
+            send(rs, cb, 200, out);
+            return;
+        }
+        throw new Problem(404, "no such route");
+    }
+
+    private static byte[] hex32(JsonNode body, String field) {
+        String hex = body.path(field).asText("");
+        if (!hex.matches("[0-9a-f]{64}")) {
+            throw new Problem(400, field + " is 64 lower-case hex digits");
+        }
+        return java.util.HexFormat.of().parseHex(hex);
     }
 
     private static ObjectNode usage(ObjectNode n, Spaces.Usage u) {

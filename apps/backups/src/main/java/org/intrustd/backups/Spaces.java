@@ -67,6 +67,20 @@ final class Spaces {
     private final Path root;
     private final Path quotaFile;
     private final Map<String, Long> quotas;
+    private final Path recoveryFile;
+    /** Peers' recovery verifiers, and those spent: see {@link #claim}. Guarded by {@code quotas}. */
+    private final Recovery recovery;
+
+    /**
+     * {@code verifiers}: each peer's SHA-256 of its claim (hex), by client key; {@code spent}: the
+     * verifiers of claims made, with who made them, never accepted again from anyone else.
+     */
+    record Recovery(Map<String, String> verifiers, Map<String, String> spent) {
+        Recovery {
+            verifiers = new TreeMap<>(verifiers == null ? Map.of() : verifiers);
+            spent = new TreeMap<>(spent == null ? Map.of() : spent);
+        }
+    }
     private final Map<String, long[]> used = new ConcurrentHashMap<>();
 
     Spaces(Path data) throws IOException {
@@ -74,6 +88,9 @@ final class Spaces {
         this.quotaFile = data.resolve("quotas.json");
         this.quotas = Files.exists(quotaFile) ? new TreeMap<>(JSON.readValue(quotaFile.toFile(), new TypeReference<Map<String, Long>>() {
         })) : new TreeMap<>();
+        this.recoveryFile = data.resolve("recovery.json");
+        this.recovery = Files.exists(recoveryFile) ? JSON.readValue(recoveryFile.toFile(), Recovery.class)
+                : new Recovery(Map.of(), Map.of());
     }
 
     Path dir(Client c) {
@@ -161,10 +178,102 @@ final class Spaces {
             } else {
                 quotas.remove(c.key());
             }
-            Path temp = quotaFile.resolveSibling("quotas.json.tmp");
-            JSON.writeValue(temp.toFile(), quotas);
-            Files.move(temp, quotaFile, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            save(quotaFile, quotas);
         }
+    }
+
+    private static void save(Path file, Object value) throws IOException {
+        Path temp = file.resolveSibling(file.getFileName() + ".tmp");
+        JSON.writeValue(temp.toFile(), value);
+        Files.move(temp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /**
+     * Keeps a paired appliance's recovery verifier: the SHA-256 of the claim that may later take
+     * its space over. A spent one is refused: its claim has served once, and whoever else knows
+     * the key it came from (a stolen box) must not be able to use it again.
+     */
+    void setVerifier(Client c, byte[] verifier) throws IOException {
+        String hex = HexFormat.of().formatHex(verifier);
+        synchronized (quotas) {
+            if (recovery.spent().containsKey(hex)) {
+                throw new BackupsApi.Problem(409, "this key has served to recover an appliance already: change it");
+            }
+            recovery.verifiers().put(c.key(), hex);
+            save(recoveryFile, recovery);
+        }
+    }
+
+    /** What {@link #claim} did: the repositories moved (none when it had been done before). */
+    record Claimed(List<String> repos) {
+    }
+
+    /**
+     * A new appliance ({@code to}) takes over the space of a lost one ({@code from}) with the
+     * claim whose SHA-256 {@code from} left here (docs/spec/offsite.md): its repositories move
+     * over with its quota (added to any {@code to} had), and {@code from} keeps nothing here.
+     * The claim is then spent: it takes nothing over again, so a stolen box that knows the same
+     * key cannot take the space back; {@code to} leaves a verifier of a new key of its own.
+     * The same claim by the same {@code to} again finishes a claim cut off half way, or does nothing.
+     *
+     * @throws BackupsApi.Problem 403 when the claim is not the one {@code from} left (or it left
+     *     none: the two are not told apart, so a peer cannot probe who keeps backups here), or
+     *     is spent; 409 when both hold a repository by the same name
+     */
+    Claimed claim(Client from, Client to, byte[] claim) throws IOException {
+        String hex;
+        try {
+            hex = HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(claim));
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        synchronized (quotas) {
+            String spentBy = recovery.spent().get(hex);
+            boolean left = !from.equals(to) && matches(recovery.verifiers().get(from.key()), hex);
+            if (spentBy == null ? !left : !spentBy.equals(to.key())) {
+                throw new BackupsApi.Problem(403, "this recovery key is not one appliance " + from.name() + " left here");
+            }
+            List<String> moving = left ? repos(from) : List.of();
+            List<String> clash = moving.stream().filter(repos(to)::contains).toList();
+            if (!clash.isEmpty()) {
+                throw new BackupsApi.Problem(409, "this appliance keeps a repository named " + String.join(", ", clash)
+                        + " here already: delete it first (it is not the lost appliance's)");
+            }
+            if (spentBy == null) {
+                // Spent, and the room given over, before anything moves: a claim cut off half way finishes when made again.
+                recovery.spent().put(hex, to.key());
+                save(recoveryFile, recovery);
+                Long room = quotas.get(from.key());
+                if (room != null) {
+                    quotas.merge(to.key(), room, Long::sum);
+                    save(quotaFile, quotas);
+                }
+            }
+            if (!left) {
+                return new Claimed(List.of());
+            }
+            Files.createDirectories(dir(to));
+            for (String name : moving) {
+                Files.move(dir(from).resolve(name), dir(to).resolve(name), StandardCopyOption.ATOMIC_MOVE);
+            }
+            try {
+                Files.deleteIfExists(dir(from));
+            } catch (java.nio.file.DirectoryNotEmptyException e) {
+                // something of a deletion cut short: left to the owner
+            }
+            quotas.remove(from.key());
+            save(quotaFile, quotas);
+            recovery.verifiers().remove(from.key());
+            save(recoveryFile, recovery);
+            recount(from);
+            recount(to);
+            return new Claimed(moving);
+        }
+    }
+
+    private static boolean matches(String stored, String hex) {
+        return stored != null && java.security.MessageDigest.isEqual(stored.getBytes(StandardCharsets.US_ASCII),
+                hex.getBytes(StandardCharsets.US_ASCII));
     }
 
     /**

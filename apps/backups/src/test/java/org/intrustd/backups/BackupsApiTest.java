@@ -170,6 +170,67 @@ class BackupsApiTest {
         }
     }
 
+    static final String NEW_BOX = "NEWBOXA-ABCDEFG-HIJKLMN-OPQRSTU-VWXYZ23-4567ABC-DEFGHIJ-KLMNOPQ-RSTUVWX";
+    static final Map<String, String> NEW_PEER = Map.of("X-Intrustd-Appliance", "TEST", "X-Intrustd-Peer", NEW_BOX);
+
+    @Test
+    void aNewApplianceTakesALostOnesBackupsOverWithItsClaimAndNothingElse() throws Exception {
+        Path src = source();
+        call(ALICE, "PUT", "/api/clients/peer:" + FRIEND + "/quota", "{\"bytes\": 50000000}");
+        try (Repository repo = Repository.init(backend(PEER, "apps"), "pw", FAST, SMALL, Clock.systemUTC())) {
+            Backup.run(repo, Backup.Options.of(List.of(src)), new Backup.Progress());
+        }
+        byte[] claim = new byte[32];
+        new Random(5).nextBytes(claim);
+        String hexClaim = java.util.HexFormat.of().formatHex(claim);
+        String verifier = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(claim));
+        assertThat(call(PEER, "PUT", "/api/recovery", "{\"verifier\": \"" + verifier + "\"}").status()).isEqualTo(204);
+        assertThat(call(ALICE, "PUT", "/api/recovery", "{\"verifier\": \"" + verifier + "\"}").status()).as("a person logs in").isEqualTo(403);
+        assertThat(call(PEER, "PUT", "/api/recovery", "{\"verifier\": \"ABC\"}").status()).isEqualTo(400);
+
+        String wrong = java.util.HexFormat.of().formatHex(new byte[32]);
+        UnixHttp.Response refused = call(NEW_PEER, "POST", "/api/recovery/claim", "{\"from\": \"" + FRIEND + "\", \"claim\": \"" + wrong + "\"}");
+        assertThat(refused.status()).as(refused.text()).isEqualTo(403);
+        UnixHttp.Response nobody = call(NEW_PEER, "POST", "/api/recovery/claim", "{\"from\": \"NOSUCHB-OX\", \"claim\": \"" + hexClaim + "\"}");
+        assertThat(nobody.status()).as("no verifier reads as a wrong claim").isEqualTo(403);
+        assertThat(JSON.readTree(call(PEER, "GET", "/api/repos", "").body()).get("repos")).hasSize(1);
+
+        String right = "{\"from\": \"" + FRIEND + "\", \"claim\": \"" + hexClaim + "\"}";
+        UnixHttp.Response taken = call(NEW_PEER, "POST", "/api/recovery/claim", right);
+        assertThat(taken.status()).as(taken.text()).isEqualTo(200);
+        JsonNode t = JSON.readTree(taken.body());
+        assertThat(t.get("moved").toString()).isEqualTo("[\"apps\"]");
+        assertThat(t.get("quota").asLong()).as("the room given to the lost box").isEqualTo(50_000_000);
+        assertThat(t.get("used").asLong()).isPositive();
+        UnixHttp.Response again = call(NEW_PEER, "POST", "/api/recovery/claim", right);
+        assertThat(again.status()).as("a recovery run twice").isEqualTo(200);
+        assertThat(JSON.readTree(again.body()).get("moved")).isEmpty();
+
+        // The new box reads it all back with the password; the lost one has nothing left here.
+        try (Repository repo = Repository.open(backend(NEW_PEER, "apps"), "pw", Clock.systemUTC())) {
+            assertThat(Check.run(repo, true).errors()).isEmpty();
+            Path target = dir.resolve("back");
+            Restore.run(repo, repo.snapshots().getFirst(), Optional.empty(), target, 2, new Restore.Progress());
+            assertThat(Files.readString(target.resolve("home/t.txt"))).isEqualTo("text\n".repeat(50_000));
+        }
+        assertThat(JSON.readTree(call(PEER, "GET", "/api/repos", "").body()).get("repos")).isEmpty();
+        assertThat(call(PEER, "POST", "/api/recovery/claim", "{\"from\": \"" + NEW_BOX + "\", \"claim\": \"" + hexClaim + "\"}")
+                .status()).as("the claim is spent: the lost (stolen) box cannot take the space back").isEqualTo(403);
+        assertThat(call(NEW_PEER, "PUT", "/api/recovery", "{\"verifier\": \"" + verifier + "\"}").status())
+                .as("a spent verifier is not taken again: the new box changes its key").isEqualTo(409);
+        JsonNode clients = JSON.readTree(call(ALICE, "GET", "/api/clients", "").body()).get("clients");
+        assertThat(clients.toString()).doesNotContain(FRIEND).contains(NEW_BOX);
+
+        // A box that keeps a repository of the same name already cannot take another's over (nothing is merged).
+        call(ALICE, "PUT", "/api/clients/peer:" + FRIEND + "/quota", "{\"bytes\": 50000000}");
+        Repository.init(backend(PEER, "apps"), "pw2", FAST, SMALL, Clock.systemUTC()).close();
+        call(PEER, "PUT", "/api/recovery", "{\"verifier\": \"" + java.util.HexFormat.of().formatHex(
+                java.security.MessageDigest.getInstance("SHA-256").digest(new byte[32])) + "\"}");
+        UnixHttp.Response clash = call(NEW_PEER, "POST", "/api/recovery/claim", "{\"from\": \"" + FRIEND + "\", \"claim\": \"" + wrong + "\"}");
+        assertThat(clash.status()).as(clash.text()).isEqualTo(409);
+        assertThat(JSON.readTree(call(PEER, "GET", "/api/repos", "").body()).get("repos")).hasSize(1);
+    }
+
     @Test
     void badRequestsGetAClearStatusAndNothingIsStored() throws Exception {
         assertThat(call(NOBODY, "GET", "/api/repos", "").status()).isEqualTo(401);
@@ -206,7 +267,7 @@ class BackupsApiTest {
     @Test
     void randomRequestsNeverCrashTheApp() {
         String[] parts = {"api", "repos", "files", "data", "config", "keys", "index", "snapshots", "locks", "clients", "quota", "me",
-                "..", ".", "", "%2e%2e", "r", sha("x"), "persona:alice", "peer:" + FRIEND, "x".repeat(300)};
+                "..", ".", "", "%2e%2e", "r", "recovery", "claim", sha("x"), "persona:alice", "peer:" + FRIEND, "x".repeat(300)};
         String[] methods = {"GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"};
         Property.forAll(300, rnd -> {
             StringBuilder path = new StringBuilder("/api");
@@ -215,7 +276,8 @@ class BackupsApiTest {
                 path.append('/').append(parts[rnd.nextInt(parts.length)]);
             }
             String body = rnd.nextBoolean() ? "" : List.of("{}", "{\"name\":\"r\"}", "{\"bytes\":5}", "[", "{\"name\":7}",
-                    "{\"bytes\":\"x\"}").get(rnd.nextInt(6));
+                    "{\"bytes\":\"x\"}", "{\"verifier\":\"" + sha("v") + "\"}", "{\"from\":\"" + FRIEND + "\",\"claim\":\"" + sha("v")
+                    + "\"}", "{\"from\":7,\"claim\":[]}").get(rnd.nextInt(9));
             return methods[rnd.nextInt(methods.length)] + " " + path + " " + body;
         }, req -> {
             String[] m = req.split(" ", 3);
