@@ -24,6 +24,7 @@ function error(e) {
 }
 function cell(text) { const td = document.createElement('td'); td.textContent = text; return td; }
 function mib(bytes) { return bytes == null ? '—' : `${(bytes / 1048576).toFixed(bytes < 10485760 ? 1 : 0)} MiB`; }
+function files(n) { return `${n} ${n === 1 ? 'file' : 'files'}`; }
 function when(iso) { return iso ? new Date(iso).toLocaleString() : 'never'; }
 function kib(bytes) { return `${Math.ceil(bytes / 1024)} KiB`; }
 
@@ -121,6 +122,33 @@ async function showOffsite() {
     problem.textContent = [overdue, failed].filter(Boolean).join(' ');
     problem.hidden = false;
   }
+}
+
+/**
+ * The snapshots the friend keeps (read back with the key), newest first, each with a button
+ * that puts its app's data back as it was then.
+ */
+async function showOffsiteSnapshots() {
+  const { snapshots } = await handle.admin('GET', '/v1/offsite/snapshots');
+  const rows = snapshots.slice().reverse().flatMap((s) => {
+    const tag = (s.tags || []).find((t) => t.startsWith('app:'));
+    if (!tag) return [];
+    const app = tag.slice(4);
+    const tr = document.createElement('tr');
+    const act = cell('');
+    act.append(rowAction('Put back', `${app} as of ${when(s.time)}`, async () => {
+      if (!confirm(`Put ${app}'s data back as it was ${when(s.time)}? The app stops for the swap; its data now is kept beside it.`)) return false;
+      status(`Putting ${app}'s data back…`);
+      const r = await handle.admin('POST', '/v1/offsite/restore', { app, snapshot: s.id }).catch((e) => { status(''); throw e; });
+      status(`Put ${app}'s data back as of ${when(r.time)} (${files(r.files)}).${r.previous ? ` What it replaced is kept in ${r.previous}.` : ''}`);
+      return false;
+    }, 'quiet'));
+    tr.append(cell(app), cell(when(s.time)), cell(String(s.files ?? '')), act);
+    return [tr];
+  });
+  if (!rows.length) rows.push(Object.assign(document.createElement('tr'), { innerHTML: '<td colspan="4" class="muted">None yet.</td>' }));
+  $('bk-rows').replaceChildren(...rows);
+  $('bk-snapshots').hidden = false;
 }
 
 /** A form's buttons off (and the form marked busy) while a request it made is under way. */
@@ -776,6 +804,29 @@ async function main() {
     await showOffsite();
     status('Off-site backups are off.');
   }));
+  $('bk-list').addEventListener('click', () => whileBusy($('offsite-form'), async () => {
+    status('Reading the snapshots the friend keeps…');
+    await showOffsiteSnapshots();
+    status('');
+  }));
+  $('recover-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    await whileBusy(form, async () => {
+      status('Recovering: the friend hands the backups over, then each app gets its data back…');
+      const r = await handle.admin('POST', '/v1/offsite/recover', { kit: form.elements.namedItem('kit').value });
+      form.elements.namedItem('kit').value = '';
+      const lines = [`The backups of ${r.from} are now this appliance's (kept by ${r.peer}), with a new key: keep its recovery kit (Off-site backups, above).`,
+        ...r.restored.map((x) => `${x.app}: data put back as of ${when(x.time)} (${files(x.files)}).`),
+        ...r.notInstalled.map((a) => `${a}: not installed here. Install it, then put its data back from the snapshots list before its next backup.`),
+        ...r.failed.map((f) => `Could not put back ${f}. Backups stay off until every app is back: recover again.`),
+        ...r.warnings];
+      $('rc-result').replaceChildren(...lines.map((t) => Object.assign(document.createElement('li'), { textContent: t })));
+      $('rc-result').hidden = false;
+      await showOffsite();
+      status(r.failed.length ? 'Recovered in part.' : `Recovered: ${r.restored.length} ${r.restored.length === 1 ? 'app' : 'apps'} put back.`);
+    });
+  });
   $('bk-key').addEventListener('click', () => whileBusy($('offsite-form'), async () => {
     const { kit } = await handle.admin('GET', '/v1/offsite/key');
     $('bk-key-text').textContent = kit;

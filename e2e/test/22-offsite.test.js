@@ -9,10 +9,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
-import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, sleep, HELLO_APPS, BACKUPS_APP } from '../lib/harness.js';
+import { startFlock, startAppliance, startBrowser, removeTempDir, requireNetwork, runCli, screenshot, sleep, HELLO_APPS, BACKUPS_APP } from '../lib/harness.js';
 
 const PASSWORD = 'the owner password of both boxes';
 let flock;
+let browser;
 const boxes = {};
 
 const on = (box, args, o) => runCli([...args, '--state', boxes[box].stateDir], o);
@@ -44,6 +45,7 @@ before(async () => {
   fs.writeFileSync(path.join(data, 'notes.txt'), 'what Alice keeps\n'.repeat(1000));
 });
 after(async () => {
+  if (browser) await browser.close();
   for (const b of Object.values(boxes)) await b.stop();
   if (flock) await flock.stop();
   for (const b of Object.values(boxes)) removeTempDir(b.stateDir);
@@ -123,6 +125,37 @@ test("A puts its app's data back from B's copy, keeping what it replaced", async
   assert.deepEqual(fs.readdirSync(path.dirname(data)).filter((f) => f.includes('restoring')), [], 'no staging folder left');
 });
 
+/** The admin app of `box` in Chromium, logged in as its owner, on the Settings page. */
+async function adminSettings(box) {
+  browser ||= await startBrowser();
+  const page = await browser.newPage();
+  await page.goto(`${flock.http}/admin/?appliance=${boxes[box].id}&flock=${encodeURIComponent(flock.url)}`);
+  const dialog = page.locator('dialog.intrustd-login');
+  await dialog.waitFor({ timeout: 20000 });
+  await dialog.getByLabel('Name').fill('owner');
+  await dialog.getByLabel('Password').fill(PASSWORD);
+  await dialog.getByRole('button', { name: 'Log in' }).click();
+  await page.waitForFunction(() => document.body.dataset.page === 'overview', null, { timeout: 20000 });
+  await page.getByRole('link', { name: 'Settings' }).click();
+  await page.waitForFunction(() => document.body.dataset.page === 'settings');
+  return page;
+}
+
+test("A's owner puts an app's data back from the admin app's list of snapshots", async () => {
+  const data = path.join(boxes.a.stateDir, 'data', 'hello');
+  fs.writeFileSync(path.join(data, 'notes.txt'), 'overwritten by mistake\n');
+  const page = await adminSettings('a');
+  await page.getByRole('button', { name: 'Snapshots kept there' }).click();
+  const putBack = page.getByRole('button', { name: /^Put back hello as of / }).first();
+  await putBack.waitFor({ timeout: 120000 });
+  await screenshot(page, 'admin-offsite-snapshots');
+  page.once('dialog', (d) => d.accept());
+  await putBack.click();
+  await page.getByRole('status').filter({ hasText: /^Put hello's data back as of .*What it replaced is kept in / }).waitFor({ timeout: 120000 });
+  assert.equal(fs.readFileSync(path.join(data, 'notes.txt'), 'utf8'), 'what Alice keeps\n'.repeat(1000));
+  await page.close();
+});
+
 test("A is lost: a new box C takes its backups over from B with A's recovery kit, and A's apps' data comes back", async () => {
   const kitDir = fs.mkdtempSync(path.join(os.tmpdir(), 'intrustd-kit-'));
   try {
@@ -132,6 +165,8 @@ test("A is lost: a new box C takes its backups over from B with A's recovery kit
     await boxes.a.stop();
 
     boxes.c = await startAppliance({ flock: flock.url, name: 'the new box', apps: HELLO_APPS, publicApps: [] });
+    const owner = await on('c', ['persona', 'add', 'owner', '--role', 'owner', '--password-stdin'], { input: `${PASSWORD}\n` });
+    assert.equal(owner.code, 0, owner.stderr);
     const notPaired = await on('c', ['backup', 'offsite', 'recover', kitFile]);
     assert.equal(notPaired.code, 1);
     assert.match(notPaired.stderr, /not paired/);
@@ -168,11 +203,16 @@ test("A is lost: a new box C takes its backups over from B with A's recovery kit
     const status = await on('c', ['backup', 'offsite', '--json']);
     assert.equal(JSON.parse(status.stdout).plan.peer, boxes.b.id);
 
-    // Run again (as after a cut-off recovery): nothing more to move, the data put back again.
-    const again = await on('c', ['backup', 'offsite', 'recover', kitFile, '--json'], { timeoutMs: 180000 });
-    assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(JSON.parse(again.stdout).moved, []);
+    // Run again, from the admin app (as after a cut-off recovery): nothing more to move, the data put back again.
+    fs.rmSync(path.join(data, 'notes.txt'));
+    const page = await adminSettings('c');
+    await page.getByLabel('Recovery kit').fill(kit.stdout);
+    await page.getByRole('button', { name: 'Recover', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Recovered: 1 app put back.' }).waitFor({ timeout: 180000 });
+    assert.match(await page.locator('#rc-result').textContent(), new RegExp(`The backups of ${boxes.a.id} are now this appliance's.*hello: data put back`));
+    await screenshot(page, 'admin-offsite-recovered');
     assert.equal(fs.readFileSync(path.join(data, 'notes.txt'), 'utf8'), 'what Alice keeps\n'.repeat(1000));
+    await page.close();
 
     // B now keeps the backups for C, and nothing for the lost A.
     const clients = await runCli(['request', 'backups', '/api/clients', '--appliance', boxes.b.id, '--flock', flock.url, '--login', 'owner'],
