@@ -145,6 +145,12 @@ final class WebRtcChannel implements Channel {
     }
   }
 
+  /** The link closed under this channel: its handler hears of the close now if it has not yet (once, either way). */
+  void ended() {
+    state = RTCDataChannelState.CLOSED;
+    Guard.run("channel state", this::stateChanged);
+  }
+
   /**
    * Makes every later call on this channel a no-op, without freeing it: called before the
    * engine is freed, which frees the native channel underneath us.

@@ -192,6 +192,11 @@ final class WebRtcLink implements Link {
 
   private void closeNative() {
     pc.close();
+    // Closing the peer connection ends its channels, but libwebrtc does not always report their
+    // CLOSED state after that (seen once in CI: a handler never heard of the close). Say it here.
+    for (WebRtcChannel c : channels) {
+      c.ended();
+    }
     if (!state.isFinal()) {
       state = LinkState.CLOSED;
       listener.onStateChange(LinkState.CLOSED);
