@@ -596,7 +596,7 @@ public final class BackupBench {
             // bench's temp folder and made by a first backup before anything is timed (warmUp).
             java.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             java.add("--enable-native-access=ALL-UNNAMED");
-            java.add("-Xmx768m");
+            java.addAll(List.of("-Xmx768m", "-XX:TieredStopAtLevel=1"));
             java.addAll(List.of("-XX:SharedArchiveFile=" + base.resolve("intrustd-cds.jsa"), "-XX:+AutoCreateSharedArchive",
                     "-Xlog:cds=off", "-Xlog:cds+dynamic=off"));
             Path logging = lib.resolve("../../src/main/resources/logging.properties").normalize();
