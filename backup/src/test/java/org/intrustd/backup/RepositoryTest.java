@@ -97,14 +97,49 @@ class RepositoryTest extends BackupFixture {
         }
     }
 
-    /** A tree naming an attribute outside user.* is refused at restore, for that entry, and the rest comes back. */
+    /** A tree naming an attribute no file system keeps is refused at restore, for that entry; so is a value that is not base64url. */
     @Test
-    void anAttributeOutsideTheUserNamespaceIsRefused() throws Exception {
+    void anAttributeOfNoKnownNamespaceIsRefused() throws Exception {
         Path f = dir.resolve("f");
         Files.writeString(f, "x");
-        assertThatThrownBy(() -> Xattrs.write(f, Map.of("security.selinux", "AA"))).isInstanceOf(BackupException.Corrupt.class);
+        for (String name : List.of("system.sockprotoname", "bogus", "user.", "os2.x", "user.a\0b")) {
+            assertThatThrownBy(() -> Xattrs.write(f, Map.of(name, "AA"))).as(name).isInstanceOf(BackupException.Corrupt.class);
+        }
         assertThatThrownBy(() -> Xattrs.write(f, Map.of("user.x", "not base64!"))).isInstanceOf(BackupException.Corrupt.class);
         assertThat(xattrs(f)).isEmpty();
+    }
+
+    /** POSIX ACLs (the kernel's binary form in system.posix_acl_*), on a file and as a folder's default, come back as they were. */
+    @Test
+    void aclsComeBack() throws Exception {
+        Path folder = Files.createDirectories(source.resolve("shared"));
+        Path inside = Files.writeString(folder.resolve("inside.txt"), "made before the default ACL: inherits none");
+        Path file = Files.writeString(source.resolve("acl.txt"), "readable by user 1234 too");
+        String access = acl(6, 1234, 4, 4, 0);
+        Xattrs.write(file, Map.of("system.posix_acl_access", access));
+        Xattrs.write(folder, Map.of("system.posix_acl_default", acl(7, 1234, 5, 5, 5)));
+        Map<String, String> fileAttrs = Xattrs.read(file);
+        assertThat(fileAttrs).as("this file system keeps ACLs").containsEntry("system.posix_acl_access", access);
+        try (Repository repo = init()) {
+            Snapshot s = Backup.run(repo, Backup.Options.of(List.of(source)), new Backup.Progress()).snapshot();
+            Path out = dir.resolve("out");
+            assertThat(Restore.run(repo, s, Optional.empty(), out, 2, new Restore.Progress()).errors()).isEmpty();
+            assertThat(Xattrs.read(out.resolve("home/acl.txt"))).isEqualTo(fileAttrs);
+            assertThat(Xattrs.read(out.resolve("home/shared"))).isEqualTo(Xattrs.read(folder)).containsKey("system.posix_acl_default");
+            assertThat(Xattrs.read(out.resolve("home/shared/inside.txt"))).as("restored before its folder's default ACL")
+                    .isEqualTo(Xattrs.read(inside));
+            assertThat(describe(out.resolve("home"))).isEqualTo(describe(source));
+        }
+    }
+
+    /** An access ACL in the kernel's xattr form: owner, one named user, group, mask and others, with these permissions. */
+    private static String acl(int owner, int uid, int group, int mask, int other) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(4 + 5 * 8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putInt(2);
+        int[][] entries = {{0x01, owner, -1}, {0x02, 4, uid}, {0x04, group, -1}, {0x10, mask, -1}, {0x20, other, -1}};
+        for (int[] e : entries) {
+            b.putShort((short) e[0]).putShort((short) e[1]).putInt(e[2]);
+        }
+        return java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(b.array());
     }
 
     private static void setXattr(Path p, String name, byte[] value) throws java.io.IOException {
