@@ -64,13 +64,6 @@ final class Spaces {
     record Usage(long used, Optional<Long> quota) {
     }
 
-    private final Path root;
-    private final Path quotaFile;
-    private final Map<String, Long> quotas;
-    private final Path recoveryFile;
-    /** Peers' recovery verifiers, and those spent: see {@link #claim}. Guarded by {@code quotas}. */
-    private final Recovery recovery;
-
     /**
      * {@code verifiers}: each peer's SHA-256 of its claim (hex), by client key; {@code spent}: the
      * verifiers of claims made, with who made them, never accepted again from anyone else.
@@ -81,6 +74,13 @@ final class Spaces {
             spent = new TreeMap<>(spent == null ? Map.of() : spent);
         }
     }
+
+    private final Path root;
+    private final Path quotaFile;
+    private final Map<String, Long> quotas;
+    private final Path recoveryFile;
+    /** Peers' recovery verifiers, and those spent: see {@link #claim}. Guarded by {@code quotas}. */
+    private final Recovery recovery;
     private final Map<String, long[]> used = new ConcurrentHashMap<>();
 
     Spaces(Path data) throws IOException {
