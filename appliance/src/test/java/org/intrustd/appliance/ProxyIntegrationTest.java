@@ -337,8 +337,7 @@ class ProxyIntegrationTest {
     for (int i = 0; i < 20; i++) {
       try (StreamChannel refused = link.open("files/hello", "intrustd/1")) {
         assertThat(refused.awaitTerminal()).as("round " + i).isInstanceOfAny(Event.Reset.class, Event.Closed.class);
-        assertThat(refused.awaitClosed(Duration.ofSeconds(5))).isTrue();
-      }
+      } // closed here after a RESET, as the shim does
       assertThat(link.request("hello", get("/echo?msg=r" + i)).text()).as("round " + i).isEqualTo("r" + i);
     }
   }
@@ -347,7 +346,9 @@ class ProxyIntegrationTest {
    * The appliance sends RESET and closes at once. The RESET races the close on the client's
    * engine (a channel that closes right after it opens may never be reported open, and then
    * libwebrtc can drop what arrived meanwhile), so each channel must close and say nothing
-   * else, and the RESET must be seen on most of them.
+   * else, and the RESET must be seen on most of them. The appliance gives the client a moment to
+   * close after the RESET (as the shim does) and then closes the channel itself: the first
+   * channel here waits for that; the others close at once.
    */
   @Test
   void aChannelWithAnotherLabelOrProtocolIsResetAndClosed() {
@@ -365,9 +366,12 @@ class ProxyIntegrationTest {
           assertThat(r.reason()).contains("unknown channel");
           resets++;
         }
-        assertThat(ch.awaitClosed(Duration.ofSeconds(5))).as("closed by the appliance").isTrue();
+        if (spec == specs.get(0)) {
+          assertThat(ch.awaitClosed(Duration.ofSeconds(5))).as("closed by the appliance").isTrue();
+        }
       }
     }
+    System.out.printf("%d of %d refused channels got their RESET%n", resets, specs.size());
     assertThat(resets).as("channels refused with RESET").isGreaterThan(specs.size() / 2);
     assertThat(link.request("hello", get("/echo?msg=still-fine")).text()).isEqualTo("still-fine");
   }
@@ -531,12 +535,16 @@ class ProxyIntegrationTest {
   @Test
   void afterAFlockRestartTheApplianceReRegistersWithin5sAndLiveLinksKeepWorking() throws Exception {
     int port = flock.port();
+    long closing = System.nanoTime();
     flock.close();
-    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    long closed = System.nanoTime();
+    long deadline = closed + Duration.ofSeconds(10).toNanos();
     while (daemon.isRegistered() && System.nanoTime() < deadline) {
       Thread.sleep(10);
     }
     assertThat(daemon.isRegistered()).as("the appliance noticed the flock is gone").isFalse();
+    System.out.printf("the flock took %d ms to stop; the appliance noticed %d ms later%n",
+        (closed - closing) / 1_000_000, (System.nanoTime() - closed) / 1_000_000);
 
     // A connected link needs no signalling.
     assertThat(link.request("hello", get("/echo?msg=flock-down")).text()).isEqualTo("flock-down");

@@ -89,10 +89,9 @@ public final class FlockConnection implements AutoCloseable {
     }
     endpoint = next;
     this.name = name;
-    registered = false;
     Session session = current;
     if (session != null) {
-      session.ended.countDown(); // connectOnce() returns, and the loop connects to the new endpoint
+      session.end(); // connectOnce() returns, and the loop connects to the new endpoint
     }
   }
 
@@ -156,7 +155,7 @@ public final class FlockConnection implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    boolean wasRegistered = registered;
+    boolean wasRegistered = session.wasRegistered;
     registered = false;
     socket.set(null);
     ws.abort();
@@ -171,7 +170,20 @@ public final class FlockConnection implements AutoCloseable {
   private final class Session implements WebSocket.Listener {
     final CountDownLatch ended = new CountDownLatch(1);
     volatile long lastHeard = System.nanoTime();
+    volatile boolean wasRegistered;
     private final StringBuilder text = new StringBuilder();
+
+    /**
+     * Ends this connection's life. Registration ends here and now, not when the loop wakes:
+     * the loop may be waiting up to 10 s on a ping's send, and nothing may be routed to a
+     * connection the flock has dropped.
+     */
+    void end() {
+      if (current == this) {
+        registered = false;
+      }
+      ended.countDown();
+    }
 
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
@@ -179,7 +191,7 @@ public final class FlockConnection implements AutoCloseable {
       text.append(data);
       if (text.length() > SignalCodec.MAX_MESSAGE_BYTES) {
         LOG.log(Level.WARNING, "flock sent an oversize message; reconnecting");
-        ended.countDown();
+        end();
         return null;
       }
       if (last) {
@@ -194,28 +206,28 @@ public final class FlockConnection implements AutoCloseable {
     @Override
     public CompletionStage<?> onBinary(WebSocket ws, ByteBuffer data, boolean last) {
       LOG.log(Level.WARNING, "flock sent a binary message; reconnecting");
-      ended.countDown();
+      end();
       return null;
     }
 
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
       LOG.log(Level.INFO, "flock closed the connection: {0} {1}", status, reason);
-      ended.countDown();
+      end();
       return CompletableFuture.completedFuture(null);
     }
 
     @Override
     public void onError(WebSocket ws, Throwable error) {
       LOG.log(Level.DEBUG, "flock connection error: {0}", error.toString());
-      ended.countDown();
+      end();
     }
 
     private void dispatch(WebSocket ws, String message) {
       switch (SignalCodec.decodeAppliance(message)) {
         case Decoded.Invalid<ApplianceMessage> bad -> {
           LOG.log(Level.WARNING, "flock sent an invalid message ({0}); reconnecting", bad.reason());
-          ended.countDown();
+          end();
         }
         case Decoded.Ok<ApplianceMessage> ok -> {
           switch (ok.message()) {
@@ -226,6 +238,11 @@ public final class FlockConnection implements AutoCloseable {
               }
             }
             case Registered r -> {
+              if (current != this) {
+                end(); // a connection the loop has already left behind
+                return;
+              }
+              wasRegistered = true;
               registered = true;
               LOG.log(Level.INFO, "registered with flock {0} as {1}", endpoint, r.appliance());
               handler.onRegistered(r.appliance(), r.iceServers());

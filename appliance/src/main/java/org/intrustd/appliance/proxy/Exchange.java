@@ -45,6 +45,7 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
   private static final long LINGER_SECONDS = 30;
   /** How long a refused channel may take to open before it is closed without a RESET. */
   private static final long REFUSE_PATIENCE_SECONDS = 5;
+  private static final long REFUSE_LINGER_MILLIS = 1_000;
   private static final byte[] SWITCHING = "HTTP/1.1 101 ".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
 
   /** What the channel delivered, in order. */
@@ -136,10 +137,12 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
    * Refuses a channel that is not ours: RESET with a reason once it is open, then close. The
    * close does not wait for the engine's open event: libwebrtc does not always report one for
    * a channel that is closed at once, and a client must never be left with a channel that
-   * neither answers nor closes.
+   * neither answers nor closes. After the RESET the peer gets a moment to close first: a close
+   * right behind it could overtake the client's own open, and libwebrtc then drops the RESET.
    */
   static void refuse(Channel channel, String reason) {
     CompletableFuture<Void> opened = new CompletableFuture<>();
+    CompletableFuture<Void> closed = new CompletableFuture<>();
     channel.setHandler(new Channel.Handler() {
       @Override
       public void onOpen() {
@@ -152,6 +155,7 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
       @Override
       public void onClose() {
         opened.complete(null);
+        closed.complete(null);
       }
     });
     Thread.ofVirtual().start(() -> {
@@ -159,6 +163,7 @@ final class Exchange implements Channel.Handler, LinkAccess.Revocable {
         opened.get(REFUSE_PATIENCE_SECONDS, TimeUnit.SECONDS);
         if (channel.isOpen()) {
           channel.send(StreamFrame.encode(new StreamFrame.Reset(reason)));
+          closed.get(REFUSE_LINGER_MILLIS, TimeUnit.MILLISECONDS);
         }
       } catch (InterruptedException | LinkException | ExecutionException | TimeoutException e) {
         // the client left already, or the engine never said "open": close regardless
