@@ -19,6 +19,8 @@ export const HELLO_APPS = path.join(ROOT, 'apps', 'hello', 'target');
 export const PHOTOS_APP = path.join(ROOT, 'apps', 'photos', 'target');
 /** The backups app (apps/backups): keeps encrypted repositories for personas and paired appliances. */
 export const BACKUPS_APP = path.join(ROOT, 'apps', 'backups', 'target');
+/** The mail app (apps/mail): mailboxes for personas, mail between appliances over the link. */
+export const MAIL_APP = path.join(ROOT, 'apps', 'mail', 'target');
 /** Debian's `python3 -m http.server`, unmodified, reached over TCP inside its sandbox. */
 export const PYSERVE_APP = path.join(ROOT, 'apps', 'pyserve');
 const SHIM_DIST = path.join(ROOT, 'web', 'shim', 'dist', 'intrustd-shim.js');

@@ -1,0 +1,136 @@
+package org.intrustd.mail;
+
+import jakarta.mail.Address;
+import jakarta.mail.MessagingException;
+import jakarta.mail.Session;
+import jakarta.mail.internet.InternetAddress;
+import jakarta.mail.internet.MimeBodyPart;
+import jakarta.mail.internet.MimeMessage;
+import jakarta.mail.internet.MimeMultipart;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Date;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import org.intrustd.core.id.ApplianceId;
+
+/** Writes the messages the app makes: a persona's new mail, and bounces (RFC 5322 through Jakarta Mail). */
+final class Composer {
+    private static final Session SESSION = Session.getInstance(new Properties());
+    /** The header block of a bounced message that its bounce quotes, at most. */
+    private static final int QUOTED_HEADERS = 64 * 1024;
+
+    private Composer() {
+    }
+
+    /** A new message from a persona. */
+    record Draft(List<String> to, List<String> cc, List<String> bcc, String subject, String text, Optional<String> inReplyTo,
+            List<String> references) {
+    }
+
+    /** Writes {@code draft} from {@code from} to {@code out}, Bcc left out; returns its Message-ID. */
+    static String write(MailAddress from, String displayName, Draft draft, OutputStream out) throws IOException {
+        try {
+            MimeMessage m = new MimeMessage(SESSION);
+            m.setFrom(new InternetAddress(from.toString(), displayName.isBlank() ? null : displayName, "UTF-8"));
+            m.setRecipients(MimeMessage.RecipientType.TO, addresses(draft.to()));
+            if (!draft.cc().isEmpty()) {
+                m.setRecipients(MimeMessage.RecipientType.CC, addresses(draft.cc()));
+            }
+            m.setSubject(draft.subject(), "UTF-8");
+            m.setSentDate(new Date());
+            m.setText(draft.text(), "UTF-8");
+            String messageId = "<" + DeliveryId.next() + "@" + MailAddress.domain(from.appliance()) + ">";
+            draft.inReplyTo().ifPresent(r -> header(m, "In-Reply-To", bracketed(r)));
+            if (!draft.references().isEmpty()) {
+                header(m, "References", String.join(" ", draft.references().stream().map(Composer::bracketed).toList()));
+            }
+            m.saveChanges();
+            m.setHeader("Message-ID", messageId); // after saveChanges, which makes one of its own
+            m.writeTo(out, new String[] {"Bcc"});
+            return messageId;
+        } catch (MessagingException e) {
+            throw new IllegalArgumentException("the message cannot be written: " + e.getMessage(), e);
+        }
+    }
+
+    /** A message id as a header holds it, {@code <id>}: the API hands ids out without their brackets. */
+    static String bracketed(String id) {
+        String bare = id.strip().replaceAll("[<>\\s]", "");
+        if (bare.isEmpty()) {
+            throw new IllegalArgumentException("an empty message id");
+        }
+        return "<" + bare + ">";
+    }
+
+    private static void header(MimeMessage m, String name, String value) {
+        try {
+            m.setHeader(name, value.replaceAll("[\\r\\n]", ""));
+        } catch (MessagingException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+    }
+
+    private static Address[] addresses(List<String> list) throws MessagingException {
+        Address[] out = new Address[list.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = new InternetAddress(list.get(i), true);
+        }
+        return out;
+    }
+
+    /**
+     * A bounce: from {@code postmaster@<self>}, saying which recipients did not get
+     * {@code original} and why, with the original's headers attached (not its body: a bounce of
+     * a 100 MiB message stays small).
+     */
+    static void bounce(ApplianceId self, MailAddress to, Path original, List<String> recipients, String reason, OutputStream out)
+            throws IOException {
+        try {
+            MimeMessage m = new MimeMessage(SESSION);
+            m.setFrom(new InternetAddress("postmaster@" + MailAddress.domain(self), "Mail delivery", "UTF-8"));
+            m.setRecipient(MimeMessage.RecipientType.TO, new InternetAddress(to.toString()));
+            String subject = "";
+            try (InputStream in = Files.newInputStream(original)) {
+                subject = new MimeMessage(SESSION, in).getSubject();
+            } catch (MessagingException | IOException e) {
+                // the subject is a courtesy
+            }
+            m.setSubject("Undelivered: " + (subject == null ? "" : subject), "UTF-8");
+            m.setSentDate(new Date());
+            MimeMultipart parts = new MimeMultipart();
+            MimeBodyPart text = new MimeBodyPart();
+            text.setText("Your message could not be delivered to:\n\n  " + String.join("\n  ", recipients) + "\n\nReason: " + reason
+                    + "\n\nIts headers are attached.\n", "UTF-8");
+            parts.addBodyPart(text);
+            MimeBodyPart headers = new MimeBodyPart();
+            headers.setContent(headerBlock(original), "text/rfc822-headers; charset=utf-8");
+            headers.setFileName("headers.txt");
+            parts.addBodyPart(headers);
+            m.setContent(parts);
+            m.saveChanges();
+            m.writeTo(out);
+        } catch (MessagingException e) {
+            throw new IOException("cannot write a bounce: " + e.getMessage(), e);
+        }
+    }
+
+    /** The header block of a message file: up to the first empty line, at most {@link #QUOTED_HEADERS} bytes. */
+    static String headerBlock(Path message) throws IOException {
+        byte[] head;
+        try (InputStream in = Files.newInputStream(message)) {
+            head = in.readNBytes(QUOTED_HEADERS);
+        }
+        String s = new String(head, StandardCharsets.UTF_8);
+        int end = s.indexOf("\r\n\r\n");
+        if (end < 0) {
+            end = s.indexOf("\n\n");
+        }
+        return end < 0 ? s : s.substring(0, end + 1);
+    }
+}

@@ -1,0 +1,500 @@
+package org.intrustd.mail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicReference;
+import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.io.Content;
+import org.eclipse.jetty.server.Handler;
+import org.eclipse.jetty.server.Request;
+import org.eclipse.jetty.server.Response;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.util.Fields;
+import org.intrustd.appkit.Replies;
+import org.intrustd.core.access.TrustedHeaders;
+import org.intrustd.core.id.ApplianceId;
+
+/**
+ * The mail app's HTTP API (docs/mail.md): the webmail's calls, made by a logged-in persona on
+ * their own mailbox, and {@code POST /api/deliver}, made by other appliances' mail apps through
+ * their daemons (docs/spec/mail.md). Nothing a caller sends reaches a mailbox unless the daemon
+ * vouched for who sent it.
+ */
+final class MailApi extends Handler.Abstract {
+    private static final System.Logger LOG = System.getLogger("mail");
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** The largest message taken, whole (a 100 MiB attachment, base64, fits). */
+    static final long MAX_MESSAGE = 160L << 20;
+    private static final int MAX_JSON = 4 << 20;
+    private static final int MAX_RECIPIENTS = 100;
+
+    /** A refusal with its HTTP status. */
+    static final class Problem extends RuntimeException {
+        final int status;
+
+        Problem(int status, String detail) {
+            super(detail);
+            this.status = status;
+        }
+    }
+
+    private final Path data;
+    private final MailStore store;
+    private final Inbound inbound;
+    private final Outbox outbox;
+    private final AtomicReference<ApplianceId> self = new AtomicReference<>();
+
+    MailApi(Path data, MailStore store, Inbound inbound, Outbox outbox) throws IOException {
+        this.data = data;
+        this.store = store;
+        this.inbound = inbound;
+        this.outbox = outbox;
+        Path known = data.resolve("appliance-id");
+        if (Files.exists(known)) {
+            ApplianceId.parse(Files.readString(known).strip()).ifPresent(self::set);
+        }
+    }
+
+    /** This appliance, as its daemon names it on every request (kept for bounces written between requests). */
+    Optional<ApplianceId> self() {
+        return Optional.ofNullable(self.get());
+    }
+
+    private ApplianceId learnSelf(TrustedHeaders.Caller caller) throws IOException {
+        ApplianceId id = ApplianceId.parse(caller.appliance())
+                .orElseThrow(() -> new Problem(400, "the daemon named a malformed appliance ID"));
+        if (!id.equals(self.getAndSet(id))) {
+            Files.writeString(data.resolve("appliance-id"), id.toString());
+        }
+        return id;
+    }
+
+    @Override
+    public boolean handle(Request rq, Response rs, Callback cb) {
+        String path = Request.getPathInContext(rq);
+        String method = rq.getMethod();
+        try {
+            if (path.equals("/health")) {
+                Replies.send(rs, cb, 200, JSON.createObjectNode().put("status", "ok"));
+                return true;
+            }
+            if (!path.startsWith("/api/")) {
+                throw new Problem(404, "there is nothing at " + path);
+            }
+            TrustedHeaders.Caller caller = TrustedHeaders.parse(name -> rq.getHeaders().get(name));
+            ApplianceId me = learnSelf(caller);
+            route(method, path.substring(5).split("/", -1), caller, me, rq, rs, cb);
+        } catch (Problem e) {
+            Replies.problem(rs, cb, e.status, e.getMessage());
+        } catch (Inbound.Refused e) {
+            Replies.problem(rs, cb, e.status, e.getMessage());
+        } catch (IllegalArgumentException e) {
+            Replies.problem(rs, cb, 400, e.getMessage());
+        } catch (NoSuchFileException e) {
+            Replies.problem(rs, cb, 404, "no such message");
+        } catch (Exception e) {
+            LOG.log(Level.WARNING, method + " " + path + " failed", e);
+            Replies.problem(rs, cb, 500, "the mail app failed: " + e.getMessage());
+        }
+        return true;
+    }
+
+    private void route(String method, String[] p, TrustedHeaders.Caller caller, ApplianceId me, Request rq, Response rs, Callback cb)
+            throws Exception {
+        if (p[0].equals("deliver")) {
+            only(method, "POST");
+            deliver(me, rq, rs, cb);
+            return;
+        }
+        String persona = persona(caller);
+        store.ensureMailbox(persona);
+        MailAddress address = MailAddress.of(persona, me);
+        switch (p[0]) {
+            case "me" -> {
+                only(method, "GET");
+                Replies.send(rs, cb, 200, JSON.createObjectNode().put("persona", persona).put("address", address.toString()));
+            }
+            case "folders" -> {
+                only(method, "GET");
+                ArrayNode out = JSON.createArrayNode();
+                for (var e : store.counts(persona).entrySet()) {
+                    out.addObject().put("id", e.getKey().id()).put("total", e.getValue()[0]).put("unread", e.getValue()[1]);
+                }
+                Replies.send(rs, cb, 200, JSON.createObjectNode().set("folders", out));
+            }
+            case "messages" -> messages(method, p, persona, rq, rs, cb);
+            case "send" -> {
+                only(method, "POST");
+                send(address, persona, readJson(rq), rs, cb);
+            }
+            case "outbox" -> {
+                if (p.length == 2 && p[1].equals("retry")) {
+                    only(method, "POST");
+                    outbox.retryNow();
+                    rs.setStatus(204);
+                    cb.succeeded();
+                    return;
+                }
+                only(method, "GET");
+                ArrayNode out = JSON.createArrayNode();
+                for (Outbox.Entry e : outbox.pending(persona)) {
+                    ObjectNode o = out.addObject().put("appliance", e.appliance()).put("queued", e.created())
+                            .put("nextAttempt", e.nextAttempt()).put("attempts", e.attempts()).put("lastError", e.lastError());
+                    e.recipients().forEach(o.putArray("recipients")::add);
+                }
+                Replies.send(rs, cb, 200, JSON.createObjectNode().set("outbox", out));
+            }
+            case "senders" -> senders(method, persona, rq, rs, cb);
+            default -> throw new Problem(404, "no such route: /api/" + p[0]);
+        }
+    }
+
+    private static String persona(TrustedHeaders.Caller caller) {
+        String persona = caller.persona().orElseThrow(() -> new Problem(401, "log in to read your mail"));
+        if (!MailStore.validPersona(persona)) {
+            throw new Problem(403, "this persona's name cannot be a mail address");
+        }
+        return persona;
+    }
+
+    // ------------------------------------------------------------ delivery from other appliances
+
+    private void deliver(ApplianceId me, Request rq, Response rs, Callback cb) throws Exception {
+        String peerHeader = rq.getHeaders().get(TrustedHeaders.PEER);
+        if (peerHeader == null || peerHeader.isBlank()) {
+            throw new Problem(403, "mail is delivered here only by other appliances, through their link");
+        }
+        ApplianceId peer = ApplianceId.parse(peerHeader.strip()).orElseThrow(() -> new Problem(400, "a malformed peer ID"));
+        long length = rq.getLength();
+        if (length > MAX_MESSAGE) {
+            throw new Problem(413, "a message is at most " + (MAX_MESSAGE >> 20) + " MiB");
+        }
+        if (!inbound.admit(peer)) {
+            rs.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
+            throw new Problem(429, "too many messages from " + peer + "; try again in a minute");
+        }
+        Fields q = Request.extractQueryParameters(rq);
+        List<String> to = q.getValues("to") == null ? List.of() : q.getValues("to");
+        Path file = inbound.incomingFile();
+        try (InputStream in = Content.Source.asInputStream(rq); OutputStream out = Files.newOutputStream(file)) {
+            byte[] buf = new byte[64 * 1024];
+            long total = 0;
+            for (int n; (n = in.read(buf)) > 0;) {
+                total += n;
+                if (total > MAX_MESSAGE) {
+                    throw new Problem(413, "a message is at most " + (MAX_MESSAGE >> 20) + " MiB");
+                }
+                out.write(buf, 0, n);
+            }
+        } catch (IOException | Problem e) {
+            Files.deleteIfExists(file);
+            throw e;
+        }
+        List<Inbound.Result> results = inbound.deliver(me, peer, value(q, "id"), value(q, "from"), to, file);
+        ArrayNode out = JSON.createArrayNode();
+        results.forEach(r -> out.addObject().put("address", r.address()).put("status", r.status()));
+        Replies.send(rs, cb, 200, JSON.createObjectNode().set("recipients", out));
+    }
+
+    private static String value(Fields q, String name) {
+        String v = q.getValue(name);
+        if (v == null) {
+            throw new Problem(400, "the query names no " + name);
+        }
+        return v;
+    }
+
+    // ------------------------------------------------------------ sending
+
+    private void send(MailAddress from, String persona, JsonNode body, Response rs, Callback cb) throws Exception {
+        Composer.Draft draft = new Composer.Draft(strings(body, "to"), strings(body, "cc"), strings(body, "bcc"),
+                body.path("subject").asText(""), body.path("text").asText(""),
+                Optional.ofNullable(body.path("inReplyTo").textValue()).filter(s -> !s.isBlank()), strings(body, "references"));
+        List<String> all = new ArrayList<>(draft.to());
+        all.addAll(draft.cc());
+        all.addAll(draft.bcc());
+        if (all.isEmpty() || all.size() > MAX_RECIPIENTS) {
+            throw new Problem(400, "a message goes to 1 to " + MAX_RECIPIENTS + " recipients");
+        }
+        List<MailAddress> recipients = new ArrayList<>();
+        for (String a : all) {
+            Optional<MailAddress> parsed = MailAddress.parse(a.strip());
+            if (parsed.isEmpty()) {
+                throw new Problem(MailAddress.looksIntrustd(a) ? 400 : 422, MailAddress.looksIntrustd(a)
+                        ? "not a valid Intrustd address: " + Inbound.printable(a)
+                        : "mail to ordinary addresses (" + Inbound.printable(a) + ") needs an external account, not set up here yet");
+            }
+            if (!recipients.contains(parsed.get())) {
+                recipients.add(parsed.get());
+            }
+        }
+        Path spooled = outbox.spoolFile();
+        String messageId;
+        try (OutputStream out = Files.newOutputStream(spooled)) {
+            messageId = Composer.write(from, persona, draft, out);
+        }
+        // The sender's copy, in Sent.
+        Path sent = store.tempFile(persona);
+        Files.copy(spooled, sent);
+        MailStore.Summary copy = store.add(persona, MailStore.Folder.SENT, sent, EnumSet.of(MailStore.Flag.SEEN),
+                Optional.of(from.mailbox().toString()));
+        // Writing to someone is accepting their answers.
+        Map<String, Inbound.Verdict> known = inbound.senders(persona);
+        for (MailAddress r : recipients) {
+            if (!known.containsKey(r.mailbox().toString())) {
+                inbound.judge(persona, r.mailbox().toString(), Optional.of(Inbound.Verdict.ACCEPTED));
+            }
+        }
+        ApplianceId me = from.appliance();
+        List<MailAddress> here = recipients.stream().filter(r -> r.appliance().equals(me)).toList();
+        List<MailAddress> away = recipients.stream().filter(r -> !r.appliance().equals(me)).toList();
+        ObjectNode answer = JSON.createObjectNode().put("messageId", messageId).put("sent", copy.id());
+        ArrayNode local = answer.putArray("delivered");
+        if (!here.isEmpty()) {
+            Path forHere = inbound.incomingFile();
+            Files.copy(spooled, forHere);
+            for (Inbound.Result r : inbound.deliver(me, me, DeliveryId.next(), from.toString(),
+                    here.stream().map(MailAddress::toString).toList(), forHere)) {
+                local.addObject().put("address", r.address()).put("status", r.status());
+            }
+        }
+        ArrayNode queued = answer.putArray("queued");
+        if (away.isEmpty()) {
+            Files.deleteIfExists(spooled);
+        } else {
+            outbox.queue(persona, spooled, from.toString(), Transport.byAppliance(away));
+            away.forEach(a -> queued.add(a.toString()));
+        }
+        Replies.send(rs, cb, 202, answer);
+    }
+
+    private static List<String> strings(JsonNode body, String field) {
+        JsonNode n = body.path(field);
+        if (n.isMissingNode() || n.isNull()) {
+            return List.of();
+        }
+        if (!n.isArray()) {
+            throw new Problem(400, field + " is a list of addresses");
+        }
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : n) {
+            if (!e.isTextual()) {
+                throw new Problem(400, field + " is a list of strings");
+            }
+            out.add(e.asText());
+        }
+        return out;
+    }
+
+    // ------------------------------------------------------------ reading
+
+    private void messages(String method, String[] p, String persona, Request rq, Response rs, Callback cb) throws Exception {
+        Fields q = Request.extractQueryParameters(rq);
+        if (p.length == 1 || (p.length == 2 && p[1].isEmpty())) {
+            only(method, "GET");
+            Optional<MailStore.Folder> folder = Optional.ofNullable(q.getValue("folder"))
+                    .map(f -> MailStore.Folder.parse(f).orElseThrow(() -> new Problem(400, "no folder " + Inbound.printable(f))));
+            long before = number(q.getValue("before"), 0);
+            int limit = (int) number(q.getValue("limit"), 50);
+            ArrayNode out = JSON.createArrayNode();
+            for (MailStore.Summary s : store.list(persona, folder, Optional.ofNullable(q.getValue("q")), before, limit)) {
+                out.add(summary(s));
+            }
+            Replies.send(rs, cb, 200, JSON.createObjectNode().set("messages", out));
+            return;
+        }
+        long id = number(p[1], -1);
+        Map.Entry<MailStore.Summary, Path> m = store.get(persona, id).orElseThrow(() -> new Problem(404, "no such message"));
+        if (p.length == 2) {
+            switch (method) {
+                case "GET" -> {
+                    MailStore.Summary s = m.getKey();
+                    if (!s.flags().contains(MailStore.Flag.SEEN) && !"1".equals(q.getValue("peek"))) {
+                        Set<MailStore.Flag> flags = EnumSet.of(MailStore.Flag.SEEN);
+                        flags.addAll(s.flags());
+                        s = store.update(persona, id, s.folder(), flags);
+                    }
+                    Path file = store.get(persona, id).orElseThrow().getValue();
+                    Replies.send(rs, cb, 200, view(s, MessageView.read(file, "1".equals(q.getValue("remote")))));
+                }
+                case "PATCH" -> {
+                    JsonNode body = readJson(rq);
+                    MailStore.Summary s = m.getKey();
+                    MailStore.Folder folder = body.has("folder") ? MailStore.Folder.parse(body.path("folder").asText())
+                            .orElseThrow(() -> new Problem(400, "no such folder")) : s.folder();
+                    Set<MailStore.Flag> flags = body.has("flags") ? flags(body.get("flags")) : s.flags();
+                    Replies.send(rs, cb, 200, summary(store.update(persona, id, folder, flags)));
+                }
+                case "DELETE" -> {
+                    if (m.getKey().folder() == MailStore.Folder.TRASH) {
+                        store.delete(persona, id);
+                    } else {
+                        store.update(persona, id, MailStore.Folder.TRASH, m.getKey().flags());
+                    }
+                    rs.setStatus(204);
+                    cb.succeeded();
+                }
+                default -> throw new Problem(405, "GET, PATCH or DELETE a message");
+            }
+            return;
+        }
+        only(method, "GET");
+        if (p.length == 3 && p[2].equals("raw")) {
+            rs.setStatus(200);
+            rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "message/rfc822");
+            rs.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            rs.getHeaders().put(HttpHeader.CONTENT_LENGTH, Files.size(m.getValue()));
+            try (InputStream in = Files.newInputStream(m.getValue()); OutputStream out = Content.Sink.asOutputStream(rs)) {
+                in.transferTo(out);
+            }
+            cb.succeeded();
+        } else if (p.length == 4 && p[2].equals("parts")) {
+            int index = (int) number(p[3], -1);
+            MessageView v = MessageView.read(m.getValue(), false);
+            MessageView.Part part = v.attachments().stream().filter(a -> a.index() == index).findFirst()
+                    .orElseThrow(() -> new Problem(404, "no part " + index));
+            rs.setStatus(200);
+            // Never rendered by the browser as a page of the app's origin: an attachment is data.
+            rs.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/octet-stream");
+            rs.getHeaders().put(HttpHeader.CONTENT_DISPOSITION, "attachment; filename*=UTF-8''"
+                    + java.net.URLEncoder.encode(part.filename().isBlank() ? "part-" + index : part.filename(), StandardCharsets.UTF_8)
+                            .replace("+", "%20"));
+            rs.getHeaders().put("X-Content-Type-Options", "nosniff");
+            rs.getHeaders().put(HttpHeader.CACHE_CONTROL, "no-store");
+            try (OutputStream out = Content.Sink.asOutputStream(rs)) {
+                MessageView.copyPart(m.getValue(), index, out);
+            }
+            cb.succeeded();
+        } else {
+            throw new Problem(404, "no such route");
+        }
+    }
+
+    private static Set<MailStore.Flag> flags(JsonNode list) {
+        Set<MailStore.Flag> out = EnumSet.noneOf(MailStore.Flag.class);
+        if (!list.isArray()) {
+            throw new Problem(400, "flags is a list");
+        }
+        for (JsonNode f : list) {
+            out.add(MailStore.Flag.parse(f.asText()).orElseThrow(() -> new Problem(400, "no flag " + Inbound.printable(f.asText()))));
+        }
+        return out;
+    }
+
+    private static long number(String text, long otherwise) {
+        if (text == null) {
+            return otherwise;
+        }
+        try {
+            return Long.parseLong(text);
+        } catch (NumberFormatException e) {
+            throw new Problem(400, "not a number: " + Inbound.printable(text));
+        }
+    }
+
+    private static ObjectNode summary(MailStore.Summary s) {
+        ObjectNode o = JSON.createObjectNode().put("id", s.id()).put("folder", s.folder().id()).put("thread", s.threadId())
+                .put("from", s.from()).put("to", s.to()).put("subject", s.subject()).put("date", s.date())
+                .put("received", s.received()).put("size", s.size()).put("snippet", s.snippet())
+                .put("attachments", s.hasAttachments());
+        s.verifiedSender().ifPresentOrElse(v -> o.put("verifiedSender", v), () -> o.putNull("verifiedSender"));
+        ArrayNode flags = o.putArray("flags");
+        s.flags().forEach(f -> flags.add(f.id()));
+        return o;
+    }
+
+    private static ObjectNode view(MailStore.Summary s, MessageView v) {
+        ObjectNode o = summary(s);
+        o.put("messageId", v.messageId()).put("text", v.text()).put("remoteContentBlocked", v.remoteContentBlocked());
+        v.html().ifPresentOrElse(h -> o.put("html", h), () -> o.putNull("html"));
+        o.set("fromList", addresses(v.from()));
+        o.set("toList", addresses(v.to()));
+        o.set("ccList", addresses(v.cc()));
+        o.set("replyTo", addresses(v.replyTo()));
+        ArrayNode parts = o.putArray("parts");
+        for (MessageView.Part p : v.attachments()) {
+            ObjectNode po = parts.addObject().put("index", p.index()).put("filename", p.filename()).put("contentType", p.contentType())
+                    .put("size", p.size()).put("inline", p.inline());
+            p.contentId().ifPresent(c -> po.put("contentId", c));
+        }
+        ArrayNode refs = o.putArray("references");
+        v.references().forEach(refs::add);
+        return o;
+    }
+
+    private static ArrayNode addresses(List<MessageView.Address> list) {
+        ArrayNode out = JSON.createArrayNode();
+        list.forEach(a -> out.addObject().put("name", a.name()).put("address", a.address()));
+        return out;
+    }
+
+    // ------------------------------------------------------------ senders
+
+    private void senders(String method, String persona, Request rq, Response rs, Callback cb) throws IOException {
+        if (method.equals("PUT")) {
+            JsonNode body = readJson(rq);
+            String sender = body.path("sender").asText("");
+            JsonNode verdict = body.path("verdict");
+            Optional<Inbound.Verdict> v = verdict.isNull() || verdict.isMissingNode() ? Optional.empty()
+                    : Optional.of(switch (verdict.asText()) {
+                        case "accepted" -> Inbound.Verdict.ACCEPTED;
+                        case "blocked" -> Inbound.Verdict.BLOCKED;
+                        default -> throw new Problem(400, "a verdict is accepted, blocked or null");
+                    });
+            inbound.judge(persona, sender, v);
+        } else {
+            only(method, "GET");
+        }
+        ObjectNode out = JSON.createObjectNode();
+        ArrayNode list = out.putArray("senders");
+        inbound.senders(persona).forEach((k, v) -> list.addObject().put("sender", k).put("verdict", v.id()));
+        Replies.send(rs, cb, 200, out);
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    private static void only(String method, String wanted) {
+        if (!method.equals(wanted)) {
+            throw new Problem(405, "use " + wanted + " here");
+        }
+    }
+
+    private static JsonNode readJson(Request rq) throws IOException {
+        if (rq.getLength() > MAX_JSON) {
+            throw new Problem(413, "a request body is at most " + (MAX_JSON >> 20) + " MiB");
+        }
+        byte[] body;
+        try (InputStream in = Content.Source.asInputStream(rq)) {
+            body = in.readNBytes(MAX_JSON + 1);
+        }
+        if (body.length > MAX_JSON) {
+            throw new Problem(413, "a request body is at most " + (MAX_JSON >> 20) + " MiB");
+        }
+        JsonNode n;
+        try {
+            n = JSON.readTree(body);
+        } catch (IOException e) {
+            throw new Problem(400, "the body is not JSON");
+        }
+        if (n == null || !n.isObject()) {
+            throw new Problem(400, "the body is a JSON object");
+        }
+        return n;
+    }
+}

@@ -1,0 +1,82 @@
+// 23. Mail between two appliances over their peer link (docs/mail.md): A's owner writes to B's
+// owner at B's Intrustd address; the message crosses the end-to-end link (no MX, no port 25),
+// B's mail app records the sender its daemon proved, and, as B's owner has never written to A,
+// files it under Requests. B's owner answers, and the answer lands straight in A's Inbox, in
+// the same thread. Personas reach their mail through the link, as the webmail will.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, sleep, MAIL_APP } from '../lib/harness.js';
+
+const PASSWORD = 'the owner password of both boxes';
+let flock;
+const boxes = {};
+
+const on = (box, args, o) => runCli([...args, '--state', boxes[box].stateDir], o);
+
+/** A request to a box's mail app, as its owner, over the link. */
+async function mail(box, target, { method = 'GET', body } = {}) {
+  const args = ['request', 'mail', target, '-X', method, '--appliance', boxes[box].id, '--flock', flock.url, '--login', 'owner'];
+  if (body !== undefined) args.push('-H', 'Content-Type: application/json', '-d', JSON.stringify(body));
+  const r = await runCli(args, { env: { INTRUSTD_PASSWORD: PASSWORD } });
+  assert.equal(r.code, 0, `${method} ${target}: ${r.stderr}`);
+  return r.stdout.length ? JSON.parse(r.stdout) : null;
+}
+
+/** Polls a folder until it holds `count` messages; a failure shows what the sender still has queued. */
+async function folder(box, name, count, sender, ms = 20000) {
+  let last;
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(500)) {
+    last = (await mail(box, `/api/messages?folder=${name}`)).messages;
+    if (last.length >= count) return last;
+  }
+  const queued = await mail(sender, '/api/outbox');
+  const bounces = (await mail(sender, '/api/messages?folder=inbox')).messages.filter((m) => m.subject.startsWith('Undelivered'));
+  const why = await Promise.all(bounces.map((m) => mail(sender, `/api/messages/${m.id}?peek=1`)));
+  assert.fail(`${name} of ${box} never held ${count}: ${JSON.stringify(last)}; ${sender}'s outbox: ${JSON.stringify(queued)};`
+    + ` bounces: ${why.map((m) => m.text).join(' | ')}`);
+}
+
+before(async () => {
+  requireNetwork();
+  flock = await startFlock();
+  boxes.a = await startAppliance({ flock: flock.url, name: "Alice's box", apps: MAIL_APP, publicApps: [] });
+  boxes.b = await startAppliance({ flock: flock.url, name: "Bob's box", apps: MAIL_APP, publicApps: [] });
+  for (const box of ['a', 'b']) {
+    const owner = await on(box, ['persona', 'add', 'owner', '--role', 'owner', '--password-stdin'], { input: `${PASSWORD}\n` });
+    assert.equal(owner.code, 0, owner.stderr);
+    const grant = await on(box, ['app', 'grant', 'mail', 'peer']);
+    assert.equal(grant.code, 0, grant.stderr);
+  }
+  const invite = await on('b', ['peer', 'invite', '--allow', 'mail', '--json']);
+  assert.equal(invite.code, 0, invite.stderr);
+  const pair = await on('a', ['peer', 'pair', JSON.parse(invite.stdout).link, '--allow', 'mail', '--json']);
+  assert.equal(pair.code, 0, pair.stderr);
+});
+after(async () => {
+  for (const b of Object.values(boxes)) await b.stop();
+  if (flock) await flock.stop();
+  for (const b of Object.values(boxes)) removeTempDir(b.stateDir);
+});
+
+test('mail goes from A to B over the link, waits in Requests, and the answer comes back to the Inbox', async () => {
+  const alice = (await mail('a', '/api/me')).address;
+  const bob = (await mail('b', '/api/me')).address;
+  assert.match(alice, new RegExp(`^owner@${boxes.a.id.toLowerCase()}\\.intrustd$`));
+
+  const sent = await mail('a', '/api/send', { method: 'POST', body: { to: [bob], subject: 'Hello from A', text: 'Over the link, no MX.' } });
+  assert.deepEqual(sent.queued, [bob]);
+
+  const [request] = await folder('b', 'requests', 1, 'a');
+  assert.equal(request.subject, 'Hello from A');
+  assert.equal(request.verifiedSender, alice);
+  const full = await mail('b', `/api/messages/${request.id}`);
+  assert.match(full.text, /Over the link, no MX\./);
+
+  await mail('b', '/api/send', { method: 'POST', body: { to: [alice], subject: 'Re: Hello from A', text: 'Got it.', inReplyTo: full.messageId } });
+  const [answer] = await folder('a', 'inbox', 1, 'b');
+  assert.equal(answer.subject, 'Re: Hello from A');
+  assert.equal(answer.verifiedSender, bob);
+  const [mine] = await folder('a', 'sent', 1, 'a');
+  assert.equal(answer.thread, mine.thread);
+  assert.equal((await mail('a', '/api/outbox')).outbox.length, 0);
+});
