@@ -50,6 +50,9 @@ public final class Main {
     for (Class<?> c : whole ? SUBCOMMANDS : List.of(named)) {
       cli.addSubcommand(c);
     }
+    // Ids are base64url and may start with '-' (a token id did, 1 time in 64): an argument that
+    // is no option of the command is a positional value, not an unknown option.
+    cli.setUnmatchedOptionsArePositionalParams(true);
     cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
       cmd.getErr().println("intrustd: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
       return 1;

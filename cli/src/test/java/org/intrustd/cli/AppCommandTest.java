@@ -103,6 +103,10 @@ class AppCommandTest {
     Run again = Run.run("token", "revoke", "nope", "--state", st);
     assertThat(again.exit()).isEqualTo(1);
     assertThat(again.err()).contains("no token with id 'nope'");
+    // Ids are base64url: one may start with '-', and is an id, not an option.
+    Run dash = Run.run("token", "revoke", "-Xb3", "--state", st);
+    assertThat(dash.exit()).as(dash.err()).isEqualTo(1);
+    assertThat(dash.err()).contains("no token with id '-Xb3'");
   }
 
   @Test

@@ -33,11 +33,16 @@ final class Composer {
             List<String> references) {
     }
 
-    /** Writes {@code draft} from {@code from} to {@code out}, Bcc left out; returns its Message-ID. */
-    static String write(MailAddress from, String displayName, Draft draft, OutputStream out) throws IOException {
+    /** A fresh Message-ID in {@code domain}, with its brackets. */
+    static String messageId(String domain) {
+        return "<" + DeliveryId.next() + "@" + domain + ">";
+    }
+
+    /** Writes {@code draft} from {@code from} (an address) with {@code messageId} to {@code out}, Bcc left out. */
+    static void write(String from, String displayName, String messageId, Draft draft, OutputStream out) throws IOException {
         try {
             MimeMessage m = new MimeMessage(SESSION);
-            m.setFrom(new InternetAddress(from.toString(), displayName.isBlank() ? null : displayName, "UTF-8"));
+            m.setFrom(new InternetAddress(from, displayName.isBlank() ? null : displayName, "UTF-8"));
             m.setRecipients(MimeMessage.RecipientType.TO, addresses(draft.to()));
             if (!draft.cc().isEmpty()) {
                 m.setRecipients(MimeMessage.RecipientType.CC, addresses(draft.cc()));
@@ -45,7 +50,6 @@ final class Composer {
             m.setSubject(draft.subject(), "UTF-8");
             m.setSentDate(new Date());
             m.setText(draft.text(), "UTF-8");
-            String messageId = "<" + DeliveryId.next() + "@" + MailAddress.domain(from.appliance()) + ">";
             draft.inReplyTo().ifPresent(r -> header(m, "In-Reply-To", bracketed(r)));
             if (!draft.references().isEmpty()) {
                 header(m, "References", String.join(" ", draft.references().stream().map(Composer::bracketed).toList()));
@@ -53,7 +57,6 @@ final class Composer {
             m.saveChanges();
             m.setHeader("Message-ID", messageId); // after saveChanges, which makes one of its own
             m.writeTo(out, new String[] {"Bcc"});
-            return messageId;
         } catch (MessagingException e) {
             throw new IllegalArgumentException("the message cannot be written: " + e.getMessage(), e);
         }

@@ -58,13 +58,17 @@ final class MailApi extends Handler.Abstract {
     private final MailStore store;
     private final Inbound inbound;
     private final Outbox outbox;
+    private final Accounts accounts;
+    private final External external;
     private final AtomicReference<ApplianceId> self = new AtomicReference<>();
 
-    MailApi(Path data, MailStore store, Inbound inbound, Outbox outbox) throws IOException {
+    MailApi(Path data, MailStore store, Inbound inbound, Outbox outbox, Accounts accounts, External external) throws IOException {
         this.data = data;
         this.store = store;
         this.inbound = inbound;
         this.outbox = outbox;
+        this.accounts = accounts;
+        this.external = external;
         Path known = data.resolve("appliance-id");
         if (Files.exists(known)) {
             ApplianceId.parse(Files.readString(known).strip()).ifPresent(self::set);
@@ -154,13 +158,14 @@ final class MailApi extends Handler.Abstract {
                 only(method, "GET");
                 ArrayNode out = JSON.createArrayNode();
                 for (Outbox.Entry e : outbox.pending(persona)) {
-                    ObjectNode o = out.addObject().put("appliance", e.appliance()).put("queued", e.created())
+                    ObjectNode o = out.addObject().put("route", e.route()).put("queued", e.created())
                             .put("nextAttempt", e.nextAttempt()).put("attempts", e.attempts()).put("lastError", e.lastError());
                     e.recipients().forEach(o.putArray("recipients")::add);
                 }
                 Replies.send(rs, cb, 200, JSON.createObjectNode().set("outbox", out));
             }
             case "senders" -> senders(method, persona, rq, rs, cb);
+            case "account" -> account(method, p, persona, rq, rs, cb);
             default -> throw new Problem(404, "no such route: /api/" + p[0]);
         }
     }
@@ -232,29 +237,75 @@ final class MailApi extends Handler.Abstract {
         if (all.isEmpty() || all.size() > MAX_RECIPIENTS) {
             throw new Problem(400, "a message goes to 1 to " + MAX_RECIPIENTS + " recipients");
         }
-        List<MailAddress> recipients = new ArrayList<>();
+        List<MailAddress> intrustd = new ArrayList<>();
+        List<String> ordinary = new ArrayList<>();
         for (String a : all) {
             Optional<MailAddress> parsed = MailAddress.parse(a.strip());
-            if (parsed.isEmpty()) {
-                throw new Problem(MailAddress.looksIntrustd(a) ? 400 : 422, MailAddress.looksIntrustd(a)
-                        ? "not a valid Intrustd address: " + Inbound.printable(a)
-                        : "mail to ordinary addresses (" + Inbound.printable(a) + ") needs an external account, not set up here yet");
-            }
-            if (!recipients.contains(parsed.get())) {
-                recipients.add(parsed.get());
+            if (parsed.isPresent()) {
+                if (!intrustd.contains(parsed.get())) {
+                    intrustd.add(parsed.get());
+                }
+            } else if (MailAddress.looksIntrustd(a)) {
+                throw new Problem(400, "not a valid Intrustd address: " + Inbound.printable(a));
+            } else {
+                String plain = ordinaryAddress(a);
+                if (!ordinary.contains(plain)) {
+                    ordinary.add(plain);
+                }
             }
         }
-        Path spooled = outbox.spoolFile();
-        String messageId;
-        try (OutputStream out = Files.newOutputStream(spooled)) {
-            messageId = Composer.write(from, persona, draft, out);
+        Optional<Accounts.Account> account = accounts.get(persona);
+        if (!ordinary.isEmpty() && account.isEmpty()) {
+            throw new Problem(422, "mail to ordinary addresses (" + Inbound.printable(ordinary.getFirst())
+                    + ") goes through an external account: set one up first");
         }
-        // The sender's copy, in Sent.
+        // One Message-ID; two copies when both kinds of recipient are named, since each must come
+        // from its own kind of address (an appliance refuses a From of another).
+        String messageId = Composer.messageId(MailAddress.domain(from.appliance()));
+        ObjectNode answer = JSON.createObjectNode().put("messageId", messageId.substring(1, messageId.length() - 1));
+        ArrayNode local = answer.putArray("delivered");
+        ArrayNode queued = answer.putArray("queued");
+        Optional<Path> linkCopy = intrustd.isEmpty() ? Optional.empty() : Optional.of(outbox.spoolFile());
+        Optional<Path> externalCopy = ordinary.isEmpty() ? Optional.empty() : Optional.of(outbox.spoolFile());
+        if (linkCopy.isPresent()) {
+            try (OutputStream out = Files.newOutputStream(linkCopy.get())) {
+                Composer.write(from.toString(), persona, messageId, draft, out);
+            }
+        }
+        if (externalCopy.isPresent()) {
+            Accounts.Account a = account.get();
+            try (OutputStream out = Files.newOutputStream(externalCopy.get())) {
+                Composer.write(a.address(), a.name().isBlank() ? persona : a.name(), messageId, draft, out);
+            }
+        }
+        // The sender's copy, in Sent: as the appliances got it, or else as the provider did.
         Path sent = store.tempFile(persona);
-        Files.copy(spooled, sent);
+        Files.copy(linkCopy.or(() -> externalCopy).orElseThrow(), sent);
         MailStore.Summary copy = store.add(persona, MailStore.Folder.SENT, sent, EnumSet.of(MailStore.Flag.SEEN),
-                Optional.of(from.mailbox().toString()));
-        // Writing to someone is accepting their answers.
+                linkCopy.map(x -> from.mailbox().toString()));
+        answer.put("sent", copy.id());
+        if (linkCopy.isPresent()) {
+            sendOverLinks(from, persona, intrustd, linkCopy.get(), local, queued);
+        }
+        if (externalCopy.isPresent()) {
+            outbox.queue(persona, externalCopy.get(), account.get().address(), Map.of(Transport.EXTERNAL, ordinary));
+            ordinary.forEach(queued::add);
+        }
+        Replies.send(rs, cb, 202, answer);
+    }
+
+    /** An ordinary recipient, bare ({@code a@example.org}), or a refusal naming it. */
+    private static String ordinaryAddress(String text) {
+        try {
+            return new jakarta.mail.internet.InternetAddress(text.strip(), true).getAddress();
+        } catch (jakarta.mail.internet.AddressException e) {
+            throw new Problem(400, "not an address: " + Inbound.printable(text));
+        }
+    }
+
+    /** Delivers to personas here at once and queues the rest per appliance; writing to someone accepts their answers. */
+    private void sendOverLinks(MailAddress from, String persona, List<MailAddress> recipients, Path message, ArrayNode local,
+            ArrayNode queued) throws Exception {
         Map<String, Inbound.Verdict> known = inbound.senders(persona);
         for (MailAddress r : recipients) {
             if (!known.containsKey(r.mailbox().toString())) {
@@ -264,24 +315,20 @@ final class MailApi extends Handler.Abstract {
         ApplianceId me = from.appliance();
         List<MailAddress> here = recipients.stream().filter(r -> r.appliance().equals(me)).toList();
         List<MailAddress> away = recipients.stream().filter(r -> !r.appliance().equals(me)).toList();
-        ObjectNode answer = JSON.createObjectNode().put("messageId", messageId).put("sent", copy.id());
-        ArrayNode local = answer.putArray("delivered");
         if (!here.isEmpty()) {
             Path forHere = inbound.incomingFile();
-            Files.copy(spooled, forHere);
+            Files.copy(message, forHere);
             for (Inbound.Result r : inbound.deliver(me, me, DeliveryId.next(), from.toString(),
                     here.stream().map(MailAddress::toString).toList(), forHere)) {
                 local.addObject().put("address", r.address()).put("status", r.status());
             }
         }
-        ArrayNode queued = answer.putArray("queued");
         if (away.isEmpty()) {
-            Files.deleteIfExists(spooled);
+            Files.deleteIfExists(message);
         } else {
-            outbox.queue(persona, spooled, from.toString(), Transport.byAppliance(away));
+            outbox.queue(persona, message, from.toString(), Transport.byAppliance(away));
             away.forEach(a -> queued.add(a.toString()));
         }
-        Replies.send(rs, cb, 202, answer);
     }
 
     private static List<String> strings(JsonNode body, String field) {
@@ -464,6 +511,32 @@ final class MailApi extends Handler.Abstract {
         ObjectNode out = JSON.createObjectNode();
         ArrayNode list = out.putArray("senders");
         inbound.senders(persona).forEach((k, v) -> list.addObject().put("sender", k).put("verdict", v.id()));
+        Replies.send(rs, cb, 200, out);
+    }
+
+    // ------------------------------------------------------------ the external account
+
+    private void account(String method, String[] p, String persona, Request rq, Response rs, Callback cb) throws IOException {
+        if (p.length == 2 && p[1].equals("fetch")) {
+            only(method, "POST");
+            External.Fetched f = external.fetch(persona);
+            ObjectNode out = JSON.createObjectNode().put("messages", f.messages());
+            f.error().ifPresentOrElse(e -> out.put("error", e), () -> out.putNull("error"));
+            Replies.send(rs, cb, 200, out);
+            return;
+        }
+        if (p.length != 1) {
+            throw new Problem(404, "no such route");
+        }
+        switch (method) {
+            case "GET" -> { }
+            case "PUT" -> accounts.put(persona, Accounts.Account.parse(readJson(rq)));
+            case "DELETE" -> accounts.remove(persona);
+            default -> throw new Problem(405, "GET, PUT or DELETE the account");
+        }
+        ObjectNode out = JSON.createObjectNode();
+        accounts.get(persona).ifPresentOrElse(a -> out.set("account", a.describe()), () -> out.putNull("account"));
+        external.lastError(persona).ifPresentOrElse(e -> out.put("lastError", e), () -> out.putNull("lastError"));
         Replies.send(rs, cb, 200, out);
     }
 

@@ -19,12 +19,14 @@ public final class MailApp implements AutoCloseable {
     private final MailStore store;
     private final Inbound inbound;
     private final Outbox outbox;
+    private final External external;
     private final Server server;
 
-    private MailApp(MailStore store, Inbound inbound, Outbox outbox, Server server) {
+    private MailApp(MailStore store, Inbound inbound, Outbox outbox, External external, Server server) {
         this.store = store;
         this.inbound = inbound;
         this.outbox = outbox;
+        this.external = external;
         this.server = server;
     }
 
@@ -36,7 +38,8 @@ public final class MailApp implements AutoCloseable {
             System.err.println("mail: INTRUSTD_APP_SOCKET, INTRUSTD_APP_DATA and INTRUSTD_DAEMON_SOCKET must be set (the daemon sets them)");
             System.exit(2);
         }
-        MailApp app = start(Path.of(socket), Path.of(data), new Transport.ThroughDaemon(Path.of(daemon)), schedule());
+        MailApp app = start(Path.of(socket), Path.of(data), new Transport.ThroughDaemon(Path.of(daemon)), schedule(),
+                External.proxyFromEnvironment());
         Runtime.getRuntime().addShutdownHook(new Thread(app::close, "mail-shutdown"));
         System.out.println("mail: listening on " + socket);
         System.out.flush();
@@ -67,13 +70,20 @@ public final class MailApp implements AutoCloseable {
         }
     }
 
-    /** Serves the mailboxes in {@code data} on {@code socket}, delivering to other appliances through {@code transport}. */
-    static MailApp start(Path socket, Path data, Transport transport, Outbox.Schedule schedule) throws Exception {
+    /**
+     * Serves the mailboxes in {@code data} on {@code socket}, delivering to other appliances
+     * through {@code appliances} and to ordinary addresses through each persona's external
+     * account (reached through {@code proxy}, if given).
+     */
+    static MailApp start(Path socket, Path data, Transport appliances, Outbox.Schedule schedule, Optional<java.net.URI> proxy)
+            throws Exception {
         Files.createDirectories(data);
         MailStore store = MailStore.open(data);
         Inbound inbound = new Inbound(data, store, Clock.systemUTC());
+        Accounts accounts = new Accounts(data);
+        External external = new External(data, accounts, store, proxy);
         MailApi[] api = new MailApi[1];
-        Outbox outbox = new Outbox(data, transport, (persona, message, recipients, reason) -> {
+        Outbox outbox = new Outbox(data, new Transport.Routes(appliances, external), (persona, message, recipients, reason) -> {
             var self = api[0].self().orElseThrow(() -> new IOException("this appliance's ID is not known yet"));
             Path file = store.tempFile(persona);
             try (OutputStream out = Files.newOutputStream(file)) {
@@ -82,15 +92,11 @@ public final class MailApp implements AutoCloseable {
             store.add(persona, MailStore.Folder.INBOX, file, EnumSet.noneOf(MailStore.Flag.class),
                     Optional.of("postmaster@" + MailAddress.domain(self)));
         }, schedule, Clock.systemUTC());
-        api[0] = new MailApi(data, store, inbound, outbox);
+        api[0] = new MailApi(data, store, inbound, outbox, accounts, external);
         Server server = AppServer.start("mail", socket, api[0]);
         outbox.start();
-        return new MailApp(store, inbound, outbox, server);
-    }
-
-    /** Tries every queued delivery now. */
-    void retryNow() {
-        outbox.retryNow();
+        external.start();
+        return new MailApp(store, inbound, outbox, external, server);
     }
 
     @Override
@@ -101,6 +107,7 @@ public final class MailApp implements AutoCloseable {
             // stopping anyway
         }
         outbox.close();
+        external.close();
         inbound.close();
         store.close();
     }

@@ -16,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import org.intrustd.core.id.ApplianceId;
 
 /**
  * Mail waiting to reach other appliances: a durable queue (docs/spec/mail.md, "Store and
@@ -30,7 +29,7 @@ final class Outbox implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger("mail.outbox");
 
     /** A row of the queue as its sender sees it. */
-    record Entry(String id, String persona, String appliance, List<String> recipients, long created, long nextAttempt,
+    record Entry(String id, String persona, String route, List<String> recipients, long created, long nextAttempt,
             int attempts, String lastError) {
     }
 
@@ -78,7 +77,7 @@ final class Outbox implements AutoCloseable {
                           persona TEXT NOT NULL,
                           file TEXT NOT NULL,
                           mail_from TEXT NOT NULL,
-                          appliance TEXT NOT NULL,
+                          route TEXT NOT NULL,
                           recipients TEXT NOT NULL,
                           created INTEGER NOT NULL,
                           next_attempt INTEGER NOT NULL,
@@ -104,9 +103,9 @@ final class Outbox implements AutoCloseable {
 
     /**
      * Queues {@code message} (a file in the spool, complete) from {@code persona} for each
-     * appliance's recipients. Returns once it is durable.
+     * route's recipients (Transport.Delivery). Returns once it is durable.
      */
-    void queue(String persona, Path message, String mailFrom, Map<ApplianceId, List<String>> recipients) throws IOException {
+    void queue(String persona, Path message, String mailFrom, Map<String, List<String>> recipients) throws IOException {
         try (java.nio.channels.FileChannel ch = java.nio.channels.FileChannel.open(message, java.nio.file.StandardOpenOption.WRITE)) {
             ch.force(true);
         }
@@ -119,7 +118,7 @@ final class Outbox implements AutoCloseable {
                     ins.setString(2, persona);
                     ins.setString(3, message.getFileName().toString());
                     ins.setString(4, mailFrom);
-                    ins.setString(5, e.getKey().toString());
+                    ins.setString(5, e.getKey());
                     ins.setString(6, String.join("\n", e.getValue()));
                     ins.setLong(7, now);
                     ins.setLong(8, now);
@@ -173,7 +172,7 @@ final class Outbox implements AutoCloseable {
     }
 
     private static Entry entry(ResultSet r) throws SQLException {
-        return new Entry(r.getString("id"), r.getString("persona"), r.getString("appliance"),
+        return new Entry(r.getString("id"), r.getString("persona"), r.getString("route"),
                 List.of(r.getString("recipients").split("\n")), r.getLong("created"), r.getLong("next_attempt"),
                 r.getInt("attempts"), r.getString("last_error"));
     }
@@ -229,9 +228,8 @@ final class Outbox implements AutoCloseable {
     private void attempt(Row row) throws IOException {
         Entry e = row.entry();
         Path message = spool.resolve(row.file());
-        ApplianceId appliance = ApplianceId.parse(e.appliance()).orElseThrow();
         Transport.Outcome outcome = Files.exists(message)
-                ? transport.deliver(appliance, e.id(), row.mailFrom(), e.recipients(), message)
+                ? transport.deliver(new Transport.Delivery(e.persona(), e.route(), e.id(), row.mailFrom(), e.recipients(), message))
                 : new Transport.Permanent("the queued message file is missing");
         switch (outcome) {
             case Transport.Delivered d -> {

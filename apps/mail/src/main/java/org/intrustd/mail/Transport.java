@@ -39,7 +39,21 @@ interface Transport {
     record Permanent(String reason) implements Outcome {
     }
 
-    Outcome deliver(ApplianceId appliance, String deliveryId, String from, List<String> to, Path message);
+    /**
+     * One message for one route: an appliance's ID ({@link #route}), or {@link #EXTERNAL} for
+     * ordinary addresses, sent through the persona's external account.
+     */
+    record Delivery(String persona, String route, String id, String from, List<String> to, Path message) {
+    }
+
+    /** The route of mail to ordinary addresses. */
+    String EXTERNAL = "smtp";
+
+    Outcome deliver(Delivery d);
+
+    static String route(ApplianceId appliance) {
+        return appliance.toString();
+    }
 
     /** Status codes from the recipient's mail app (or the daemons between) as outcomes; the body is a JSON object. */
     static Outcome outcome(int status, JsonNode body) {
@@ -73,10 +87,11 @@ interface Transport {
         }
 
         @Override
-        public Outcome deliver(ApplianceId appliance, String deliveryId, String from, List<String> to, Path message) {
-            String target = target(deliveryId, from, to);
+        public Outcome deliver(Delivery d) {
+            ApplianceId appliance = ApplianceId.parse(d.route()).orElseThrow(() -> new IllegalArgumentException("not an appliance: " + d.route()));
+            String target = target(d.id(), d.from(), d.to());
             try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-                    FileChannel body = FileChannel.open(message)) {
+                    FileChannel body = FileChannel.open(d.message())) {
                 ch.connect(UnixDomainSocketAddress.of(socket));
                 long length = body.size();
                 String head = "POST " + target + " HTTP/1.1\r\nHost: mail." + appliance + "\r\nContent-Type: message/rfc822\r\n"
@@ -118,12 +133,20 @@ interface Transport {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
 
-    /** Splits recipients by the appliance they live on, in a stable order. */
-    static Map<ApplianceId, List<String>> byAppliance(List<MailAddress> recipients) {
-        Map<ApplianceId, List<String>> out = new LinkedHashMap<>();
+    /** Splits recipients by the appliance they live on (its route), in a stable order. */
+    static Map<String, List<String>> byAppliance(List<MailAddress> recipients) {
+        Map<String, List<String>> out = new LinkedHashMap<>();
         for (MailAddress a : recipients) {
-            out.computeIfAbsent(a.appliance(), k -> new ArrayList<>()).add(a.toString());
+            out.computeIfAbsent(route(a.appliance()), k -> new ArrayList<>()).add(a.toString());
         }
         return out;
+    }
+
+    /** Sends each delivery the way its route says: through the daemon to an appliance, or through an external account. */
+    record Routes(Transport appliances, Transport external) implements Transport {
+        @Override
+        public Outcome deliver(Delivery d) {
+            return d.route().equals(EXTERNAL) ? external.deliver(d) : appliances.deliver(d);
+        }
     }
 }

@@ -47,20 +47,21 @@ class MailFlowTest {
 
     /** What a daemon does for {@code from}'s mail app: call the peer's mail app, or answer 504 when it is not reachable. */
     private Transport daemonOf(ApplianceId from) {
-        return (to, id, mailFrom, rcpts, message) -> {
+        return d -> {
+            ApplianceId to = ApplianceId.parse(d.route()).orElseThrow();
             synchronized (transportLog) {
-                transportLog.add(from + "->" + to + " " + id);
+                transportLog.add(from + "->" + to + " " + d.id());
             }
             Path socket = online.get(to);
             if (socket == null) {
                 return new Transport.Temporary("appliance " + to + " is not connected to the flock");
             }
             try {
-                String target = Transport.target(id, mailFrom, rcpts);
+                String target = Transport.target(d.id(), d.from(), d.to());
                 Map<String, String> headers = new LinkedHashMap<>();
                 headers.put(TrustedHeaders.APPLIANCE, to.toString());
                 headers.put(TrustedHeaders.PEER, from.toString());
-                UnixHttp.Response r = UnixHttp.exchange(socket, "POST", "mail", target, headers, Files.readAllBytes(message));
+                UnixHttp.Response r = UnixHttp.exchange(socket, "POST", "mail", target, headers, Files.readAllBytes(d.message()));
                 return Transport.outcome(r.status(), r.body().length == 0 ? JSON.createObjectNode() : JSON.readTree(r.body()));
             } catch (Exception e) {
                 return new Transport.Temporary(e.toString());
@@ -82,7 +83,7 @@ class MailFlowTest {
         Path dir = tmp.resolve(id.toString().substring(0, 7));
         Path socket = dir.resolve("app.sock");
         Files.createDirectories(dir);
-        apps.put(id, MailApp.start(socket, dir.resolve("data"), daemonOf(id), schedule));
+        apps.put(id, MailApp.start(socket, dir.resolve("data"), daemonOf(id), schedule, java.util.Optional.empty()));
         online.put(id, socket);
     }
 
