@@ -2,9 +2,14 @@
 // owner at B's Intrustd address; the message crosses the end-to-end link (no MX, no port 25),
 // B's mail app records the sender its daemon proved, and, as B's owner has never written to A,
 // files it under Requests. B's owner answers, and the answer lands straight in A's Inbox, in
-// the same thread. Personas reach their mail through the link, as the webmail will.
+// the same thread. Personas reach their mail through the link, as the webmail will. Then a
+// 100 MiB attachment makes the same trip, streamed all the way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, sleep, MAIL_APP } from '../lib/harness.js';
 
 const PASSWORD = 'the owner password of both boxes';
@@ -79,4 +84,39 @@ test('mail goes from A to B over the link, waits in Requests, and the answer com
   const [mine] = await folder('a', 'sent', 1, 'a');
   assert.equal(answer.thread, mine.thread);
   assert.equal((await mail('a', '/api/outbox')).outbox.length, 0);
+});
+
+test('a 100 MiB attachment crosses the link in a message, streamed all the way, and comes out byte for byte', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mail-big-'));
+  try {
+    const big = path.join(dir, 'big.bin');
+    const out = fs.openSync(big, 'w');
+    for (let i = 0; i < 100; i++) fs.writeSync(out, crypto.randomBytes(1 << 20));
+    fs.closeSync(out);
+    const sha = (f) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
+
+    // Streamed from the laptop into an upload, then into the message, over the link to B, and out
+    // again: the mail app's heap is 192 MiB, less than the message in base64 (137 MiB) and its copies.
+    const up = await runCli(['request', 'mail', '/api/uploads?name=big.bin', '-X', 'POST', '--data-file', big,
+      '-H', 'Content-Type: application/octet-stream', '--appliance', boxes.a.id, '--flock', flock.url, '--login', 'owner'],
+    { env: { INTRUSTD_PASSWORD: PASSWORD }, timeoutMs: 180000 });
+    assert.equal(up.code, 0, up.stderr);
+    const upload = JSON.parse(up.stdout);
+    assert.equal(upload.size, 100 << 20);
+    const bob = (await mail('b', '/api/me')).address;
+    await mail('a', '/api/send', { method: 'POST', body: { to: [bob], subject: 'The big file', text: 'Here it is.', attachments: [upload.id] } });
+
+    const [received] = (await folder('b', 'inbox', 1, 'a', 180000)).filter((m) => m.subject === 'The big file');
+    assert.ok(received, 'the big message is in B\'s Inbox');
+    const full = await mail('b', `/api/messages/${received.id}?peek=1`);
+    assert.equal(full.parts.length, 1);
+    assert.equal(full.parts[0].size, 100 << 20);
+    const copy = path.join(dir, 'copy.bin');
+    const down = await runCli(['request', 'mail', `/api/messages/${received.id}/parts/${full.parts[0].index}`, '-o', copy,
+      '--appliance', boxes.b.id, '--flock', flock.url, '--login', 'owner'], { env: { INTRUSTD_PASSWORD: PASSWORD }, timeoutMs: 180000 });
+    assert.equal(down.code, 0, down.stderr);
+    assert.equal(sha(copy), sha(big));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -24,10 +24,43 @@ import java.util.SplittableRandom;
  * {@code java -cp 'bench/target/lib/*' org.intrustd.mail.MailBench [big=100000] [small=1000] [ingested=2000]}
  */
 public final class MailBench {
-    private static final String[] WORDS = ("the of and to in is was for on that with as by at from his her they this be are have had not"
-            + " invoice meeting garden holiday turnover report tomorrow lunch friday beach budget contract photos backup server"
-            + " appliance family birthday train ticket dentist concert recipe weekend project deadline review draft summary")
-            .split(" ");
+    /**
+     * A vocabulary of 20,000 made-up words, drawn with Zipf's law (s = 1.07, as in English text):
+     * a few words are in every message and most in few, so a search matches what it would in mail.
+     */
+    private static final String[] WORDS = vocabulary(20_000);
+    private static final double[] CUMULATIVE = zipf(WORDS.length, 1.07);
+
+    private static String[] vocabulary(int n) {
+        String[] syllables = "ka lo mi re su ta ne vo pi da ri ko lu se ma te no bi fa gu".split(" ");
+        String[] out = new String[n];
+        for (int i = 0; i < n; i++) {
+            StringBuilder w = new StringBuilder();
+            for (int k = i + 1; k > 0; k /= syllables.length) {
+                w.append(syllables[k % syllables.length]);
+            }
+            out[i] = w.toString();
+        }
+        return out;
+    }
+
+    private static double[] zipf(int n, double s) {
+        double[] c = new double[n];
+        double total = 0;
+        for (int k = 0; k < n; k++) {
+            total += 1 / Math.pow(k + 1, s);
+            c[k] = total;
+        }
+        for (int k = 0; k < n; k++) {
+            c[k] /= total;
+        }
+        return c;
+    }
+
+    private static String word(SplittableRandom r) {
+        int i = Arrays.binarySearch(CUMULATIVE, r.nextDouble());
+        return WORDS[Math.min(WORDS.length - 1, i < 0 ? -i - 1 : i)];
+    }
 
     private MailBench() {
     }
@@ -63,7 +96,7 @@ public final class MailBench {
     private static String words(SplittableRandom r, int n) {
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            b.append(i == 0 ? "" : " ").append(WORDS[r.nextInt(WORDS.length)]);
+            b.append(i == 0 ? "" : " ").append(word(r));
         }
         return b.toString();
     }
@@ -126,16 +159,25 @@ public final class MailBench {
                 }
             });
             System.out.printf("  filled %d messages in %.1f s%n", n, (System.nanoTime() - t0) / 1e9);
-            String[] queries = {"invoice", "holiday beach", "turnover report", "dentist", "concert tick", "garden friday lunch"};
+            // Common, middling and rare words (by rank), two words together, and a prefix as typed.
+            String[] queries = {WORDS[20], WORDS[300], WORDS[3000], WORDS[150] + " " + WORDS[900], WORDS[5000],
+                WORDS[700].substring(0, 3)};
             for (String q : queries) { // warm the page cache and the statements
                 store.list("alice", Optional.empty(), Optional.of(q), 0, 50);
             }
-            double[] ms = new double[200];
+            double[] ms = new double[queries.length * 34];
+            double[][] byQuery = new double[queries.length][ms.length / queries.length];
             for (int i = 0; i < ms.length; i++) {
                 long s = System.nanoTime();
                 store.list("alice", Optional.of(MailStore.Folder.INBOX), Optional.of(queries[i % queries.length]), 0, 50);
                 ms[i] = (System.nanoTime() - s) / 1e6;
+                byQuery[i % queries.length][i / queries.length] = ms[i];
             }
+            StringBuilder each = new StringBuilder("  per query (median ms):");
+            for (int q = 0; q < queries.length; q++) {
+                each.append(String.format(" '%s' %.2f;", queries[q], median(byQuery[q])));
+            }
+            System.out.println(each);
             return ms;
         }
     }

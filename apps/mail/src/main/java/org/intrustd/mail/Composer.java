@@ -1,5 +1,7 @@
 package org.intrustd.mail;
 
+import jakarta.activation.DataHandler;
+import jakarta.activation.FileDataSource;
 import jakarta.mail.Address;
 import jakarta.mail.MessagingException;
 import jakarta.mail.Session;
@@ -30,7 +32,7 @@ final class Composer {
 
     /** A new message from a persona. */
     record Draft(List<String> to, List<String> cc, List<String> bcc, String subject, String text, Optional<String> inReplyTo,
-            List<String> references) {
+            List<String> references, List<Uploads.Upload> attachments) {
     }
 
     /** A fresh Message-ID in {@code domain}, with its brackets. */
@@ -49,7 +51,23 @@ final class Composer {
             }
             m.setSubject(draft.subject(), "UTF-8");
             m.setSentDate(new Date());
-            m.setText(draft.text(), "UTF-8");
+            if (draft.attachments().isEmpty()) {
+                m.setText(draft.text(), "UTF-8");
+            } else {
+                MimeMultipart mixed = new MimeMultipart();
+                MimeBodyPart text = new MimeBodyPart();
+                text.setText(draft.text(), "UTF-8");
+                mixed.addBodyPart(text);
+                for (Uploads.Upload u : draft.attachments()) {
+                    // Read from its file while the message is written, base64 on the way: never whole in memory.
+                    MimeBodyPart part = new MimeBodyPart();
+                    part.setDataHandler(new DataHandler(new TypedFile(u.file(), u.contentType())));
+                    part.setFileName(u.filename());
+                    part.setDisposition(MimeBodyPart.ATTACHMENT);
+                    mixed.addBodyPart(part);
+                }
+                m.setContent(mixed);
+            }
             draft.inReplyTo().ifPresent(r -> header(m, "In-Reply-To", bracketed(r)));
             if (!draft.references().isEmpty()) {
                 header(m, "References", String.join(" ", draft.references().stream().map(Composer::bracketed).toList()));
@@ -59,6 +77,21 @@ final class Composer {
             m.writeTo(out, new String[] {"Bcc"});
         } catch (MessagingException e) {
             throw new IllegalArgumentException("the message cannot be written: " + e.getMessage(), e);
+        }
+    }
+
+    /** A file with the type the uploader gave it (FileDataSource would guess from the name). */
+    private static final class TypedFile extends FileDataSource {
+        private final String type;
+
+        TypedFile(Path file, String type) {
+            super(file.toFile());
+            this.type = type;
+        }
+
+        @Override
+        public String getContentType() {
+            return type;
         }
     }
 

@@ -60,6 +60,7 @@ final class MailApi extends Handler.Abstract {
     private final Outbox outbox;
     private final Accounts accounts;
     private final External external;
+    private final Uploads uploads;
     private final AtomicReference<ApplianceId> self = new AtomicReference<>();
 
     MailApi(Path data, MailStore store, Inbound inbound, Outbox outbox, Accounts accounts, External external) throws IOException {
@@ -69,6 +70,7 @@ final class MailApi extends Handler.Abstract {
         this.outbox = outbox;
         this.accounts = accounts;
         this.external = external;
+        this.uploads = new Uploads(data);
         Path known = data.resolve("appliance-id");
         if (Files.exists(known)) {
             ApplianceId.parse(Files.readString(known).strip()).ifPresent(self::set);
@@ -111,7 +113,8 @@ final class MailApi extends Handler.Abstract {
         } catch (IllegalArgumentException e) {
             Replies.problem(rs, cb, 400, e.getMessage());
         } catch (NoSuchFileException e) {
-            Replies.problem(rs, cb, 404, "no such message");
+            String what = e.getMessage();
+            Replies.problem(rs, cb, 404, what != null && what.startsWith("no upload") ? what : "no such message");
         } catch (Exception e) {
             LOG.log(Level.WARNING, method + " " + path + " failed", e);
             Replies.problem(rs, cb, 500, "the mail app failed: " + e.getMessage());
@@ -162,10 +165,33 @@ final class MailApi extends Handler.Abstract {
                             .put("nextAttempt", e.nextAttempt()).put("attempts", e.attempts()).put("lastError", e.lastError());
                     e.recipients().forEach(o.putArray("recipients")::add);
                 }
-                Replies.send(rs, cb, 200, JSON.createObjectNode().set("outbox", out));
+                ObjectNode answer = JSON.createObjectNode();
+                answer.set("outbox", out);
+                ArrayNode recent = answer.putArray("recent");
+                for (Outbox.Done d : outbox.recent(persona)) {
+                    ObjectNode o = recent.addObject().put("route", d.route()).put("outcome", d.outcome()).put("finished", d.finished())
+                            .put("latencyMillis", d.latencyMillis()).put("callMillis", d.callMillis()).put("attempts", d.attempts());
+                    d.recipients().forEach(o.putArray("recipients")::add);
+                }
+                Replies.send(rs, cb, 200, answer);
             }
             case "senders" -> senders(method, persona, rq, rs, cb);
             case "account" -> account(method, p, persona, rq, rs, cb);
+            case "uploads" -> {
+                only(method, "POST");
+                if (rq.getLength() > Uploads.MAX_TOTAL) {
+                    throw new Problem(413, "an attachment is at most " + (Uploads.MAX_TOTAL >> 20) + " MiB");
+                }
+                Fields q = Request.extractQueryParameters(rq);
+                Uploads.Upload u;
+                try (InputStream in = Content.Source.asInputStream(rq)) {
+                    u = uploads.put(persona, q.getValue("name"), rq.getHeaders().get(HttpHeader.CONTENT_TYPE), in);
+                } catch (Uploads.TooLarge e) {
+                    throw new Problem(413, e.getMessage());
+                }
+                Replies.send(rs, cb, 201, JSON.createObjectNode().put("id", u.id()).put("filename", u.filename())
+                        .put("contentType", u.contentType()).put("size", u.size()));
+            }
             default -> throw new Problem(404, "no such route: /api/" + p[0]);
         }
     }
@@ -228,9 +254,20 @@ final class MailApi extends Handler.Abstract {
     // ------------------------------------------------------------ sending
 
     private void send(MailAddress from, String persona, JsonNode body, Response rs, Callback cb) throws Exception {
+        List<Uploads.Upload> attachments = new ArrayList<>();
+        long total = 0;
+        for (String id : strings(body, "attachments")) {
+            Uploads.Upload u = uploads.get(persona, id);
+            total += u.size();
+            attachments.add(u);
+        }
+        if (total > Uploads.MAX_TOTAL) {
+            throw new Problem(413, "a message's attachments are at most " + (Uploads.MAX_TOTAL >> 20) + " MiB together");
+        }
         Composer.Draft draft = new Composer.Draft(strings(body, "to"), strings(body, "cc"), strings(body, "bcc"),
                 body.path("subject").asText(""), body.path("text").asText(""),
-                Optional.ofNullable(body.path("inReplyTo").textValue()).filter(s -> !s.isBlank()), strings(body, "references"));
+                Optional.ofNullable(body.path("inReplyTo").textValue()).filter(s -> !s.isBlank()), strings(body, "references"),
+                attachments);
         List<String> all = new ArrayList<>(draft.to());
         all.addAll(draft.cc());
         all.addAll(draft.bcc());
@@ -290,6 +327,9 @@ final class MailApi extends Handler.Abstract {
         if (externalCopy.isPresent()) {
             outbox.queue(persona, externalCopy.get(), account.get().address(), Map.of(Transport.EXTERNAL, ordinary));
             ordinary.forEach(queued::add);
+        }
+        for (Uploads.Upload u : attachments) {
+            uploads.remove(persona, u.id()); // in the message now
         }
         Replies.send(rs, cb, 202, answer);
     }

@@ -135,6 +135,8 @@ final class MailStore implements AutoCloseable {
                           attachments INTEGER NOT NULL)""");
                 s.execute("CREATE INDEX IF NOT EXISTS messages_by_folder ON messages(persona, folder, id)");
                 s.execute("CREATE INDEX IF NOT EXISTS messages_by_message_id ON messages(persona, message_id)");
+                // A message's search row has rowid -id: FTS5 walks a term's matches in rowid order
+                // cheaply and backwards only by loading them all, and a search wants the newest first.
                 s.execute("CREATE VIRTUAL TABLE IF NOT EXISTS search USING fts5(subject, sender, recipients, body,"
                         + " content='', contentless_delete=1, tokenize='unicode61 remove_diacritics 2')");
             }
@@ -296,7 +298,7 @@ final class MailStore implements AutoCloseable {
                 id = keys.getLong(1);
             }
             try (PreparedStatement fts = db.prepareStatement("INSERT INTO search(rowid, subject, sender, recipients, body) VALUES(?,?,?,?,?)")) {
-                fts.setLong(1, id);
+                fts.setLong(1, -id);
                 fts.setString(2, v.subject() == null ? "" : v.subject());
                 fts.setString(3, from);
                 fts.setString(4, to);
@@ -405,25 +407,28 @@ final class MailStore implements AutoCloseable {
      */
     synchronized List<Summary> list(String persona, Optional<Folder> folder, Optional<String> query, long before, int limit)
             throws IOException {
-        StringBuilder sql = new StringBuilder("SELECT m.* FROM messages m WHERE m.persona = ?");
-        List<Object> args = new ArrayList<>(List.of(persona));
+        Optional<String> match = query.map(MailStore::ftsQuery).filter(q -> !q.isEmpty());
+        if (query.isPresent() && match.isEmpty()) {
+            return List.of();
+        }
+        // A search walks the full-text index newest first (rowid -id ascending) and stops at the
+        // page's end, rather than collecting every match and sorting them: a common word in
+        // 100,000 messages took 33 ms that way.
+        StringBuilder sql = new StringBuilder(match.isPresent()
+                ? "SELECT m.* FROM search s JOIN messages m ON m.id = -s.rowid WHERE s.search MATCH ? AND m.persona = ?"
+                : "SELECT m.* FROM messages m WHERE m.persona = ?");
+        List<Object> args = new ArrayList<>();
+        match.ifPresent(args::add);
+        args.add(persona);
         folder.ifPresent(f -> {
             sql.append(" AND m.folder = ?");
             args.add(f.id());
         });
         if (before > 0) {
-            sql.append(" AND m.id < ?");
-            args.add(before);
+            sql.append(match.isPresent() ? " AND s.rowid > ?" : " AND m.id < ?");
+            args.add(match.isPresent() ? -before : before);
         }
-        Optional<String> match = query.map(MailStore::ftsQuery).filter(q -> !q.isEmpty());
-        if (query.isPresent() && match.isEmpty()) {
-            return List.of();
-        }
-        match.ifPresent(q -> {
-            sql.append(" AND m.id IN (SELECT rowid FROM search WHERE search MATCH ?)");
-            args.add(q);
-        });
-        sql.append(" ORDER BY m.id DESC LIMIT ?");
+        sql.append(match.isPresent() ? " ORDER BY s.rowid LIMIT ?" : " ORDER BY m.id DESC LIMIT ?");
         args.add(Math.max(1, Math.min(limit, 500)));
         try (PreparedStatement q = db.prepareStatement(sql.toString())) {
             for (int i = 0; i < args.size(); i++) {
@@ -445,7 +450,9 @@ final class MailStore implements AutoCloseable {
     static String ftsQuery(String text) {
         List<String> words = new ArrayList<>();
         for (String w : text.split("[\\s\\p{Punct}&&[^@.]]+")) {
-            String clean = w.replace("\"", "").strip();
+            // No quote (it would end the FTS5 string) and no control character (SQLite ends a
+            // string at NUL, leaving the quote open).
+            String clean = w.replaceAll("[\"\\p{Cntrl}]", "").strip();
             if (!clean.isEmpty() && words.size() < 16) {
                 words.add("\"" + clean + "\"");
             }
@@ -515,7 +522,7 @@ final class MailStore implements AutoCloseable {
                 PreparedStatement f = db.prepareStatement("DELETE FROM search WHERE rowid = ?")) {
             d.setLong(1, id);
             d.executeUpdate();
-            f.setLong(1, id);
+            f.setLong(1, -id);
             f.executeUpdate();
         } catch (SQLException e) {
             throw new IOException(e.getMessage(), e);

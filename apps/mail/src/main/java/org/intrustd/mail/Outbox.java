@@ -33,6 +33,17 @@ final class Outbox implements AutoCloseable {
             int attempts, String lastError) {
     }
 
+    /**
+     * A finished delivery, for its sender to see how it went: {@code latencyMillis} from being
+     * queued to the answer, {@code callMillis} the last (answered) call alone.
+     */
+    record Done(String persona, String route, List<String> recipients, String outcome, long finished, long latencyMillis,
+            long callMillis, int attempts) {
+    }
+
+    /** Finished deliveries kept for their senders to look at, per app run. */
+    private static final int RECENT = 200;
+
     /** Told when a message can't be delivered, to write the bounce. */
     interface Bounces {
         void bounce(String persona, Path message, List<String> recipients, String reason) throws IOException;
@@ -56,6 +67,7 @@ final class Outbox implements AutoCloseable {
     private final Schedule schedule;
     private final Clock clock;
     private final Object wake = new Object();
+    private final java.util.ArrayDeque<Done> recent = new java.util.ArrayDeque<>();
     private volatile boolean closed;
     private Thread worker;
 
@@ -157,6 +169,24 @@ final class Outbox implements AutoCloseable {
         }
     }
 
+    /** {@code persona}'s latest finished deliveries, newest first. */
+    List<Done> recent(String persona) {
+        synchronized (recent) {
+            return recent.stream().filter(d -> d.persona().equals(persona)).toList();
+        }
+    }
+
+    private void finished(Entry e, String outcome, long callMillis) {
+        long now = clock.millis();
+        synchronized (recent) {
+            recent.addFirst(new Done(e.persona(), e.route(), e.recipients(), outcome, now, now - e.created(), callMillis,
+                    e.attempts() + 1));
+            while (recent.size() > RECENT) {
+                recent.removeLast();
+            }
+        }
+    }
+
     /** Tries every waiting delivery now (an appliance came back, or the owner asked). */
     void retryNow() {
         synchronized (db) {
@@ -228,9 +258,11 @@ final class Outbox implements AutoCloseable {
     private void attempt(Row row) throws IOException {
         Entry e = row.entry();
         Path message = spool.resolve(row.file());
+        long start = System.nanoTime();
         Transport.Outcome outcome = Files.exists(message)
                 ? transport.deliver(new Transport.Delivery(e.persona(), e.route(), e.id(), row.mailFrom(), e.recipients(), message))
                 : new Transport.Permanent("the queued message file is missing");
+        long callMillis = (System.nanoTime() - start) / 1_000_000;
         switch (outcome) {
             case Transport.Delivered d -> {
                 List<String> refused = new ArrayList<>();
@@ -244,10 +276,12 @@ final class Outbox implements AutoCloseable {
                     bounce(e, message, refused, "the recipient's appliance did not take it for these addresses");
                 }
                 done(e, row.file());
+                finished(e, refused.isEmpty() ? "delivered" : "partly bounced", callMillis);
             }
             case Transport.Permanent p -> {
                 bounce(e, message, e.recipients(), p.reason());
                 done(e, row.file());
+                finished(e, "bounced", callMillis);
             }
             case Transport.Temporary t -> {
                 long now = clock.millis();
@@ -255,6 +289,7 @@ final class Outbox implements AutoCloseable {
                     bounce(e, message, e.recipients(), "not delivered within " + schedule.expiry().toHours()
                             + " hours; the last attempt said: " + t.reason());
                     done(e, row.file());
+                    finished(e, "expired", callMillis);
                 } else {
                     reschedule(e, now + schedule.waitMillis(e.attempts() + 1), t.reason());
                 }

@@ -90,10 +90,21 @@ interface Transport {
         public Outcome deliver(Delivery d) {
             ApplianceId appliance = ApplianceId.parse(d.route()).orElseThrow(() -> new IllegalArgumentException("not an appliance: " + d.route()));
             String target = target(d.id(), d.from(), d.to());
+            Thread watchdog = null;
             try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
                     FileChannel body = FileChannel.open(d.message())) {
                 ch.connect(UnixDomainSocketAddress.of(socket));
                 long length = body.size();
+                // A Unix socket read has no timeout of its own: a stuck call must not hold the outbox forever.
+                long limit = 60_000 + length / 1024; // a minute, and a second per MiB
+                watchdog = Thread.ofVirtual().start(() -> {
+                    try {
+                        Thread.sleep(limit);
+                        ch.close();
+                    } catch (InterruptedException | IOException e) {
+                        // done in time
+                    }
+                });
                 String head = "POST " + target + " HTTP/1.1\r\nHost: mail." + appliance + "\r\nContent-Type: message/rfc822\r\n"
                         + "Content-Length: " + length + "\r\nConnection: close\r\n\r\n";
                 ByteBuffer h = ByteBuffer.wrap(head.getBytes(StandardCharsets.US_ASCII));
@@ -114,7 +125,11 @@ interface Transport {
                 }
                 return outcome(r.status(), parsed);
             } catch (IOException e) {
-                return new Temporary("the daemon could not be reached: " + e.getMessage());
+                return new Temporary("the daemon could not be reached, or the call took too long: " + e.getMessage());
+            } finally {
+                if (watchdog != null) {
+                    watchdog.interrupt();
+                }
             }
         }
 

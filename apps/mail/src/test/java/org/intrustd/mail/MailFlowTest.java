@@ -327,6 +327,39 @@ class MailFlowTest {
     }
 
     @Test
+    void attachmentsAreUploadedThenSentAndComeOutByteForByte() throws Exception {
+        call(a, "carol", "GET", "/api/me", null);
+        byte[] data = new byte[3 << 20];
+        new java.util.Random(7).nextBytes(data);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(TrustedHeaders.APPLIANCE, a.toString());
+        headers.put(TrustedHeaders.PERSONA, "alice");
+        headers.put("Content-Type", "application/x-test");
+        JsonNode up = json(UnixHttp.exchange(online.get(a), "POST", "mail", "/api/uploads?name=" + enc("../../etc/r\u00e9sum\u00e9.bin"),
+                headers, data), 201);
+        assertThat(up.path("filename").asText()).isEqualTo("r\u00e9sum\u00e9.bin");
+        assertThat(up.path("size").asLong()).isEqualTo(data.length);
+        String body = JSON.createObjectNode().put("subject", "The file").put("text", "Attached.")
+                .<com.fasterxml.jackson.databind.node.ObjectNode>set("to", JSON.createArrayNode().add(address("carol", a)))
+                .set("attachments", JSON.createArrayNode().add(up.path("id").asText())).toString();
+        json(call(a, "alice", "POST", "/api/send", body), 202);
+        long id = list(a, "carol", "inbox").get(0).path("id").asLong();
+        JsonNode full = json(call(a, "carol", "GET", "/api/messages/" + id, null), 200);
+        assertThat(full.path("text").asText()).contains("Attached.");
+        JsonNode part = full.path("parts").get(0);
+        assertThat(part.path("filename").asText()).isEqualTo("r\u00e9sum\u00e9.bin");
+        assertThat(part.path("contentType").asText()).isEqualTo("application/x-test");
+        assertThat(part.path("size").asLong()).isEqualTo(data.length);
+        UnixHttp.Response got = call(a, "carol", "GET", "/api/messages/" + id + "/parts/" + part.path("index").asInt(), null);
+        assertThat(got.status()).isEqualTo(200);
+        assertThat(got.body()).isEqualTo(data);
+        // Sent, the upload is gone; an unknown one is a clear 404.
+        UnixHttp.Response again = call(a, "alice", "POST", "/api/send", body);
+        assertThat(again.status()).isEqualTo(404);
+        assertThat(again.text()).contains("no upload");
+    }
+
+    @Test
     void theIndexCatchesUpWithMessagesFiledJustBeforeAKill() throws Exception {
         call(a, "carol", "GET", "/api/me", null);
         stop(a);
