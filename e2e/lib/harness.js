@@ -19,7 +19,7 @@ export const HELLO_APPS = path.join(ROOT, 'apps', 'hello', 'target');
 export const PHOTOS_APP = path.join(ROOT, 'apps', 'photos', 'target');
 /** The backups app (apps/backups): keeps encrypted repositories for personas and paired appliances. */
 export const BACKUPS_APP = path.join(ROOT, 'apps', 'backups', 'target');
-/** The mail app (apps/mail): mailboxes for personas, mail between appliances over the link. */
+/** The mail app (apps/mail): mailboxes for personas, mail between appliances over the link; its webmail is served at /mail. */
 export const MAIL_APP = path.join(ROOT, 'apps', 'mail', 'target');
 /** Debian's `python3 -m http.server`, unmodified, reached over TCP inside its sandbox. */
 export const PYSERVE_APP = path.join(ROOT, 'apps', 'pyserve');
@@ -401,6 +401,7 @@ export const DEFAULT_STATIC = {
   '/admin': path.join(ROOT, 'apps', 'admin'),
   '/photos': path.join(ROOT, 'apps', 'photos', 'web'),
   '/backups': path.join(ROOT, 'apps', 'backups', 'web'),
+  '/mail': path.join(ROOT, 'apps', 'mail', 'web'),
   '/e2e': path.join(E2E_DIR, 'pages'),
 };
 
@@ -505,17 +506,18 @@ export const CHROMIUM_ARGS = [
 ];
 
 /**
- * Start Debian's Chromium (never a downloaded one) with a throw-away profile.
+ * Start Debian's Chromium (never a downloaded one) with a throw-away profile; `args`: more
+ * command-line switches.
  * @returns {Promise<Browser>}
  */
-export async function startBrowser() {
+export async function startBrowser({ args = [] } = {}) {
   const { chromium } = await import('playwright-core');
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const profile = tempDir('intrustd-e2e-chromium-');
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: CHROMIUM_ARGS,
+    args: [...CHROMIUM_ARGS, ...args],
     viewport: { width: 1000, height: 900 },
   });
   return new Browser(context, profile);

@@ -44,6 +44,10 @@ final class DemoCommand implements Callable<Integer> {
       description = "The backups app's web folder (apps/backups/web), served under /backups (the launcher passes it).")
   Path backups;
 
+  @Option(names = "--mail", paramLabel = "DIR",
+      description = "The mail app's web folder (apps/mail/web), served under /mail (the launcher passes it).")
+  Path mail;
+
   @Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -54,7 +58,7 @@ final class DemoCommand implements Callable<Integer> {
         throw new ParameterException(spec.commandLine(), dir + " is missing (build the shim: npm run build)");
       }
     }
-    for (Path dir : new Path[] {admin, photos, backups}) {
+    for (Path dir : new Path[] {admin, photos, backups, mail}) {
       if (dir != null && !Files.isDirectory(dir)) {
         throw new ParameterException(spec.commandLine(), dir + " is not a directory");
       }
@@ -69,6 +73,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (backups != null) {
       flockConfig = flockConfig.withStatic("/backups", backups);
+    }
+    if (mail != null) {
+      flockConfig = flockConfig.withStatic("/mail", mail);
     }
     Flock flock = Flock.start(flockConfig);
     URI flockUri = URI.create("ws://" + flock.uri().getHost() + ":" + flock.port());
@@ -95,6 +102,9 @@ final class DemoCommand implements Callable<Integer> {
     }
     if (backups != null) {
       System.out.println("  Your backups:      " + url.replace("/demo/", "/backups/"));
+    }
+    if (mail != null) {
+      System.out.println("  Your mail:         " + url.replace("/demo/", "/mail/"));
     }
     daemon.claimCode().ifPresent(code -> System.out.println("  Claim code (makes you its owner, once): " + code));
     System.out.println("  Stop with Ctrl-C.");
