@@ -133,6 +133,9 @@ final class MailStore implements AutoCloseable {
                           verified_sender TEXT,
                           snippet TEXT NOT NULL,
                           attachments INTEGER NOT NULL)""");
+                // The proved sender of a message being filed, until its index row holds it: a kill
+                // between the rename and the row leaves the message to reconcile() with its proof.
+                s.execute("CREATE TABLE IF NOT EXISTS proved(file TEXT PRIMARY KEY, sender TEXT NOT NULL)");
                 s.execute("CREATE INDEX IF NOT EXISTS messages_by_folder ON messages(persona, folder, id)");
                 s.execute("CREATE INDEX IF NOT EXISTS messages_by_message_id ON messages(persona, message_id)");
                 // A message's search row has rowid -id: FTS5 walks a term's matches in rowid order
@@ -213,8 +216,40 @@ final class MailStore implements AutoCloseable {
             name = uniqueName();
         }
         Path target = folderDir(persona, folder).resolve(flags.isEmpty() ? "new" : "cur").resolve(fileName(name, flags));
+        if (verifiedSender.isPresent()) {
+            prove(persona + "/" + name, verifiedSender);
+        }
         move(written, target);
-        return index(persona, folder, target, flags, verifiedSender, System.currentTimeMillis());
+        Summary s = index(persona, folder, target, flags, verifiedSender, System.currentTimeMillis());
+        if (verifiedSender.isPresent()) {
+            prove(persona + "/" + name, Optional.empty());
+        }
+        return s;
+    }
+
+    /** Records (or, given nothing, forgets) the proved sender of the message file {@code key} ({@code persona/base name}). */
+    private void prove(String key, Optional<String> sender) throws IOException {
+        try (PreparedStatement u = sender.isPresent() ? db.prepareStatement("INSERT OR REPLACE INTO proved VALUES(?, ?)")
+                : db.prepareStatement("DELETE FROM proved WHERE file = ?")) {
+            u.setString(1, key);
+            if (sender.isPresent()) {
+                u.setString(2, sender.get());
+            }
+            u.executeUpdate();
+        } catch (SQLException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    private Optional<String> proved(String key) throws IOException {
+        try (PreparedStatement q = db.prepareStatement("SELECT sender FROM proved WHERE file = ?")) {
+            q.setString(1, key);
+            try (ResultSet r = q.executeQuery()) {
+                return r.next() ? Optional.of(r.getString(1)) : Optional.empty();
+            }
+        } catch (SQLException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
 
     private static void move(Path from, Path to) throws IOException {
@@ -615,8 +650,11 @@ final class MailStore implements AutoCloseable {
                         try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
                             for (Path file : files) {
                                 if (!known.contains(root.relativize(file).toString()) && Files.isRegularFile(file)) {
-                                    index(persona, f, file, flagsOf(file.getFileName().toString()), Optional.empty(),
+                                    String key = persona + "/" + baseName(file.getFileName().toString());
+                                    Optional<String> sender = proved(key);
+                                    index(persona, f, file, flagsOf(file.getFileName().toString()), sender,
                                             Files.getLastModifiedTime(file).toMillis());
+                                    prove(key, Optional.empty());
                                 }
                             }
                         }

@@ -38,6 +38,30 @@ class MailStoreTest {
     }
 
     @Test
+    void aMessageFiledJustBeforeAKillKeepsItsProvedSender() throws Exception {
+        try (MailStore store = MailStore.open(tmp)) {
+            store.ensureMailbox("bob");
+        }
+        // What add() leaves when killed after the rename: the file in new/, its proof, no index row.
+        Files.writeString(tmp.resolve("mailboxes/bob/new/1700000000.M1R01.intrustd"),
+                "From: alice@example.org\r\nSubject: proved\r\n\r\nhi\r\n");
+        Files.writeString(tmp.resolve("mailboxes/bob/new/1700000000.M1R02.intrustd"),
+                "From: mallory@example.org\r\nSubject: not proved\r\n\r\nhi\r\n");
+        try (var db = java.sql.DriverManager.getConnection("jdbc:sqlite:" + tmp.resolve("index.db"));
+                var s = db.createStatement()) {
+            s.executeUpdate("INSERT INTO proved VALUES('bob/1700000000.M1R01.intrustd', 'alice@some.intrustd')");
+        }
+        try (MailStore store = MailStore.open(tmp)) {
+            var all = store.list("bob", Optional.empty(), Optional.empty(), 0, 10);
+            assertThat(all).extracting(MailStore.Summary::subject).containsExactlyInAnyOrder("proved", "not proved");
+            for (MailStore.Summary m : all) {
+                assertThat(m.verifiedSender()).as(m.subject())
+                        .isEqualTo(m.subject().equals("proved") ? Optional.of("alice@some.intrustd") : Optional.empty());
+            }
+        }
+    }
+
+    @Test
     void searchPagesGoNewestFirstWithoutRepeats() throws Exception {
         try (MailStore store = MailStore.open(tmp)) {
             for (int i = 0; i < 25; i++) {
