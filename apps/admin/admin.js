@@ -15,6 +15,12 @@ const deviceChoices = new Map(); // request id → the persona picked for it, ke
 /** What the appliance accepts as a picture (PersonaStore): a small image for a login screen, not a photo. */
 const AVATAR_TYPES = ['image/png', 'image/jpeg', 'image/webp'];
 const MAX_AVATAR = 48 * 1024;
+/** What each daemon permission lets an app do, shown on hover in the Apps list. */
+const GRANT_MEANINGS = {
+  internet: 'reach the internet through the egress proxy: the hosts in brackets, or any public host',
+  peer: 'call apps on appliances paired with this one',
+  strangers: 'meet the app of the same name on any appliance, paired or not (mail from anyone needs it)',
+};
 
 function status(text) { $('status').textContent = text; $('status').hidden = !text; }
 function error(e) {
@@ -237,13 +243,14 @@ const PAGES = {
       badge.textContent = a.running ? 'running' : why ? `stopped: ${why}` : 'stopped';
       state.append(badge);
       // What it may do: granted permissions (revocable), and what it asks for but lacks.
+      const meaning = (g) => GRANT_MEANINGS[g] || (g.startsWith('app:') ? `open the app ${g.slice(4)}` : g);
       const allowed = cell('');
       const list = document.createElement('ul');
       list.className = 'grants';
       for (const g of a.grants) {
         const li = document.createElement('li');
         const hosts = g === 'internet' && a.internetHosts ? ` (${a.internetHosts.join(', ')})` : '';
-        li.append(Object.assign(document.createElement('span'), { textContent: g + hosts }), rowAction('Revoke', `${g} from ${a.name}`, async () => {
+        li.append(Object.assign(document.createElement('span'), { textContent: g + hosts, title: meaning(g) }), rowAction('Revoke', `${g} from ${a.name}`, async () => {
           await handle.admin('DELETE', path(a, `/grants/${encodeURIComponent(g)}`));
           await reload(`${a.name} no longer has ${g}.`);
           return true;
@@ -252,7 +259,7 @@ const PAGES = {
       }
       for (const r of a.requests.filter((x) => !a.grants.includes(x))) {
         const li = document.createElement('li');
-        li.append(Object.assign(document.createElement('span'), { className: 'muted', textContent: `asks for ${r}` }), rowAction('Allow', `${r} for ${a.name}`, async () => {
+        li.append(Object.assign(document.createElement('span'), { className: 'muted', textContent: `asks for ${r}`, title: meaning(r) }), rowAction('Allow', `${r} for ${a.name}`, async () => {
           const body = { permission: r };
           if (r === 'internet') {
             const hosts = prompt(`Which hosts may ${a.name} reach? (host:port, separated by commas)`);

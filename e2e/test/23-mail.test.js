@@ -1,8 +1,10 @@
-// 23. Mail between two appliances over their peer link (docs/mail.md): A's owner writes to B's
-// owner at B's Intrustd address; the message crosses the end-to-end link (no MX, no port 25),
-// B's mail app records the sender its daemon proved, and, as B's owner has never written to A,
-// files it under Requests. B's owner answers, and the answer lands straight in A's Inbox, in
-// the same thread. Personas reach their mail through the link, as the webmail will. Then a
+// 23. Mail between two appliances over a link (docs/mail.md): A's owner writes to B's owner at
+// B's Intrustd address; the message crosses the end-to-end link (no MX, no port 25). The two
+// appliances are not paired. While B's owner has not let mail meet such appliances, A's owner
+// gets a bounce saying so; once they have, B's mail app records the sender its daemon proved and,
+// as B's owner has never written to A, files it under Requests. B's owner answers, and the
+// answer lands straight in A's Inbox, in the same thread. Once the two are paired, A's mail goes
+// straight to B's Inbox. Personas reach their mail through the link, as the webmail does. Then a
 // 100 MiB attachment makes the same trip, streamed all the way.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -49,13 +51,9 @@ before(async () => {
   for (const box of ['a', 'b']) {
     const owner = await on(box, ['persona', 'add', 'owner', '--role', 'owner', '--password-stdin'], { input: `${PASSWORD}\n` });
     assert.equal(owner.code, 0, owner.stderr);
-    const grant = await on(box, ['app', 'grant', 'mail', 'peer']);
-    assert.equal(grant.code, 0, grant.stderr);
   }
-  const invite = await on('b', ['peer', 'invite', '--allow', 'mail', '--json']);
-  assert.equal(invite.code, 0, invite.stderr);
-  const pair = await on('a', ['peer', 'pair', JSON.parse(invite.stdout).link, '--allow', 'mail', '--json']);
-  assert.equal(pair.code, 0, pair.stderr);
+  const grant = await on('a', ['app', 'grant', 'mail', 'strangers']);
+  assert.equal(grant.code, 0, grant.stderr);
 });
 after(async () => {
   for (const b of Object.values(boxes)) await b.stop();
@@ -63,11 +61,26 @@ after(async () => {
   for (const b of Object.values(boxes)) removeTempDir(b.stateDir);
 });
 
-test('mail goes from A to B over the link, waits in Requests, and the answer comes back to the Inbox', async () => {
+/** Polls a box's Inbox for a bounce; its text. */
+async function bounce(box, ms = 20000) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(500)) {
+    const [b] = (await mail(box, '/api/messages?folder=inbox')).messages.filter((m) => m.subject.startsWith('Undelivered'));
+    if (b) return (await mail(box, `/api/messages/${b.id}`)).text;
+  }
+  assert.fail(`no bounce reached ${box}; its outbox: ${JSON.stringify(await mail(box, '/api/outbox'))}`);
+}
+
+test('mail goes from A to B, not paired, over the link, waits in Requests, and the answer comes back to the Inbox', async () => {
   const alice = (await mail('a', '/api/me')).address;
   const bob = (await mail('b', '/api/me')).address;
   assert.match(alice, new RegExp(`^owner@${boxes.a.id.toLowerCase()}\\.intrustd$`));
 
+  // B's owner has not let mail meet appliances B is not paired with: A's owner learns it at once.
+  await mail('a', '/api/send', { method: 'POST', body: { to: [bob], subject: 'Too early', text: 'Refused.' } });
+  assert.match(await bounce('a'), /not paired with this one, and the app does not meet appliances/);
+
+  const grant = await on('b', ['app', 'grant', 'mail', 'strangers']);
+  assert.equal(grant.code, 0, grant.stderr);
   const sent = await mail('a', '/api/send', { method: 'POST', body: { to: [bob], subject: 'Hello from A', text: 'Over the link, no MX.' } });
   assert.deepEqual(sent.queued, [bob]);
 
@@ -78,12 +91,23 @@ test('mail goes from A to B over the link, waits in Requests, and the answer com
   assert.match(full.text, /Over the link, no MX\./);
 
   await mail('b', '/api/send', { method: 'POST', body: { to: [alice], subject: 'Re: Hello from A', text: 'Got it.', inReplyTo: full.messageId } });
-  const [answer] = await folder('a', 'inbox', 1, 'b');
-  assert.equal(answer.subject, 'Re: Hello from A');
+  const [answer] = (await folder('a', 'inbox', 1, 'b')).filter((m) => m.subject === 'Re: Hello from A');
+  assert.ok(answer, 'the answer is in A\'s Inbox');
   assert.equal(answer.verifiedSender, bob);
-  const [mine] = await folder('a', 'sent', 1, 'a');
+  const mine = (await folder('a', 'sent', 2, 'a')).find((m) => m.subject === 'Hello from A');
   assert.equal(answer.thread, mine.thread);
   assert.equal((await mail('a', '/api/outbox')).outbox.length, 0);
+});
+
+test('once the appliances are paired, mail goes straight to the Inbox', async () => {
+  const invite = await on('b', ['peer', 'invite', '--allow', 'mail', '--json']);
+  assert.equal(invite.code, 0, invite.stderr);
+  const pair = await on('a', ['peer', 'pair', JSON.parse(invite.stdout).link, '--allow', 'mail', '--json']);
+  assert.equal(pair.code, 0, pair.stderr);
+  const bob = (await mail('b', '/api/me')).address;
+  await mail('a', '/api/send', { method: 'POST', body: { to: [bob], subject: 'As friends', text: 'Paired now.' } });
+  const inbox = await folder('b', 'inbox', 1, 'a');
+  assert.ok(inbox.some((m) => m.subject === 'As friends'), JSON.stringify(inbox));
 });
 
 test('a 100 MiB attachment crosses the link in a message, streamed all the way, and comes out byte for byte', async () => {
@@ -106,7 +130,7 @@ test('a 100 MiB attachment crosses the link in a message, streamed all the way, 
     const bob = (await mail('b', '/api/me')).address;
     await mail('a', '/api/send', { method: 'POST', body: { to: [bob], subject: 'The big file', text: 'Here it is.', attachments: [upload.id] } });
 
-    const [received] = (await folder('b', 'inbox', 1, 'a', 180000)).filter((m) => m.subject === 'The big file');
+    const [received] = (await folder('b', 'inbox', 2, 'a', 180000)).filter((m) => m.subject === 'The big file');
     assert.ok(received, 'the big message is in B\'s Inbox');
     const full = await mail('b', `/api/messages/${received.id}?peek=1`);
     assert.equal(full.parts.length, 1);

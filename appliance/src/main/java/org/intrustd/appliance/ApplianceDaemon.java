@@ -53,6 +53,8 @@ public final class ApplianceDaemon implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.appliance");
   /** How often running apps are health-checked. */
   static final long HEALTH_CHECK_SECONDS = 15;
+  /** A link to another appliance with no channel open this long is closed (it is made again when needed). */
+  static final java.time.Duration PEER_LINK_IDLE = java.time.Duration.ofMinutes(10);
 
   private final Identity identity;
   private final AppSupervisor apps;
@@ -118,6 +120,8 @@ public final class ApplianceDaemon implements AutoCloseable {
     linkAccess.sharedByOpeners((app, name) -> apps.installed().stream().filter(a -> a.id().equals(app)).findFirst()
         .map(a -> a.manifest().defines().stream().anyMatch(d -> d.name().equals(name) && d.sharedByOpeners()))
         .orElse(false));
+    linkAccess.openToStrangers(grants::meetsStrangers);
+    grants.onChange(app -> linkAccess.enforce()); // a stranger's channels close when the grant goes
     AppTokenApi appTokens = new AppTokenApi(identity.id(), access, linkAccess, id -> apps.installed().stream()
         .filter(a -> a.id().equals(id)).findFirst()
         .map(a -> a.manifest().defines().stream().map(AppManifest.Permission::name).collect(Collectors.toSet()))
@@ -168,6 +172,7 @@ public final class ApplianceDaemon implements AutoCloseable {
     housekeeping.scheduleWithFixedDelay(apps::stopIdle, 30, 30, TimeUnit.SECONDS);
     housekeeping.scheduleWithFixedDelay(apps::checkHealth, HEALTH_CHECK_SECONDS, HEALTH_CHECK_SECONDS, TimeUnit.SECONDS);
     housekeeping.scheduleWithFixedDelay(offsite::tick, 1, 60, TimeUnit.SECONDS);
+    housekeeping.scheduleWithFixedDelay(() -> peers.closeIdle(PEER_LINK_IDLE), 60, 60, TimeUnit.SECONDS);
     // Tokens and sessions also end by expiring; a second is the promise for open channels.
     housekeeping.scheduleWithFixedDelay(() -> {
       if (linkAccess.hasCredentialedChannels()) {

@@ -196,13 +196,13 @@ final class AppCommand {
   }
 
   @Command(name = "grant", mixinStandardHelpOptions = true,
-      description = "Grant a permission: internet (optionally only to --host HOST:PORT ...), app:<other-app>, or peer"
-          + " (call apps on paired appliances).")
+      description = "Grant a permission: internet (optionally only to --host HOST:PORT ...), app:<other-app>, peer"
+          + " (call apps on paired appliances) or strangers (meet its namesake on any appliance, paired or not).")
   static final class Grant extends ControlCommand {
     @Parameters(index = "0", paramLabel = "APP")
     String app;
 
-    @Parameters(index = "1", paramLabel = "PERMISSION", description = "internet | app:<app-id> | peer")
+    @Parameters(index = "1", paramLabel = "PERMISSION", description = "internet | app:<app-id> | peer | strangers")
     String permission;
 
     @Option(names = "--host", paramLabel = "HOST:PORT",

@@ -71,6 +71,11 @@ public final class ChannelStream implements Channel.Handler, AutoCloseable {
     return failure;
   }
 
+  /** Whether the channel is still open (neither side has closed it, nor has the link failed). */
+  public boolean isOpen() {
+    return channel.isOpen();
+  }
+
   /** Abandons the exchange: RESET with {@code reason}, then close. */
   public void reset(String reason) {
     fail(reason, true);

@@ -56,7 +56,7 @@ public final class LinkAccess {
     final String id;
     final String fingerprint;
     volatile String sessionId;
-    volatile String peer; // the paired appliance that proved itself on this link (docs/spec/peers.md)
+    volatile String appliance; // the appliance that proved itself on this link, paired or not (docs/spec/peers.md)
     final Set<String> tokenIds = new CopyOnWriteArraySet<>();
     final Set<Open> open = ConcurrentHashMap.newKeySet();
 
@@ -92,6 +92,7 @@ public final class LinkAccess {
   private final InstantSource clock;
   private volatile java.util.function.BooleanSupplier claimed = () -> true;
   private volatile java.util.function.BiPredicate<String, String> sharedByOpeners = (app, name) -> false;
+  private volatile java.util.function.Predicate<String> openToStrangers = app -> false;
   private final Map<String, LinkState> links = new ConcurrentHashMap<>();
 
   public LinkAccess(ApplianceId appliance, AccessStore store, PersonaStore personas, Set<String> publicApps,
@@ -127,6 +128,11 @@ public final class LinkAccess {
             && holds.stream().anyMatch(h -> h.implies(Permission.open(wanted.app())));
   }
 
+  /** Which apps any appliance that proved itself may open, paired or not (the app's {@code strangers} grant). */
+  public void openToStrangers(java.util.function.Predicate<String> apps) {
+    this.openToStrangers = apps;
+  }
+
   public void register(String linkId, String fingerprint) {
     links.put(linkId, new LinkState(linkId, fingerprint));
   }
@@ -145,14 +151,14 @@ public final class LinkAccess {
     state(linkId).sessionId = session.id();
   }
 
-  /** The caller on {@code linkId} proved it is the paired appliance {@code peer}. */
-  public void bindPeer(String linkId, String peer) {
-    state(linkId).peer = peer;
+  /** The caller on {@code linkId} proved it is appliance {@code id} (paired with this one or not). */
+  public void bindAppliance(String linkId, String id) {
+    state(linkId).appliance = id;
   }
 
   /** The paired appliance on {@code linkId}, if it proved itself and is still paired. */
   public Optional<AccessStore.Peer> peer(String linkId) {
-    return Optional.ofNullable(state(linkId).peer).flatMap(store::peer);
+    return Optional.ofNullable(state(linkId).appliance).flatMap(store::peer);
   }
 
   /** Logs the link out; its channels that needed the login are closed. */
@@ -186,7 +192,7 @@ public final class LinkAccess {
     for (String id : s.tokenIds) {
       store.token(id).filter(t -> t.refusal(now).isEmpty()).ifPresent(tokens::add);
     }
-    List<Held> held = held(persona, tokens, Optional.ofNullable(s.peer).flatMap(store::peer));
+    List<Held> held = held(persona, tokens, Optional.ofNullable(s.appliance).flatMap(store::peer));
     List<Permission> perms = held.stream().map(Held::permission).distinct().toList();
     return new Standing(new Principal(persona, session, tokens, perms), held);
   }
@@ -208,8 +214,19 @@ public final class LinkAccess {
         .or(() -> p.tokens().stream().flatMap(t -> t.persona().stream()).findFirst());
     List<String> tokenIds = p.tokens().stream().map(AccessStore.Token::id).toList();
     Permission open = Permission.open(app);
-    Optional<Held> allowing = held.stream()
-        .filter(h -> h.permission().implies(open) || h.permission().app().equals(app)).findFirst();
+    Optional<String> allowing = held.stream()
+        .filter(h -> h.permission().implies(open) || h.permission().app().equals(app)).findFirst().map(Held::source);
+    String proved = s.appliance;
+    boolean paired = proved != null && store.peer(proved).isPresent();
+    if (allowing.isEmpty() && proved != null && openToStrangers.test(app)) {
+      allowing = Optional.of("appliance:" + proved);
+    }
+    if (allowing.isEmpty() && proved != null) {
+      return new Decision.Refused(403, "appliance " + proved + " may not open app '" + app + "' here: " + (paired
+          ? "this appliance's owner has not allowed it (intrustd peer allow)"
+          : "it is not paired with this one, and the app does not meet appliances it is not paired with"),
+          personaName, tokenIds);
+    }
     if (allowing.isEmpty()) {
       String how = p.persona().isPresent() ? "ask the owner for access" : "log in, or open a link that grants it";
       return new Decision.Refused(403, "you may not open app '" + app + "': " + how, personaName, tokenIds);
@@ -220,7 +237,10 @@ public final class LinkAccess {
     TrustedHeaders.Caller caller = new TrustedHeaders.Caller(appliance.toString(), Optional.of(linkId), personaName,
         p.persona().map(x -> x.role().label()), tokenIds, forApp, Optional.empty());
     Map<String, String> headers = new java.util.LinkedHashMap<>(TrustedHeaders.format(caller));
-    Optional.ofNullable(s.peer).filter(x -> store.peer(x).isPresent()).ifPresent(x -> headers.put(TrustedHeaders.PEER, x));
+    if (proved != null) {
+      headers.put(TrustedHeaders.PEER, proved);
+      headers.put(TrustedHeaders.PEER_PAIRED, Boolean.toString(paired));
+    }
     byte[] id = new byte[16];
     RANDOM.nextBytes(id);
     String requestId = java.util.Base64.getUrlEncoder().withoutPadding().encodeToString(id);
@@ -230,7 +250,7 @@ public final class LinkAccess {
     List<Permission> holds = held.stream().map(Held::permission).filter(x -> forApp.contains(x) || x.implies(open)).toList();
     requests.put(requestId, new Requester(app, linkId, persona, holds, clock.instant().plus(REQUEST_LIFETIME)));
     headers.put(TrustedHeaders.REQUEST, requestId);
-    return new Decision.Admitted(headers, personaName, tokenIds, allowing.get().source());
+    return new Decision.Admitted(headers, personaName, tokenIds, allowing.get());
   }
 
   /** The requester behind a request id the daemon gave {@code app}, if it is recent. */

@@ -123,8 +123,7 @@ public final class SessionApi implements AutoCloseable {
         LocalHttp.requireMethod(request, "POST");
         String peer = provePeer(link, request.json());
         if (store.peer(peer).isEmpty()) {
-          LOG.log(Level.INFO, "[{0}] appliance {1} is not paired with this one: refused", link, peer);
-          throw new AccessException(403, "appliance " + peer + " is not paired with this one");
+          LOG.log(Level.INFO, "[{0}] appliance {1}, not paired with this one, proved itself", link, peer);
         }
         yield asPeer(link, peer);
       }
@@ -282,14 +281,21 @@ public final class SessionApi implements AutoCloseable {
     return asPeer(link, peer);
   }
 
-  /** Binds the link to a paired appliance: the answer names this one and what the peer may open here. */
+  /**
+   * Binds the link to the appliance that proved itself. For a paired one the answer names this
+   * appliance and what the peer may open here; a stranger learns neither.
+   */
   private ObjectNode asPeer(String link, String peer) {
-    links.bindPeer(link, peer);
-    store.peerSeen(peer, clock.instant());
-    AccessStore.Peer p = store.peer(peer).orElseThrow();
+    links.bindAppliance(link, peer);
+    Optional<AccessStore.Peer> paired = store.peer(peer);
     ObjectNode out = describe(link);
-    ArrayNode allow = out.putObject("peer").put("appliance", appliance.toString()).put("name", name.get()).putArray("allow");
-    p.allow().forEach(allow::add);
+    ObjectNode about = out.putObject("peer").put("appliance", appliance.toString()).put("paired", paired.isPresent());
+    ArrayNode allow = about.putArray("allow");
+    paired.ifPresent(p -> {
+      store.peerSeen(peer, clock.instant());
+      about.put("name", name.get());
+      p.allow().forEach(allow::add);
+    });
     return out;
   }
 

@@ -202,9 +202,11 @@ public record AppManifest(String id, String name, String version, String descrip
     }
     for (JsonNode r : node) {
       String v = r.isTextual() ? r.textValue() : "";
-      boolean ok = v.equals("internet") || v.equals("peer") || (v.startsWith("app:") && APP_ID.matcher(v.substring(4)).matches());
+      boolean ok = v.equals("internet") || v.equals("peer") || v.equals("strangers")
+          || (v.startsWith("app:") && APP_ID.matcher(v.substring(4)).matches());
       if (!ok) {
-        throw new AppException(file + ": permissions.requests holds \"internet\", \"peer\" or \"app:<app-id>\", not " + r);
+        throw new AppException(file + ": permissions.requests holds \"internet\", \"peer\", \"strangers\" or"
+            + " \"app:<app-id>\", not " + r);
       }
       out.add(v);
     }

@@ -436,8 +436,9 @@ public final class ControlServer implements AutoCloseable {
     if (p.app().equals(Permission.DAEMON) && p.name().equals("internet") && p.params().isEmpty()) {
       return "internet";
     }
-    if (p.app().equals(Permission.DAEMON) && p.name().equals(Grants.PEER) && p.params().isEmpty()) {
-      return Grants.PEER;
+    if (p.app().equals(Permission.DAEMON) && (p.name().equals(Grants.PEER) || p.name().equals(Grants.STRANGERS))
+        && p.params().isEmpty()) {
+      return p.name();
     }
     if (p.app().equals(Permission.DAEMON) && p.name().equals("call") && p.params().size() == 1 && p.param("app").isPresent()) {
       return Grants.APP_PREFIX + p.param("app").get();

@@ -159,7 +159,7 @@ public final class AppCallGateway implements AutoCloseable {
     }
   }
 
-  /** A call to {@code app} on the paired appliance {@code applianceText}, over the daemon's link to it. */
+  /** A call to {@code app} on the appliance {@code applianceText}, over the daemon's link to it. */
   private void callPeer(SocketChannel from, ByteBuffer pending, RequestHead head, String app, String applianceText)
       throws IOException {
     Optional<ApplianceId> peer = ApplianceId.parse(applianceText);
@@ -167,15 +167,15 @@ public final class AppCallGateway implements AutoCloseable {
       refuse(from, 400, "'" + app + "." + applianceText + "' is not <app>.<appliance-id>");
       return;
     }
-    if (!grants.mayCallPeers(caller)) {
-      LOG.log(Level.INFO, "app {0} may not call paired appliances: refused", caller);
-      refuse(from, 403, "app '" + caller + "' may not call apps on paired appliances; the owner can allow it with:"
-          + " intrustd app grant " + caller + " " + Grants.PEER);
+    Optional<String> refusal = refusal(app, peer.get());
+    if (refusal.isPresent()) {
+      LOG.log(Level.INFO, "app {0} calling {1} on {2}: refused", caller, app, peer.get());
+      refuse(from, 403, refusal.get());
       return;
     }
     ChannelStream stream;
     try {
-      stream = peers.open(peer.get(), app);
+      stream = peers.openAny(peer.get(), app);
     } catch (AccessException e) {
       refuse(from, e.status(), e.getMessage());
       return;
@@ -201,6 +201,27 @@ public final class AppCallGateway implements AutoCloseable {
       }
       up.interrupt();
     }
+  }
+
+  /**
+   * Why the caller may not call {@code app} on {@code peer}, if it may not (peers.md): a paired
+   * appliance needs the {@code peer} grant, any other the {@code strangers} grant, and then only
+   * the caller's namesake there, which admits strangers or not as its owner decides.
+   */
+  private Optional<String> refusal(String app, ApplianceId peer) {
+    boolean namesake = app.equals(caller) && grants.meetsStrangers(caller);
+    if (peers.isPaired(peer)) {
+      return grants.mayCallPeers(caller) || namesake ? Optional.empty()
+          : Optional.of("app '" + caller + "' may not call apps on paired appliances; the owner can allow it with:"
+              + " intrustd app grant " + caller + " " + Grants.PEER);
+    }
+    if (namesake) {
+      return Optional.empty();
+    }
+    return Optional.of("appliance " + peer + " is not paired with this one (intrustd peer list)" + (app.equals(caller)
+        ? "; the owner can let app '" + caller + "' meet appliances it is not paired with: intrustd app grant " + caller
+            + " " + Grants.STRANGERS
+        : "; an app may call only its namesake on appliances that are not paired"));
   }
 
   private static BodyFramer framer(RequestHead head) {

@@ -21,10 +21,10 @@ import org.intrustd.core.identity.Identity;
 import org.intrustd.link.LinkFactory;
 
 /**
- * This appliance's links to the appliances it is paired with (docs/spec/peers.md): opened
+ * This appliance's links to other appliances, paired with it or not (docs/spec/peers.md): opened
  * through its flock like a browser's, verified against the peer's ID like a browser's, and then
  * proved from this end with the identity key, so the peer knows which appliance calls. One link
- * per peer, made when first needed and again when it has failed. Thread-safe.
+ * per peer, made when first needed and again when it has failed, closed when idle. Thread-safe.
  */
 public final class PeerLinks implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.peers");
@@ -37,7 +37,7 @@ public final class PeerLinks implements AutoCloseable {
   private final LinkFactory links;
   private final Supplier<URI> flock;
   private final AccessStore store;
-  private final Map<String, ApplianceClient> open = new ConcurrentHashMap<>();
+  private final Map<String, Linked> open = new ConcurrentHashMap<>();
   private final Map<String, Object> dialing = new ConcurrentHashMap<>();
 
   public PeerLinks(Identity identity, LinkFactory links, Supplier<URI> flock, AccessStore store) {
@@ -61,7 +61,10 @@ public final class PeerLinks implements AutoCloseable {
       JsonNode answer = call(client, "/v1/peer/pair", proof(peer, client).put("code", code).put("name", myName));
       List<String> allowed = JSON.convertValue(answer.path("peer").path("allow"), JSON.getTypeFactory()
           .constructCollectionType(List.class, String.class));
-      open.put(peer.toString(), client);
+      Linked previous = open.put(peer.toString(), new Linked(client));
+      if (previous != null) {
+        previous.client().close();
+      }
       return new Paired(answer.path("peer").path("name").asText(peer.toString()), allowed);
     } catch (RuntimeException e) {
       client.close();
@@ -71,7 +74,8 @@ public final class PeerLinks implements AutoCloseable {
 
   /** Tells {@code peer} that this appliance unpaired it, best effort, and drops the link. */
   public void unpaired(ApplianceId peer) {
-    ApplianceClient client = open.remove(peer.toString());
+    Linked linked = open.remove(peer.toString());
+    ApplianceClient client = linked == null ? null : linked.client();
     try {
       if (client == null || !client.isUp()) {
         client = dial(peer);
@@ -88,46 +92,110 @@ public final class PeerLinks implements AutoCloseable {
   }
 
   /**
-   * An open channel to app {@code app} on {@code peer}: an HTTP/1.1 exchange goes over it as
-   * over a browser's (channels.md). A {@link ClientException} says why there is none (offline,
-   * refused).
+   * An open channel to app {@code app} on the paired appliance {@code peer}: an HTTP/1.1
+   * exchange goes over it as over a browser's (channels.md). A {@link ClientException} says why
+   * there is none (offline, refused); an {@link AccessException} that {@code peer} is not paired.
    */
   public ChannelStream open(ApplianceId peer, String app) {
-    if (store.peer(peer.toString()).isEmpty()) {
+    if (!isPaired(peer)) {
       throw new AccessException(403, "appliance " + peer + " is not paired with this one (intrustd peer list)");
     }
-    ApplianceClient client = linkTo(peer);
+    return openAny(peer, app);
+  }
+
+  /**
+   * {@link #open} for any appliance, paired or not: the caller has checked that it may. The
+   * appliance admits the channel or refuses it as it sees fit (a refusal is its HTTP answer).
+   */
+  public ChannelStream openAny(ApplianceId peer, String app) {
+    Linked linked = linkTo(peer);
+    ChannelStream stream;
     try {
-      return client.open("http/" + app);
+      stream = linked.client().open("http/" + app);
     } catch (ClientException e) {
       // A link that opens no channel is as good as gone: one more try on a new one.
-      open.remove(peer.toString(), client);
-      client.close();
-      return linkTo(peer).open("http/" + app);
+      drop(peer.toString(), linked);
+      linked = linkTo(peer);
+      stream = linked.client().open("http/" + app);
+    }
+    linked.inUse(stream);
+    return stream;
+  }
+
+  public boolean isPaired(ApplianceId peer) {
+    return store.peer(peer.toString()).isPresent();
+  }
+
+  /**
+   * Closes the links on which no channel has been open for {@code idle}: appliances written to
+   * once do not keep a link (and the flock's and relay's resources) for ever. Run periodically.
+   */
+  public void closeIdle(Duration idle) {
+    long now = System.nanoTime();
+    open.forEach((key, linked) -> {
+      if (!linked.client().isUp() || linked.idleFor(now) > idle.toNanos()) {
+        if (drop(key, linked)) {
+          LOG.log(Level.INFO, "closed the idle link to appliance {0}", key);
+        }
+      }
+    });
+  }
+
+  private boolean drop(String key, Linked linked) {
+    boolean removed = open.remove(key, linked);
+    linked.client().close();
+    return removed;
+  }
+
+  /** A link to an appliance, and the channels it carries: it is idle once they have all closed. */
+  private static final class Linked {
+    private final ApplianceClient client;
+    private final java.util.Set<ChannelStream> streams = ConcurrentHashMap.newKeySet();
+    private volatile long lastUsed = System.nanoTime();
+
+    Linked(ApplianceClient client) {
+      this.client = client;
+    }
+
+    ApplianceClient client() {
+      return client;
+    }
+
+    void inUse(ChannelStream stream) {
+      lastUsed = System.nanoTime();
+      streams.add(stream);
+    }
+
+    long idleFor(long now) {
+      streams.removeIf(s -> !s.isOpen());
+      if (!streams.isEmpty()) {
+        lastUsed = now;
+      }
+      return now - lastUsed;
     }
   }
 
-  private ApplianceClient linkTo(ApplianceId peer) {
+  private Linked linkTo(ApplianceId peer) {
     String key = peer.toString();
     synchronized (dialing.computeIfAbsent(key, k -> new Object())) { // one dial per peer at a time
-      ApplianceClient client = open.get(key);
-      if (client != null && client.isUp()) {
-        return client;
+      Linked linked = open.get(key);
+      if (linked != null && linked.client().isUp()) {
+        return linked;
       }
-      if (client != null) {
-        open.remove(key, client);
-        client.close();
+      if (linked != null) {
+        drop(key, linked);
       }
-      client = dial(peer);
+      ApplianceClient client = dial(peer);
       try {
         call(client, "/v1/peer/hello", proof(peer, client));
       } catch (RuntimeException e) {
         client.close();
         throw e;
       }
-      open.put(key, client);
-      LOG.log(Level.INFO, "linked to paired appliance {0}", peer);
-      return client;
+      linked = new Linked(client);
+      open.put(key, linked);
+      LOG.log(Level.INFO, "linked to appliance {0} ({1})", peer, isPaired(peer) ? "paired" : "not paired");
+      return linked;
     }
   }
 
@@ -160,7 +228,7 @@ public final class PeerLinks implements AutoCloseable {
 
   @Override
   public void close() {
-    open.values().forEach(ApplianceClient::close);
+    open.values().forEach(l -> l.client().close());
     open.clear();
   }
 }

@@ -33,6 +33,12 @@ public final class Grants {
   public static final String APP_PREFIX = "app:";
   /** The permission to call apps on paired appliances (docs/spec/peers.md). */
   public static final String PEER = "peer";
+  /**
+   * The permission to meet appliances that are not paired with this one (docs/spec/peers.md):
+   * the app may call the app of the same id on any appliance, and any appliance may open it.
+   */
+  public static final String STRANGERS = "strangers";
+  private static final String UNKNOWN = "': use internet, peer, strangers or app:<app-id>";
 
   private final Path file;
   private final Map<String, AppGrants> apps = new TreeMap<>();
@@ -40,10 +46,10 @@ public final class Grants {
 
   /**
    * One app's grants: internet (with the hosts it may reach; empty = any public host), apps it
-   * may open, and whether it may call apps on paired appliances.
+   * may open, whether it may call apps on paired appliances, and whether it meets strangers.
    */
-  public record AppGrants(Optional<List<String>> internet, List<String> openApps, boolean peers) {
-    public static final AppGrants NONE = new AppGrants(Optional.empty(), List.of(), false);
+  public record AppGrants(Optional<List<String>> internet, List<String> openApps, boolean peers, boolean strangers) {
+    public static final AppGrants NONE = new AppGrants(Optional.empty(), List.of(), false, false);
 
     public AppGrants {
       internet = internet.map(List::copyOf);
@@ -58,7 +64,14 @@ public final class Grants {
       if (peers) {
         out.add(PEER);
       }
+      if (strangers) {
+        out.add(STRANGERS);
+      }
       return out;
+    }
+
+    boolean isEmpty() {
+      return internet.isEmpty() && openApps.isEmpty() && !peers && !strangers;
     }
   }
 
@@ -89,7 +102,7 @@ public final class Grants {
     }
     List<String> open = new ArrayList<>();
     node.path("openApps").forEach(a -> open.add(a.asText()));
-    return new AppGrants(internet, open, node.path(PEER).asBoolean(false));
+    return new AppGrants(internet, open, node.path(PEER).asBoolean(false), node.path(STRANGERS).asBoolean(false));
   }
 
   /** Called with the app id after each change of that app's grants. */
@@ -110,6 +123,11 @@ public final class Grants {
     return of(caller).peers();
   }
 
+  /** Whether {@code app} may call its namesakes on appliances not paired with this one, and be opened by any appliance. */
+  public boolean meetsStrangers(String app) {
+    return of(app).strangers();
+  }
+
   /**
    * Grants {@code permission} to {@code appId}: {@code internet} (with {@code hosts}, rules like
    * {@code example.org:443}, or any public host when empty; granting again replaces the list)
@@ -125,7 +143,7 @@ public final class Grants {
         } catch (IllegalArgumentException e) {
           throw new BadGrant(e.getMessage());
         }
-        next = new AppGrants(Optional.of(hosts), now.openApps(), now.peers());
+        next = new AppGrants(Optional.of(hosts), now.openApps(), now.peers(), now.strangers());
       } else if (permission.startsWith(APP_PREFIX) && AppManifest.APP_ID.matcher(permission.substring(4)).matches()) {
         if (!hosts.isEmpty()) {
           throw new BadGrant("hosts only apply to the internet permission");
@@ -134,14 +152,15 @@ public final class Grants {
         if (!open.contains(permission.substring(4))) {
           open.add(permission.substring(4));
         }
-        next = new AppGrants(now.internet(), open, now.peers());
-      } else if (permission.equals(PEER)) {
+        next = new AppGrants(now.internet(), open, now.peers(), now.strangers());
+      } else if (permission.equals(PEER) || permission.equals(STRANGERS)) {
         if (!hosts.isEmpty()) {
           throw new BadGrant("hosts only apply to the internet permission");
         }
-        next = new AppGrants(now.internet(), now.openApps(), true);
+        boolean peer = permission.equals(PEER);
+        next = new AppGrants(now.internet(), now.openApps(), now.peers() || peer, now.strangers() || !peer);
       } else {
-        throw new BadGrant("unknown permission '" + permission + "': use internet, peer or app:<app-id>");
+        throw new BadGrant("unknown permission '" + permission + UNKNOWN);
       }
       apps.put(appId, next);
       save();
@@ -164,16 +183,19 @@ public final class Grants {
       AppGrants next;
       if (permission.equals(INTERNET)) {
         had = now.internet().isPresent();
-        next = new AppGrants(Optional.empty(), now.openApps(), now.peers());
+        next = new AppGrants(Optional.empty(), now.openApps(), now.peers(), now.strangers());
       } else if (permission.startsWith(APP_PREFIX)) {
         List<String> open = new ArrayList<>(now.openApps());
         had = open.remove(permission.substring(4));
-        next = new AppGrants(now.internet(), open, now.peers());
+        next = new AppGrants(now.internet(), open, now.peers(), now.strangers());
       } else if (permission.equals(PEER)) {
         had = now.peers();
-        next = new AppGrants(now.internet(), now.openApps(), false);
+        next = new AppGrants(now.internet(), now.openApps(), false, now.strangers());
+      } else if (permission.equals(STRANGERS)) {
+        had = now.strangers();
+        next = new AppGrants(now.internet(), now.openApps(), now.peers(), false);
       } else {
-        throw new BadGrant("unknown permission '" + permission + "': use internet, peer or app:<app-id>");
+        throw new BadGrant("unknown permission '" + permission + UNKNOWN);
       }
       if (!had) {
         return false;
@@ -201,7 +223,7 @@ public final class Grants {
     ObjectNode root = json.createObjectNode();
     ObjectNode all = root.putObject("apps");
     apps.forEach((id, g) -> {
-      if (g.internet().isEmpty() && g.openApps().isEmpty() && !g.peers()) {
+      if (g.isEmpty()) {
         return;
       }
       ObjectNode app = all.putObject(id);
@@ -215,6 +237,9 @@ public final class Grants {
       }
       if (g.peers()) {
         app.put(PEER, true);
+      }
+      if (g.strangers()) {
+        app.put(STRANGERS, true);
       }
     });
     try {

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The callee's side of a peer link (docs/spec/peers.md) through the session API: a proof is
  * good only from the key behind the ID, for this appliance and this link's fingerprint; a code
- * pairs once; the paired peer opens what it was allowed, with X-Intrustd-Peer.
+ * pairs once; the paired peer opens what it was allowed, with X-Intrustd-Peer; an unpaired one
+ * opens only the apps that meet strangers.
  */
 class PeerSessionTest {
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -107,9 +108,44 @@ class PeerSessionTest {
   }
 
   @Test
-  void anUnpairedApplianceIsRefusedAndACodePairsItOnce() throws Exception {
+  void anUnpairedApplianceProvesItselfButOpensOnlyAppsThatMeetStrangers() throws Exception {
     String target = me.toString();
-    assertThat(post("/v1/peer/hello", proof(peer.id(), peer, target, FINGERPRINT, "")).status()).isEqualTo(403);
+    Answer hello = post("/v1/peer/hello", proof(peer.id(), peer, target, FINGERPRINT, ""));
+    assertThat(hello.status()).as(hello.body().toString()).isEqualTo(200);
+    assertThat(hello.body().at("/peer/paired").asBoolean(true)).isFalse();
+    assertThat(hello.body().at("/peer/name").isMissingNode()).as("a stranger is not told this appliance's name").isTrue();
+    assertThat(hello.body().at("/peer/allow").size()).isZero();
+    assertThat(links.admit("l1", "mail")).as("no app meets strangers yet").isInstanceOf(LinkAccess.Decision.Refused.class);
+
+    Set<String> meet = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    links.openToStrangers(meet::contains);
+    meet.add("mail");
+    LinkAccess.Decision d = links.admit("l1", "mail");
+    assertThat(d).isInstanceOf(LinkAccess.Decision.Admitted.class);
+    LinkAccess.Decision.Admitted admitted = (LinkAccess.Decision.Admitted) d;
+    assertThat(admitted.headers()).containsEntry(TrustedHeaders.PEER, peer.id().toString())
+        .containsEntry(TrustedHeaders.PEER_PAIRED, "false");
+    assertThat(admitted.headers().get(TrustedHeaders.PERMISSIONS)).as("a stranger holds nothing").isNull();
+    assertThat(admitted.grant()).isEqualTo("appliance:" + peer.id());
+    assertThat(links.admit("l1", "photos")).isInstanceOf(LinkAccess.Decision.Refused.class);
+
+    // The owner takes the grant back: the open channel closes at once.
+    java.util.concurrent.CountDownLatch revoked = new java.util.concurrent.CountDownLatch(1);
+    links.opened("l1", "mail", reason -> revoked.countDown());
+    meet.remove("mail");
+    links.enforce();
+    assertThat(revoked.await(5, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+
+    assertThat(links.admit("l2-unknown", "mail")).isInstanceOf(LinkAccess.Decision.Refused.class);
+    links.register("l3", "sha-256 EE:FF");
+    meet.add("mail");
+    assertThat(links.admit("l3", "mail")).as("a link on which no appliance proved itself")
+        .isInstanceOf(LinkAccess.Decision.Refused.class);
+  }
+
+  @Test
+  void aPairedApplianceIsToldSoAndACodePairsItOnce() throws Exception {
+    String target = me.toString();
     assertThat(post("/v1/peer/pair", proof(peer.id(), peer, target, FINGERPRINT, ", \"code\": \"AAAAA-AAAAA\"")).status())
         .isEqualTo(401);
     AccessStore.Invite invite = store.invite(List.of("hello"), Instant.now());
@@ -117,8 +153,11 @@ class PeerSessionTest {
     Answer paired = post("/v1/peer/pair", proof(peer.id(), peer, target, FINGERPRINT, withCode));
     assertThat(paired.status()).as(paired.body().toString()).isEqualTo(200);
     assertThat(paired.body().at("/peer/allow/0").asText()).isEqualTo("hello");
+    assertThat(paired.body().at("/peer/paired").asBoolean()).isTrue();
     assertThat(store.peer(peer.id().toString()).orElseThrow().name()).as("control characters dropped").isEqualTo("Bob's  box");
     assertThat(post("/v1/peer/pair", proof(impostor.id(), impostor, target, FINGERPRINT, withCode)).status())
         .as("a code pairs once").isEqualTo(401);
+    LinkAccess.Decision d = links.admit("l1", "hello");
+    assertThat(((LinkAccess.Decision.Admitted) d).headers()).containsEntry(TrustedHeaders.PEER_PAIRED, "true");
   }
 }

@@ -133,7 +133,7 @@ class AppManifestTest {
             + ", \"permissions\": {\"defines\": [{\"name\": \"view\", \"description\": \"d\", \"sharedBy\": \"anyone\"}]}}",
             "sharedBy must be \"holders\""),
         Arguments.of("a request for root", "{\"id\": \"x\", " + run + ", \"permissions\": {\"requests\": [\"root\"]}}",
-            "permissions.requests holds \"internet\", \"peer\" or \"app:<app-id>\", not \"root\""),
+            "permissions.requests holds \"internet\", \"peer\", \"strangers\" or \"app:<app-id>\", not \"root\""),
         Arguments.of("a relative health check", "{\"id\": \"x\", " + run + ", \"healthCheck\": \"health\"}",
             "healthCheck must be a path starting with '/'"));
   }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
+import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
@@ -16,7 +17,10 @@ import java.time.InstantSource;
 import java.util.List;
 import org.intrustd.appliance.apps.AppRegistry;
 import org.intrustd.appliance.apps.AppSupervisor;
+import org.intrustd.appliance.peers.PeerLinks;
 import org.intrustd.appliance.permissions.Grants;
+import org.intrustd.core.crypto.Ed25519;
+import org.intrustd.core.identity.Identity;
 import org.intrustd.appliance.testing.Apps;
 import org.intrustd.appliance.testing.InProcessLauncher;
 import org.intrustd.appliance.testing.TestAccess;
@@ -41,6 +45,7 @@ class AppCallGatewayTest {
   private AppCallGateway gateway;
   private Path daemonSocket;
   private TestAccess access;
+  private PeerLinks peers;
 
   @BeforeEach
   void start() {
@@ -51,12 +56,15 @@ class AppCallGatewayTest {
     grants = Grants.load(state);
     daemonSocket = apps.paths("photos").daemonSocket();
     access = new TestAccess(state, Map.of("photos", Set.of("view", "edit")));
-    gateway = AppCallGateway.start("photos", daemonSocket, grants, apps, access.tokens, null);
+    // A flock that cannot be reached: a call that passes the checks ends in 504, one that does not in 403.
+    peers = new PeerLinks(new Identity(Ed25519.generate()), null, () -> URI.create("ws://127.0.0.1:1/"), access.store);
+    gateway = AppCallGateway.start("photos", daemonSocket, grants, apps, access.tokens, peers);
   }
 
   @AfterEach
   void stop() {
     gateway.close();
+    peers.close();
     apps.close();
     access.close();
   }
@@ -114,6 +122,32 @@ class AppCallGatewayTest {
     assertThat(call("\u0000\u0001garbage\r\n\r\n")).startsWith("HTTP/1.1 400");
     assertThat(call("GET /echo?msg=x HTTP/1.1\r\nHost: photos\r\n\r\n")).as("not even itself without a grant")
         .startsWith("HTTP/1.1 403");
+  }
+
+  // ------------------------------------------------------------------ calls to other appliances
+
+  @Test
+  void anotherApplianceIsCalledOnlyAsItsGrantsAllow() {
+    String stranger = new Identity(Ed25519.generate()).id().toString();
+    String friend = new Identity(Ed25519.generate()).id().toString();
+    access.store.pair(friend, "Bob's box", List.of("photos"), java.time.Instant.now());
+    String toStranger = "GET /x HTTP/1.1\r\nHost: photos." + stranger + "\r\n\r\n";
+    String toFriend = "GET /x HTTP/1.1\r\nHost: photos." + friend.toLowerCase(java.util.Locale.ROOT) + "\r\n\r\n";
+    String otherAppOfStranger = "GET /x HTTP/1.1\r\nHost: notes." + stranger + "\r\n\r\n";
+
+    assertThat(call(toFriend)).startsWith("HTTP/1.1 403").contains("intrustd app grant photos peer");
+    assertThat(call(toStranger)).startsWith("HTTP/1.1 403").contains("intrustd app grant photos strangers");
+    grants.grant("photos", Grants.PEER, List.of());
+    assertThat(call(toFriend)).as("past the checks: the flock is unreachable").startsWith("HTTP/1.1 504");
+    assertThat(call(toStranger)).as("peer is for paired appliances only").startsWith("HTTP/1.1 403");
+    grants.revoke("photos", Grants.PEER);
+
+    grants.grant("photos", Grants.STRANGERS, List.of());
+    assertThat(call(toStranger)).startsWith("HTTP/1.1 504");
+    assertThat(call(toFriend)).as("a paired appliance is also any appliance").startsWith("HTTP/1.1 504");
+    assertThat(call(otherAppOfStranger)).as("only the namesake").startsWith("HTTP/1.1 403").contains("only its namesake");
+    grants.revoke("photos", Grants.STRANGERS);
+    assertThat(call(toStranger)).startsWith("HTTP/1.1 403");
   }
 
   // ------------------------------------------------------------------ tokens minted by apps

@@ -42,12 +42,23 @@ final class Composer {
 
     /** Writes {@code draft} from {@code from} (an address) with {@code messageId} to {@code out}, Bcc left out. */
     static void write(String from, String displayName, String messageId, Draft draft, OutputStream out) throws IOException {
+        write(from, displayName, messageId, draft, false, out);
+    }
+
+    /** {@link #write}, with the Bcc field kept when {@code keepBcc}: a draft is the writer's own. */
+    static void write(String from, String displayName, String messageId, Draft draft, boolean keepBcc, OutputStream out)
+            throws IOException {
         try {
             MimeMessage m = new MimeMessage(SESSION);
             m.setFrom(new InternetAddress(from, displayName.isBlank() ? null : displayName, "UTF-8"));
-            m.setRecipients(MimeMessage.RecipientType.TO, addresses(draft.to()));
+            // A draft may hold an address half typed: kept as it is, checked when it is sent.
+            boolean strict = !keepBcc;
+            m.setRecipients(MimeMessage.RecipientType.TO, addresses(draft.to(), strict));
             if (!draft.cc().isEmpty()) {
-                m.setRecipients(MimeMessage.RecipientType.CC, addresses(draft.cc()));
+                m.setRecipients(MimeMessage.RecipientType.CC, addresses(draft.cc(), strict));
+            }
+            if (keepBcc && !draft.bcc().isEmpty()) {
+                m.setRecipients(MimeMessage.RecipientType.BCC, addresses(draft.bcc(), strict));
             }
             m.setSubject(draft.subject(), "UTF-8");
             m.setSentDate(new Date());
@@ -74,7 +85,7 @@ final class Composer {
             }
             m.saveChanges();
             m.setHeader("Message-ID", messageId); // after saveChanges, which makes one of its own
-            m.writeTo(out, new String[] {"Bcc"});
+            m.writeTo(out, keepBcc ? null : new String[] {"Bcc"});
         } catch (MessagingException e) {
             throw new IllegalArgumentException("the message cannot be written: " + e.getMessage(), e);
         }
@@ -112,12 +123,16 @@ final class Composer {
         }
     }
 
-    private static Address[] addresses(List<String> list) throws MessagingException {
-        Address[] out = new Address[list.size()];
-        for (int i = 0; i < out.length; i++) {
-            out[i] = new InternetAddress(list.get(i), true);
+    private static Address[] addresses(List<String> list, boolean strict) throws MessagingException {
+        List<Address> out = new java.util.ArrayList<>();
+        for (String a : list) {
+            if (strict) {
+                out.add(new InternetAddress(a, true));
+            } else if (!a.isBlank()) {
+                out.addAll(List.of(InternetAddress.parseHeader(a.replaceAll("\\p{Cntrl}", ""), false)));
+            }
         }
-        return out;
+        return out.toArray(Address[]::new);
     }
 
     /**

@@ -28,8 +28,8 @@ import org.intrustd.core.id.ApplianceId;
 /**
  * Mail arriving from other appliances (docs/spec/mail.md, "Delivery"): the sender's address must
  * name the appliance the link proved, each recipient must have a mailbox here, and each
- * persona's policy says where it goes: a sender they accepted (or wrote to) to the Inbox, a
- * stranger to Requests, a blocked one nowhere (without telling the sender). Deliveries are
+ * persona's policy says where it goes: a sender they accepted (or wrote to), or one on a paired
+ * appliance, to the Inbox, a stranger to Requests, a blocked one nowhere (without telling the sender). Deliveries are
  * remembered by id for a week, so a retry after a lost answer is answered the same and stored once.
  */
 final class Inbound implements AutoCloseable {
@@ -58,18 +58,24 @@ final class Inbound implements AutoCloseable {
     /** Messages a sending appliance may deliver in a burst, and how many a minute after that. */
     static final int BURST = 60;
     static final int PER_MINUTE = 30;
+    /** The same for all appliances not paired with this one, together. */
+    static final int STRANGERS_BURST = 200;
+    static final int STRANGERS_PER_MINUTE = 60;
+    private static final int MAX_BUCKETS = 10_000;
     private static final long REMEMBERED_MILLIS = 7L * 24 * 3600 * 1000;
 
     private final MailStore store;
     private final Path incoming;
     private final Connection db;
     private final Clock clock;
-    private final Map<ApplianceId, long[]> buckets = new ConcurrentHashMap<>();
+    private final Map<ApplianceId, Bucket> buckets = new ConcurrentHashMap<>();
+    private final Bucket strangers;
 
     Inbound(Path dir, MailStore store, Clock clock) throws IOException {
         this.store = store;
         this.clock = clock;
         this.incoming = dir.resolve("incoming");
+        this.strangers = new Bucket(STRANGERS_BURST, STRANGERS_PER_MINUTE, clock.millis());
         Files.createDirectories(incoming);
         try (var stale = Files.newDirectoryStream(incoming)) {
             for (Path f : stale) {
@@ -90,19 +96,53 @@ final class Inbound implements AutoCloseable {
         }
     }
 
-    /** Takes one message from {@code peer}'s rate allowance; false when it has none left. */
-    boolean admit(ApplianceId peer) {
+    /**
+     * Takes one message from {@code peer}'s rate allowance, and for an appliance that is not
+     * paired also from the allowance all of them share (a new appliance ID costs nothing, so
+     * per-appliance limits alone would not hold back a flood); false when either has none left.
+     */
+    boolean admit(ApplianceId peer, boolean paired) {
         long now = clock.millis();
-        long[] b = buckets.computeIfAbsent(peer, k -> new long[] {BURST * 1000L, now});
-        synchronized (b) {
-            // b[0]: thousandths of a message in the bucket; b[1]: when it was last filled.
-            b[0] = Math.min(BURST * 1000L, b[0] + (now - b[1]) * PER_MINUTE / 60);
-            b[1] = now;
-            if (b[0] < 1000) {
+        if (buckets.size() > MAX_BUCKETS) {
+            buckets.values().removeIf(b -> b.full(now)); // a full bucket is as good as none
+        }
+        if (!buckets.computeIfAbsent(peer, k -> new Bucket(BURST, PER_MINUTE, now)).take(now)) {
+            return false;
+        }
+        return paired || strangers.take(now);
+    }
+
+    /** A token bucket: {@code burst} messages at once, then {@code perMinute}. */
+    private static final class Bucket {
+        private final long capacity; // thousandths of a message
+        private final long perMinute;
+        private long level;
+        private long filled;
+
+        Bucket(long burst, long perMinute, long now) {
+            this.capacity = burst * 1000;
+            this.perMinute = perMinute;
+            this.level = capacity;
+            this.filled = now;
+        }
+
+        synchronized boolean take(long now) {
+            refill(now);
+            if (level < 1000) {
                 return false;
             }
-            b[0] -= 1000;
+            level -= 1000;
             return true;
+        }
+
+        synchronized boolean full(long now) {
+            refill(now);
+            return level == capacity;
+        }
+
+        private void refill(long now) {
+            level = Math.min(capacity, level + Math.max(0, now - filled) * perMinute / 60);
+            filled = now;
         }
     }
 
@@ -112,10 +152,11 @@ final class Inbound implements AutoCloseable {
     }
 
     /**
-     * Delivers the message in {@code received} (which this call removes) from {@code peer} to the
-     * recipients {@code to}, as appliance {@code self}.
+     * Delivers the message in {@code received} (which this call removes) from {@code peer} (paired
+     * with this appliance or not) to the recipients {@code to}, as appliance {@code self}.
      */
-    List<Result> deliver(ApplianceId self, ApplianceId peer, String deliveryId, String mailFrom, List<String> to, Path received)
+    List<Result> deliver(ApplianceId self, ApplianceId peer, boolean paired, String deliveryId, String mailFrom, List<String> to,
+            Path received)
             throws Refused, IOException {
         try {
             if (!DeliveryId.valid(deliveryId)) {
@@ -157,8 +198,8 @@ final class Inbound implements AutoCloseable {
                 if (verdict.equals(Optional.of(Verdict.BLOCKED))) {
                     where.put(persona, null);
                 } else {
-                    // A colleague on this appliance is no stranger.
-                    boolean known = verdict.isPresent() || peer.equals(self);
+                    // A colleague on this appliance, or anyone on a paired one, is no stranger.
+                    boolean known = verdict.isPresent() || peer.equals(self) || paired;
                     where.put(persona, known ? MailStore.Folder.INBOX : MailStore.Folder.REQUESTS);
                 }
             }

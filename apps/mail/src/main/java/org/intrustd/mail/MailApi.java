@@ -14,7 +14,9 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -150,6 +152,14 @@ final class MailApi extends Handler.Abstract {
                 only(method, "POST");
                 send(address, persona, readJson(rq), rs, cb);
             }
+            case "contacts" -> {
+                only(method, "GET");
+                contacts(me, persona, Request.extractQueryParameters(rq), rs, cb);
+            }
+            case "drafts" -> {
+                only(method, "POST");
+                saveDraft(address, persona, readJson(rq), rs, cb);
+            }
             case "outbox" -> {
                 if (p.length == 2 && p[1].equals("retry")) {
                     only(method, "POST");
@@ -216,7 +226,8 @@ final class MailApi extends Handler.Abstract {
         if (length > MAX_MESSAGE) {
             throw new Problem(413, "a message is at most " + (MAX_MESSAGE >> 20) + " MiB");
         }
-        if (!inbound.admit(peer)) {
+        boolean paired = "true".equals(rq.getHeaders().get(TrustedHeaders.PEER_PAIRED));
+        if (!inbound.admit(peer, paired)) {
             rs.getHeaders().put(HttpHeader.RETRY_AFTER, "60");
             throw new Problem(429, "too many messages from " + peer + "; try again in a minute");
         }
@@ -237,7 +248,7 @@ final class MailApi extends Handler.Abstract {
             Files.deleteIfExists(file);
             throw e;
         }
-        List<Inbound.Result> results = inbound.deliver(me, peer, value(q, "id"), value(q, "from"), to, file);
+        List<Inbound.Result> results = inbound.deliver(me, peer, paired, value(q, "id"), value(q, "from"), to, file);
         ArrayNode out = JSON.createArrayNode();
         results.forEach(r -> out.addObject().put("address", r.address()).put("status", r.status()));
         Replies.send(rs, cb, 200, JSON.createObjectNode().set("recipients", out));
@@ -253,39 +264,72 @@ final class MailApi extends Handler.Abstract {
 
     // ------------------------------------------------------------ sending
 
-    private void send(MailAddress from, String persona, JsonNode body, Response rs, Callback cb) throws Exception {
+    /**
+     * A message as the webmail writes it: recipients, subject, text, what it answers, and its
+     * attachments: uploads ({@code attachments}) and parts of messages already here
+     * ({@code keep}: [{message, part}], for a forward or a draft opened again), each copied to an
+     * upload of its own. Every upload named is the caller's to remove once the message is written.
+     */
+    private Composer.Draft draft(String persona, JsonNode body) throws IOException {
         List<Uploads.Upload> attachments = new ArrayList<>();
-        long total = 0;
-        for (String id : strings(body, "attachments")) {
-            Uploads.Upload u = uploads.get(persona, id);
-            total += u.size();
-            attachments.add(u);
+        List<Uploads.Upload> copies = new ArrayList<>();
+        try {
+            for (String id : strings(body, "attachments")) {
+                attachments.add(uploads.get(persona, id));
+            }
+            JsonNode keep = body.path("keep");
+            if (!keep.isMissingNode() && !keep.isNull() && (!keep.isArray() || keep.size() > 100)) {
+                throw new Problem(400, "keep is a list of up to 100 {message, part}");
+            }
+            for (JsonNode k : keep) {
+                long id = k.path("message").asLong(-1);
+                int index = k.path("part").asInt(-1);
+                Path file = store.get(persona, id).orElseThrow(() -> new Problem(404, "no message " + id + " to take a part from"))
+                        .getValue();
+                MessageView.Part part = MessageView.read(file, false).attachments().stream().filter(a -> a.index() == index)
+                        .findFirst().orElseThrow(() -> new Problem(404, "message " + id + " has no part " + index));
+                // A copy of its own, as an upload: the message it came from may go before this one is sent.
+                Uploads.Upload u = uploads.put(persona, part.filename().isBlank() ? "part-" + index : part.filename(),
+                        part.contentType(), out -> MessageView.copyPart(file, index, out));
+                copies.add(u);
+                attachments.add(u);
+            }
+            if (attachments.stream().mapToLong(Uploads.Upload::size).sum() > Uploads.MAX_TOTAL) {
+                throw new Problem(413, "a message's attachments are at most " + (Uploads.MAX_TOTAL >> 20) + " MiB together");
+            }
+        } catch (RuntimeException | IOException e) {
+            for (Uploads.Upload u : copies) {
+                uploads.remove(persona, u.id());
+            }
+            throw e;
         }
-        if (total > Uploads.MAX_TOTAL) {
-            throw new Problem(413, "a message's attachments are at most " + (Uploads.MAX_TOTAL >> 20) + " MiB together");
-        }
-        Composer.Draft draft = new Composer.Draft(strings(body, "to"), strings(body, "cc"), strings(body, "bcc"),
+        return new Composer.Draft(strings(body, "to"), strings(body, "cc"), strings(body, "bcc"),
                 body.path("subject").asText(""), body.path("text").asText(""),
                 Optional.ofNullable(body.path("inReplyTo").textValue()).filter(s -> !s.isBlank()), strings(body, "references"),
                 attachments);
-        List<String> all = new ArrayList<>(draft.to());
-        all.addAll(draft.cc());
-        all.addAll(draft.bcc());
+    }
+
+    private void send(MailAddress from, String persona, JsonNode body, Response rs, Callback cb) throws Exception {
+        Optional<Long> fromDraft = draftId(persona, body);
+        List<String> all = new ArrayList<>(strings(body, "to"));
+        all.addAll(strings(body, "cc"));
+        all.addAll(strings(body, "bcc"));
         if (all.isEmpty() || all.size() > MAX_RECIPIENTS) {
             throw new Problem(400, "a message goes to 1 to " + MAX_RECIPIENTS + " recipients");
         }
         List<MailAddress> intrustd = new ArrayList<>();
         List<String> ordinary = new ArrayList<>();
         for (String a : all) {
-            Optional<MailAddress> parsed = MailAddress.parse(a.strip());
+            // "Name <address>" as well as a bare address.
+            Optional<MailAddress> parsed = MailAddress.parse(a.strip()).or(() -> bareAddress(a).flatMap(MailAddress::parse));
             if (parsed.isPresent()) {
                 if (!intrustd.contains(parsed.get())) {
                     intrustd.add(parsed.get());
                 }
-            } else if (MailAddress.looksIntrustd(a)) {
+            } else if (MailAddress.looksIntrustd(bareAddress(a).orElse(a.strip()))) {
                 throw new Problem(400, "not a valid Intrustd address: " + Inbound.printable(a));
             } else {
-                String plain = ordinaryAddress(a);
+                String plain = bareAddress(a).orElseThrow(() -> new Problem(400, "not an address: " + Inbound.printable(a)));
                 if (!ordinary.contains(plain)) {
                     ordinary.add(plain);
                 }
@@ -296,6 +340,8 @@ final class MailApi extends Handler.Abstract {
             throw new Problem(422, "mail to ordinary addresses (" + Inbound.printable(ordinary.getFirst())
                     + ") goes through an external account: set one up first");
         }
+        Composer.Draft draft = draft(persona, body);
+        List<Uploads.Upload> attachments = draft.attachments();
         // One Message-ID; two copies when both kinds of recipient are named, since each must come
         // from its own kind of address (an appliance refuses a From of another).
         String messageId = Composer.messageId(MailAddress.domain(from.appliance()));
@@ -331,15 +377,69 @@ final class MailApi extends Handler.Abstract {
         for (Uploads.Upload u : attachments) {
             uploads.remove(persona, u.id()); // in the message now
         }
+        discardDraft(persona, fromDraft); // sent: no longer a draft
         Replies.send(rs, cb, 202, answer);
     }
 
-    /** An ordinary recipient, bare ({@code a@example.org}), or a refusal naming it. */
-    private static String ordinaryAddress(String text) {
+    /** Deletes a draft that was sent or saved anew; one that went meanwhile (another tab) is gone already. */
+    private void discardDraft(String persona, Optional<Long> id) throws IOException {
+        if (id.isPresent()) {
+            try {
+                store.delete(persona, id.get());
+            } catch (NoSuchFileException e) {
+                // deleted meanwhile
+            }
+        }
+    }
+
+    /** The draft a request names ({@code draft}), if any: it must be one of the persona's Drafts. */
+    private Optional<Long> draftId(String persona, JsonNode body) throws IOException {
+        JsonNode d = body.path("draft");
+        if (d.isMissingNode() || d.isNull()) {
+            return Optional.empty();
+        }
+        long id = d.asLong(-1);
+        MailStore.Summary s = store.get(persona, id).orElseThrow(() -> new Problem(404, "no draft " + id)).getKey();
+        if (s.folder() != MailStore.Folder.DRAFTS) {
+            throw new Problem(409, "message " + id + " is not a draft");
+        }
+        return Optional.of(id);
+    }
+
+    /**
+     * {@code POST /api/drafts}: files the message being written in Drafts, as {@code /api/send}
+     * takes it (any recipients, or none, kept as typed), replacing the draft it names
+     * ({@code draft}) once the new one is filed: a kill between the two leaves both, never neither.
+     */
+    private void saveDraft(MailAddress from, String persona, JsonNode body, Response rs, Callback cb) throws Exception {
+        Optional<Long> previous = draftId(persona, body);
+        if (strings(body, "to").size() + strings(body, "cc").size() + strings(body, "bcc").size() > MAX_RECIPIENTS) {
+            throw new Problem(400, "a message goes to at most " + MAX_RECIPIENTS + " recipients");
+        }
+        Composer.Draft draft = draft(persona, body);
+        Path file = store.tempFile(persona);
         try {
-            return new jakarta.mail.internet.InternetAddress(text.strip(), true).getAddress();
+            try (OutputStream out = Files.newOutputStream(file)) {
+                Composer.write(from.toString(), persona, Composer.messageId(MailAddress.domain(from.appliance())), draft, true, out);
+            }
+            MailStore.Summary saved = store.add(persona, MailStore.Folder.DRAFTS, file,
+                    EnumSet.of(MailStore.Flag.SEEN, MailStore.Flag.DRAFT), Optional.empty());
+            discardDraft(persona, previous);
+            Replies.send(rs, cb, 201, summary(saved));
+        } finally {
+            Files.deleteIfExists(file); // filed under a name of its own, or not at all
+            for (Uploads.Upload u : draft.attachments()) {
+                uploads.remove(persona, u.id());
+            }
+        }
+    }
+
+    /** A recipient as typed ({@code Name <a@example.org>} or bare), bare; empty if it is no address. */
+    private static Optional<String> bareAddress(String text) {
+        try {
+            return Optional.of(new jakarta.mail.internet.InternetAddress(text.strip(), true).getAddress());
         } catch (jakarta.mail.internet.AddressException e) {
-            throw new Problem(400, "not an address: " + Inbound.printable(text));
+            return Optional.empty();
         }
     }
 
@@ -358,7 +458,7 @@ final class MailApi extends Handler.Abstract {
         if (!here.isEmpty()) {
             Path forHere = inbound.incomingFile();
             Files.copy(message, forHere);
-            for (Inbound.Result r : inbound.deliver(me, me, DeliveryId.next(), from.toString(),
+            for (Inbound.Result r : inbound.deliver(me, me, true, DeliveryId.next(), from.toString(),
                     here.stream().map(MailAddress::toString).toList(), forHere)) {
                 local.addObject().put("address", r.address()).put("status", r.status());
             }
@@ -513,6 +613,8 @@ final class MailApi extends Handler.Abstract {
         o.set("fromList", addresses(v.from()));
         o.set("toList", addresses(v.to()));
         o.set("ccList", addresses(v.cc()));
+        o.set("bccList", addresses(v.bcc()));
+        o.put("inReplyTo", v.inReplyTo());
         o.set("replyTo", addresses(v.replyTo()));
         ArrayNode parts = o.putArray("parts");
         for (MessageView.Part p : v.attachments()) {
@@ -529,6 +631,44 @@ final class MailApi extends Handler.Abstract {
         ArrayNode out = JSON.createArrayNode();
         list.forEach(a -> out.addObject().put("name", a.name()).put("address", a.address()));
         return out;
+    }
+
+    // ------------------------------------------------------------ contacts
+
+    /**
+     * {@code GET /api/contacts?q=&limit=}: whom the persona may mean when they start typing an
+     * address: the other personas with a mailbox here, senders they accepted, and the people in
+     * their recent mail, most written-to first; {@code q} matches any part of a name or address.
+     */
+    private void contacts(ApplianceId me, String persona, Fields q, Response rs, Callback cb) throws IOException {
+        String query = Optional.ofNullable(q.getValue("q")).orElse("").strip().toLowerCase(Locale.ROOT);
+        int limit = (int) Math.clamp(number(q.getValue("limit"), 20), 1, 200);
+        Map<String, MailStore.Correspondent> people = new LinkedHashMap<>(store.correspondents(persona));
+        Map<String, String> kinds = new java.util.HashMap<>();
+        people.keySet().forEach(a -> kinds.put(a, "correspondent"));
+        for (var e : inbound.senders(persona).entrySet()) {
+            if (e.getValue() == Inbound.Verdict.ACCEPTED && !e.getKey().startsWith("*@")) {
+                people.putIfAbsent(e.getKey(), new MailStore.Correspondent(e.getKey(), "", 0, 0));
+                kinds.putIfAbsent(e.getKey(), "accepted");
+            }
+        }
+        for (String other : store.mailboxes()) {
+            String a = MailAddress.of(other, me).toString();
+            if (!other.equals(persona)) {
+                people.putIfAbsent(a, new MailStore.Correspondent(a, other, 0, 0));
+                kinds.put(a, "here");
+            }
+        }
+        ArrayNode out = JSON.createArrayNode();
+        people.values().stream()
+                .filter(c -> query.isEmpty() || c.address().contains(query) || c.name().toLowerCase(Locale.ROOT).contains(query))
+                .sorted(java.util.Comparator.comparingInt(MailStore.Correspondent::messages).reversed()
+                        .thenComparing(java.util.Comparator.comparingLong(MailStore.Correspondent::last).reversed())
+                        .thenComparing(MailStore.Correspondent::address))
+                .limit(limit)
+                .forEach(c -> out.addObject().put("address", c.address()).put("name", c.name()).put("kind", kinds.get(c.address()))
+                        .put("messages", c.messages()).put("last", c.last()));
+        Replies.send(rs, cb, 200, JSON.createObjectNode().set("contacts", out));
     }
 
     // ------------------------------------------------------------ senders

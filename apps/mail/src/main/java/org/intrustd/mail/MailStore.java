@@ -172,6 +172,63 @@ final class MailStore implements AutoCloseable {
         return validPersona(persona) && Files.isDirectory(maildir(persona).resolve("cur"));
     }
 
+    /** The personas that have a mailbox here. */
+    List<String> mailboxes() throws IOException {
+        List<String> out = new ArrayList<>();
+        Path dir = root.resolve("mailboxes");
+        if (Files.isDirectory(dir)) {
+            try (var all = Files.newDirectoryStream(dir)) {
+                for (Path p : all) {
+                    String name = p.getFileName().toString();
+                    if (hasMailbox(name)) {
+                        out.add(name);
+                    }
+                }
+            }
+        }
+        out.sort(null);
+        return out;
+    }
+
+    /** Someone {@code persona} has written to or heard from: the name last seen, how often, and when last. */
+    record Correspondent(String address, String name, int messages, long last) {
+    }
+
+    /** An address in a list as the index keeps it ({@code Name <a@b>, c@d}), with the name before it. */
+    private static final Pattern LISTED = Pattern.compile("\\s*([^<>,]*?)\\s*<([^<>\\s,]+@[^<>\\s,]+)>|([^<>\\s,]+@[^<>\\s,]+)");
+    /** The most recent messages {@link #correspondents} looks at: a bound on its cost, whatever the mailbox's size. */
+    static final int CORRESPONDENTS_SCAN = 5_000;
+
+    /**
+     * The people in {@code persona}'s recent mail: the senders of their Inbox and Archive, and the
+     * recipients of what they sent (Requests, Trash and Drafts are not theirs to vouch for), by
+     * address, lower-cased.
+     */
+    synchronized Map<String, Correspondent> correspondents(String persona) throws IOException {
+        Map<String, Correspondent> out = new java.util.HashMap<>();
+        try (PreparedStatement q = db.prepareStatement("SELECT folder, sender, recipients, date FROM messages WHERE persona = ?"
+                + " AND folder IN ('inbox', 'archive', 'sent') ORDER BY id DESC LIMIT " + CORRESPONDENTS_SCAN)) {
+            q.setString(1, persona);
+            try (ResultSet r = q.executeQuery()) {
+                while (r.next()) {
+                    String people = r.getString(1).equals("sent") ? r.getString(3) : r.getString(2);
+                    long date = r.getLong(4);
+                    var m = LISTED.matcher(people);
+                    while (m.find()) {
+                        String address = (m.group(2) != null ? m.group(2) : m.group(3)).toLowerCase(Locale.ROOT);
+                        String name = m.group(1) == null ? "" : m.group(1).replace("\"", "").strip();
+                        Correspondent c = out.get(address); // newest first: the name it was last seen with wins
+                        out.put(address, c == null ? new Correspondent(address, name, 1, date) : new Correspondent(address,
+                                c.name().isEmpty() ? name : c.name(), c.messages() + 1, Math.max(c.last(), date)));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        return out;
+    }
+
     /** Makes {@code persona}'s mailbox and its folders if they are not there yet. */
     void ensureMailbox(String persona) throws IOException {
         if (made.contains(persona)) {

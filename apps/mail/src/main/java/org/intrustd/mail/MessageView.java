@@ -65,8 +65,8 @@ import org.jsoup.select.NodeVisitor;
  * what cannot be parsed is shown as best it can be. Message IDs ({@link #messageId},
  * {@link #references}, {@link #inReplyTo}) are kept without their angle brackets.
  */
-public record MessageView(String subject, List<Address> from, List<Address> to, List<Address> cc, List<Address> replyTo,
-        Optional<Instant> date, String messageId, List<String> references, String inReplyTo,
+public record MessageView(String subject, List<Address> from, List<Address> to, List<Address> cc, List<Address> bcc,
+        List<Address> replyTo, Optional<Instant> date, String messageId, List<String> references, String inReplyTo,
         String text, Optional<String> html, boolean remoteContentBlocked, List<Part> attachments) {
 
     /** A mailbox; {@code name} is "" when the header gave none. */
@@ -124,6 +124,7 @@ public record MessageView(String subject, List<Address> from, List<Address> to, 
         from = List.copyOf(from);
         to = List.copyOf(to);
         cc = List.copyOf(cc);
+        bcc = List.copyOf(bcc);
         replyTo = List.copyOf(replyTo);
         references = List.copyOf(references);
         attachments = List.copyOf(attachments);
@@ -189,7 +190,7 @@ public record MessageView(String subject, List<Address> from, List<Address> to, 
         }
         String subject = headers.getOrDefault("subject", "");
         return new MessageView(decode(subject).strip(), addresses(headers.get("from")), addresses(headers.get("to")),
-                addresses(headers.get("cc")), addresses(headers.get("reply-to")), date(headers.get("date")),
+                addresses(headers.get("cc")), addresses(headers.get("bcc")), addresses(headers.get("reply-to")), date(headers.get("date")),
                 firstId(headers.get("message-id")), ids(headers.get("references")), firstId(headers.get("in-reply-to")),
                 text, html, blocked, attachments);
     }

@@ -68,8 +68,9 @@ interface Transport {
         if (status == 408 || status == 425 || status == 429 || status >= 500) {
             return new Temporary(detail);
         }
-        // 403 is also what a daemon answers while the peer is not paired: final, as the sender
-        // must do something (pair) before it can go; 400, 404 (no mail app there), 413 likewise.
+        // 403 is also what a daemon answers when either owner has not let mail meet appliances it
+        // is not paired with: final, as someone must act before it can go (the bounce says who);
+        // 400, 404 (no mail app there), 413 likewise.
         return new Permanent(detail);
     }
 

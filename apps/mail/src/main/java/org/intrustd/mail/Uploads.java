@@ -51,15 +51,9 @@ final class Uploads {
 
     /** Streams {@code in} to a new upload of {@code persona}'s, refusing more than {@link #MAX_TOTAL} bytes. */
     Upload put(String persona, String filename, String contentType, InputStream in) throws IOException {
-        String name = cleanName(filename);
-        String type = contentType == null || !TYPE.matcher(contentType.strip()).matches() ? "application/octet-stream"
-                : contentType.strip().toLowerCase(java.util.Locale.ROOT);
-        expire();
-        String id = DeliveryId.next();
-        Path file = folder(persona).resolve(id);
-        long size = 0;
-        try (OutputStream out = Files.newOutputStream(file)) {
+        return put(persona, filename, contentType, out -> {
             byte[] buf = new byte[64 * 1024];
+            long size = 0;
             for (int n; (n = in.read(buf)) > 0;) {
                 size += n;
                 if (size > MAX_TOTAL) {
@@ -67,10 +61,30 @@ final class Uploads {
                 }
                 out.write(buf, 0, n);
             }
+        });
+    }
+
+    /** Writes the bytes of an upload. */
+    @FunctionalInterface
+    interface Writer {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** A new upload of {@code persona}'s with what {@code content} writes (a part of a stored message, say). */
+    Upload put(String persona, String filename, String contentType, Writer content) throws IOException {
+        String name = cleanName(filename);
+        String type = contentType == null || !TYPE.matcher(contentType.strip()).matches() ? "application/octet-stream"
+                : contentType.strip().toLowerCase(java.util.Locale.ROOT);
+        expire();
+        String id = DeliveryId.next();
+        Path file = folder(persona).resolve(id);
+        try (OutputStream out = Files.newOutputStream(file)) {
+            content.writeTo(out);
         } catch (IOException e) {
             Files.deleteIfExists(file);
             throw e;
         }
+        long size = Files.size(file);
         Files.write(folder(persona).resolve(id + ".json"),
                 JSON.writeValueAsBytes(JSON.createObjectNode().put("filename", name).put("contentType", type)));
         return new Upload(id, name, type, size, file);

@@ -205,11 +205,41 @@ class MailFlowTest {
     }
 
     private UnixHttp.Response deliverAs(ApplianceId peer, String id, String from, String to, String message) throws Exception {
+        return deliverAs(peer, false, id, from, to, message);
+    }
+
+    private UnixHttp.Response deliverAs(ApplianceId peer, boolean paired, String id, String from, String to, String message)
+            throws Exception {
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put(TrustedHeaders.APPLIANCE, b.toString());
         headers.put(TrustedHeaders.PEER, peer.toString());
+        headers.put(TrustedHeaders.PEER_PAIRED, Boolean.toString(paired));
         return UnixHttp.exchange(online.get(b), "POST", "mail", "/api/deliver?id=" + enc(id) + "&from=" + enc(from) + "&to=" + enc(to),
                 headers, message.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void mailFromAPairedApplianceGoesToTheInboxAndStrangersShareOneAllowance() throws Exception {
+        String message = "From: " + address("alice", a) + "\r\nSubject: from a friend\r\n\r\nbody\r\n";
+        UnixHttp.Response r = deliverAs(a, true, DeliveryId.next(), address("alice", a), address("bob", b), message);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(list(b, "bob", "inbox").size()).isEqualTo(1);
+        assertThat(list(b, "bob", "requests").size()).isZero();
+
+        // A new appliance ID costs nothing: past their shared burst, strangers wait, each of them fresh.
+        int refused = 0;
+        for (int i = 0; i < Inbound.STRANGERS_BURST + 5; i++) {
+            ApplianceId stranger = newAppliance(1000 + i);
+            String m = "From: " + address("x", stranger) + "\r\nSubject: hi\r\n\r\nbody\r\n";
+            UnixHttp.Response s = deliverAs(stranger, DeliveryId.next(), address("x", stranger), address("nobody", b), m);
+            assertThat(s.status()).as(s.text()).isIn(200, 429);
+            refused += s.status() == 429 ? 1 : 0;
+        }
+        assertThat(refused).isBetween(1, 5);
+        // The paired appliance is not held back by them.
+        r = deliverAs(a, true, DeliveryId.next(), address("alice", a), address("bob", b), message);
+        assertThat(r.status()).as(r.text()).isEqualTo(200);
+        assertThat(list(b, "bob", "inbox").size()).isEqualTo(2);
     }
 
     @Test
@@ -360,6 +390,93 @@ class MailFlowTest {
     }
 
     @Test
+    void aDraftIsSavedReplacedAndSentWithItsAttachmentThenForwardedWithIt() throws Exception {
+        call(a, "carol", "GET", "/api/me", null);
+        call(a, "dave", "GET", "/api/me", null);
+        byte[] data = new byte[1 << 20];
+        new java.util.Random(11).nextBytes(data);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put(TrustedHeaders.APPLIANCE, a.toString());
+        headers.put(TrustedHeaders.PERSONA, "alice");
+        headers.put("Content-Type", "application/pdf");
+        JsonNode up = json(UnixHttp.exchange(online.get(a), "POST", "mail", "/api/uploads?name=plan.pdf", headers, data), 201);
+
+        // Half written: a recipient half typed, and the file.
+        var first = JSON.createObjectNode().put("subject", "The plan").put("text", "First go");
+        first.putArray("to").add("car");
+        first.putArray("attachments").add(up.path("id").asText());
+        JsonNode d1 = json(call(a, "alice", "POST", "/api/drafts", first.toString()), 201);
+        assertThat(d1.path("flags").toString()).contains("draft");
+        JsonNode opened = json(call(a, "alice", "GET", "/api/messages/" + d1.path("id").asLong(), null), 200);
+        assertThat(opened.path("toList").get(0).path("address").asText()).isEqualTo("car");
+        int part = opened.path("parts").get(0).path("index").asInt();
+
+        // Saved again, finished, with a Bcc kept in the draft and the file taken over from the old draft.
+        var second = JSON.createObjectNode().put("subject", "The plan").put("text", "Second go").put("draft", d1.path("id").asLong());
+        second.putArray("to").add(address("carol", a));
+        second.putArray("bcc").add(address("dave", a));
+        second.putArray("keep").addObject().put("message", d1.path("id").asLong()).put("part", part);
+        JsonNode d2 = json(call(a, "alice", "POST", "/api/drafts", second.toString()), 201);
+        JsonNode drafts = list(a, "alice", "drafts");
+        assertThat(drafts.size()).as("the new draft replaces the old").isEqualTo(1);
+        assertThat(drafts.get(0).path("id").asLong()).isEqualTo(d2.path("id").asLong());
+        JsonNode reopened = json(call(a, "alice", "GET", "/api/messages/" + d2.path("id").asLong(), null), 200);
+        assertThat(reopened.path("bccList").get(0).path("address").asText()).isEqualTo(address("dave", a));
+        int part2 = reopened.path("parts").get(0).path("index").asInt();
+
+        var send = second.put("draft", d2.path("id").asLong());
+        ((com.fasterxml.jackson.databind.node.ArrayNode) send.get("keep")).removeAll().addObject()
+                .put("message", d2.path("id").asLong()).put("part", part2);
+        json(call(a, "alice", "POST", "/api/send", send.toString()), 202);
+        assertThat(list(a, "alice", "drafts").size()).as("a sent draft is no longer a draft").isZero();
+        for (String who : List.of("carol", "dave")) {
+            JsonNode got = list(a, who, "inbox").get(0);
+            JsonNode full = json(call(a, who, "GET", "/api/messages/" + got.path("id").asLong(), null), 200);
+            assertThat(full.path("bccList").size()).as("no one sees the Bcc").isZero();
+            JsonNode p = full.path("parts").get(0);
+            assertThat(p.path("filename").asText()).isEqualTo("plan.pdf");
+            assertThat(call(a, who, "GET", "/api/messages/" + got.path("id").asLong() + "/parts/" + p.path("index").asInt(), null)
+                    .body()).isEqualTo(data);
+        }
+
+        // Carol forwards it with its attachment to Bob on another appliance.
+        JsonNode got = list(a, "carol", "inbox").get(0);
+        var forward = JSON.createObjectNode().put("subject", "Fwd: The plan").put("text", "See below");
+        forward.putArray("to").add(address("bob", b));
+        forward.putArray("keep").addObject().put("message", got.path("id").asLong()).put("part", part2);
+        json(call(a, "carol", "POST", "/api/send", forward.toString()), 202);
+        JsonNode fwd = await(b, "bob", "requests", 1).get(0);
+        JsonNode fwdFull = json(call(b, "bob", "GET", "/api/messages/" + fwd.path("id").asLong(), null), 200);
+        int fwdPart = fwdFull.path("parts").get(0).path("index").asInt();
+        assertThat(call(b, "bob", "GET", "/api/messages/" + fwd.path("id").asLong() + "/parts/" + fwdPart, null).body())
+                .isEqualTo(data);
+
+        // Bad references are clear refusals.
+        var bad = JSON.createObjectNode().put("subject", "x").put("text", "y");
+        bad.putArray("to").add(address("bob", b));
+        bad.putArray("keep").addObject().put("message", got.path("id").asLong()).put("part", 99);
+        assertThat(call(a, "carol", "POST", "/api/send", bad.toString()).status()).isEqualTo(404);
+        bad.put("draft", got.path("id").asLong());
+        assertThat(call(a, "carol", "POST", "/api/drafts", bad.toString()).status()).as("not a draft").isEqualTo(409);
+    }
+
+    @Test
+    void contactsAreThePeopleOfRecentMailAcceptedSendersAndColleagues() throws Exception {
+        call(a, "carol", "GET", "/api/me", null);
+        send(a, "alice", "Bob Builder <" + address("bob", b) + ">", "One", "1");
+        send(a, "alice", address("bob", b), "Two", "2");
+        send(b, "bob", address("zed", b), "Three", "3");
+        JsonNode all = json(call(a, "alice", "GET", "/api/contacts", null), 200).path("contacts");
+        assertThat(all.get(0).path("address").asText()).as("most written to first").isEqualTo(address("bob", b));
+        assertThat(all.get(0).path("name").asText()).isEqualTo("Bob Builder");
+        assertThat(all.get(0).path("messages").asInt()).isEqualTo(2);
+        assertThat(all.toString()).contains(address("carol", a)).contains("\"kind\":\"here\"").doesNotContain(address("alice", a));
+        JsonNode some = json(call(a, "alice", "GET", "/api/contacts?q=BUILD&limit=5", null), 200).path("contacts");
+        assertThat(some.size()).isEqualTo(1);
+        assertThat(json(call(a, "alice", "GET", "/api/contacts?q=nobody-at-all", null), 200).path("contacts").size()).isZero();
+    }
+
+    @Test
     void theIndexCatchesUpWithMessagesFiledJustBeforeAKill() throws Exception {
         call(a, "carol", "GET", "/api/me", null);
         stop(a);
@@ -376,7 +493,8 @@ class MailFlowTest {
         Property.forAll(200, junk, junk, (x, y) -> {
             try {
                 for (String target : List.of("/api/messages/" + enc(x), "/api/messages?folder=" + enc(x) + "&before=" + enc(y),
-                        "/api/messages?q=" + enc(x), "/api/messages/1/parts/" + enc(y))) {
+                        "/api/messages?q=" + enc(x), "/api/messages/1/parts/" + enc(y),
+                        "/api/contacts?q=" + enc(x) + "&limit=" + enc(y))) {
                     int s = call(a, "alice", "GET", target, null).status();
                     assertThat(s).as(target).isLessThan(500); // an empty x lists the messages
                 }
@@ -386,6 +504,13 @@ class MailFlowTest {
                     assertThat(s).as(body).isBetween(400, 499);
                     s = call(a, "alice", "PUT", "/api/senders", body).status();
                     assertThat(s).as(body).isBetween(400, 499);
+                }
+                String bare = x.replace("\"", "").replace("\\", "");
+                for (String body : List.of(x, "{\"to\": [\"" + bare + "\"], \"bcc\": [\"" + bare + "\"], \"subject\": \"" + bare + "\"}",
+                        "{\"draft\": \"" + bare + "\"}", "{\"keep\": [{\"message\": \"" + bare + "\", \"part\": 1}]}",
+                        "{\"keep\": " + bare + "}")) {
+                    int s = call(a, "alice", "POST", "/api/drafts", body).status();
+                    assertThat(s).as(body).isIn(201, 400, 404, 409, 413);
                 }
                 UnixHttp.Response r = deliverAs(a, x, y, address("bob", b), y);
                 assertThat(r.status()).as(r.text()).isBetween(400, 499);

@@ -26,8 +26,10 @@ public final class TrustedHeaders {
   public static final String TOKEN = "X-Intrustd-Token";
   public static final String PERMISSIONS = "X-Intrustd-Permissions";
   public static final String CALLER_APP = "X-Intrustd-Caller-App";
-  /** The paired appliance that made the request (docs/spec/peers.md). */
+  /** The appliance that made the request, proved on the link (docs/spec/peers.md). */
   public static final String PEER = "X-Intrustd-Peer";
+  /** {@code true} when {@link #PEER} is paired with this appliance, {@code false} for a stranger. */
+  public static final String PEER_PAIRED = "X-Intrustd-Peer-Paired";
   /** An opaque id of this request, which the app quotes when it asks the daemon to act for the caller. */
   public static final String REQUEST = "X-Intrustd-Request";
   private static final Pattern TOKEN_ID = Pattern.compile("[A-Za-z0-9_-]{1,64}");
