@@ -12,6 +12,7 @@ import org.intrustd.appliance.apps.AppSupervisor;
 import org.intrustd.appliance.egress.EgressProxy;
 import org.intrustd.appliance.egress.InternetGrant;
 import org.intrustd.appliance.interapp.AppCallGateway;
+import org.intrustd.appliance.interapp.AppDirectory;
 import org.intrustd.appliance.peers.PeerLinks;
 import org.intrustd.appliance.permissions.Grants;
 
@@ -27,11 +28,13 @@ final class AppEndpoints implements AutoCloseable {
   private final AppSupervisor apps;
   private final Grants grants;
   private final AppTokenApi tokens;
+  private final AppDirectory directory;
   private final PeerLinks peers;
   private final Map<String, Endpoints> open = new ConcurrentHashMap<>();
 
-  AppEndpoints(AppSupervisor apps, Grants grants, AppTokenApi tokens, PeerLinks peers) {
+  AppEndpoints(AppSupervisor apps, Grants grants, AppTokenApi tokens, AppDirectory directory, PeerLinks peers) {
     this.apps = apps;
+    this.directory = directory;
     this.peers = peers;
     this.grants = grants;
     this.tokens = tokens;
@@ -48,7 +51,8 @@ final class AppEndpoints implements AutoCloseable {
       } catch (IOException e) {
         throw new AppException("cannot listen on " + egressSocket + ": " + e.getMessage(), e);
       }
-      return new Endpoints(AppCallGateway.start(id, apps.paths(id).daemonSocket(), grants, apps, tokens, peers), egress);
+      return new Endpoints(AppCallGateway.start(id, apps.paths(id).daemonSocket(), grants, apps, tokens, directory,
+          peers), egress);
     });
   }
 

@@ -28,6 +28,7 @@ import org.intrustd.appliance.apps.InstalledApp;
 import org.intrustd.appliance.control.ControlServer;
 import org.intrustd.appliance.flock.FlockConnection;
 import org.intrustd.appliance.install.Installer;
+import org.intrustd.appliance.interapp.AppDirectory;
 import org.intrustd.appliance.lan.LanFlock;
 import org.intrustd.appliance.lan.LanPresence;
 import org.intrustd.appliance.links.LinkSessions;
@@ -127,7 +128,7 @@ public final class ApplianceDaemon implements AutoCloseable {
         .map(a -> a.manifest().defines().stream().map(AppManifest.Permission::name).collect(Collectors.toSet()))
         .orElse(Set.of()));
     PeerLinks peers = new PeerLinks(identity, linkFactory, () -> settings.get().flock(), access);
-    AppEndpoints endpoints = new AppEndpoints(apps, grants, appTokens, peers);
+    AppEndpoints endpoints = new AppEndpoints(apps, grants, appTokens, new AppDirectory(personas, access, grants), peers);
     Installer installer = new Installer(config.stateDir(), registry, apps, endpoints::open, id -> {
       endpoints.close(id);
       grants.forget(id);

@@ -55,11 +55,14 @@ public final class AppCallGateway implements AutoCloseable {
   private final Grants grants;
   private final AppSupervisor apps;
   private final AppTokenApi tokens;
+  private final AppDirectory directory;
   private final PeerLinks peers;
   private UnixServer server;
 
-  private AppCallGateway(String caller, Grants grants, AppSupervisor apps, AppTokenApi tokens, PeerLinks peers) {
+  private AppCallGateway(String caller, Grants grants, AppSupervisor apps, AppTokenApi tokens, AppDirectory directory,
+      PeerLinks peers) {
     this.caller = caller;
+    this.directory = directory;
     this.peers = peers;
     this.grants = grants;
     this.apps = apps;
@@ -68,11 +71,11 @@ public final class AppCallGateway implements AutoCloseable {
 
   /**
    * Listens on {@code socket} for calls from the app {@code caller}: to other apps, and with
-   * {@code Host: intrustd} to the daemon's {@link AppTokenApi}.
+   * {@code Host: intrustd} to the daemon's {@link AppTokenApi} and {@link AppDirectory}.
    */
   public static AppCallGateway start(String caller, Path socket, Grants grants, AppSupervisor apps, AppTokenApi tokens,
-      PeerLinks peers) {
-    AppCallGateway gateway = new AppCallGateway(caller, grants, apps, tokens, peers);
+      AppDirectory directory, PeerLinks peers) {
+    AppCallGateway gateway = new AppCallGateway(caller, grants, apps, tokens, directory, peers);
     try {
       // The directory (the app's own, mode 0700) is the gate; the app's uid must be able to connect.
       gateway.server = UnixServer.start(socket, "rw-rw-rw-", "app-calls-" + caller, gateway::serve);
@@ -130,8 +133,10 @@ public final class AppCallGateway implements AutoCloseable {
   }
 
   private void askDaemon(SocketChannel from, RequestHead head, ByteBuffer rest) throws IOException {
-    LocalHttp.respond(from, LOG, "app " + caller, () -> LocalHttp.ok(tokens.handle(caller,
-        new LocalHttp.Request(head, LocalHttp.readBody(from, head, rest, AppTokenApi.MAX_BODY)))));
+    LocalHttp.respond(from, LOG, "app " + caller, () -> {
+      LocalHttp.Request request = new LocalHttp.Request(head, LocalHttp.readBody(from, head, rest, AppTokenApi.MAX_BODY));
+      return LocalHttp.ok(AppDirectory.serves(request.path()) ? directory.handle(caller, request) : tokens.handle(caller, request));
+    });
   }
 
   private void forward(SocketChannel from, ByteBuffer pending, RequestHead head, String target) throws IOException {

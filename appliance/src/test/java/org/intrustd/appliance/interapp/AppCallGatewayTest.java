@@ -58,7 +58,8 @@ class AppCallGatewayTest {
     access = new TestAccess(state, Map.of("photos", Set.of("view", "edit")));
     // A flock that cannot be reached: a call that passes the checks ends in 504, one that does not in 403.
     peers = new PeerLinks(new Identity(Ed25519.generate()), null, () -> URI.create("ws://127.0.0.1:1/"), access.store);
-    gateway = AppCallGateway.start("photos", daemonSocket, grants, apps, access.tokens, peers);
+    gateway = AppCallGateway.start("photos", daemonSocket, grants, apps, access.tokens,
+        new AppDirectory(access.personas, access.store, grants), peers);
   }
 
   @AfterEach
@@ -148,6 +149,20 @@ class AppCallGatewayTest {
     assertThat(call(otherAppOfStranger)).as("only the namesake").startsWith("HTTP/1.1 403").contains("only its namesake");
     grants.revoke("photos", Grants.STRANGERS);
     assertThat(call(toStranger)).startsWith("HTTP/1.1 403");
+  }
+
+  @Test
+  void anAppIsToldThePersonasAndOnlyWithAGrantThePairedAppliances() {
+    access.personas.create("zoe", "Zoë", PersonaStore.Role.MEMBER, "zoe's long password");
+    String friend = new Identity(Ed25519.generate()).id().toString();
+    access.store.pair(friend, "Bob's box", List.of("photos"), java.time.Instant.now());
+    assertThat(call("GET /v1/personas HTTP/1.1\r\nHost: intrustd\r\n\r\n")).startsWith("HTTP/1.1 200")
+        .contains("\"name\":\"zoe\"").contains("Zo\u00eb").doesNotContain("password").doesNotContain("member");
+    String peersCall = "GET /v1/peers HTTP/1.1\r\nHost: intrustd\r\n\r\n";
+    assertThat(call(peersCall)).startsWith("HTTP/1.1 403").contains("intrustd app grant photos peer");
+    grants.grant("photos", Grants.STRANGERS, List.of());
+    assertThat(call(peersCall)).startsWith("HTTP/1.1 200").contains(friend).contains("Bob's box");
+    assertThat(call("POST /v1/peers HTTP/1.1\r\nHost: intrustd\r\nContent-Length: 0\r\n\r\n")).startsWith("HTTP/1.1 405");
   }
 
   // ------------------------------------------------------------------ tokens minted by apps

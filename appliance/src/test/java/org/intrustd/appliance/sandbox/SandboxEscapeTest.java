@@ -79,7 +79,7 @@ class SandboxEscapeTest {
     apps = supervisor(SandboxLauncher.create(state), state, appDirs);
     grants = Grants.load(state);
     access = new org.intrustd.appliance.testing.TestAccess(state, java.util.Map.of());
-    gateway = AppCallGateway.start("probe", apps.paths("probe").daemonSocket(), grants, apps, access.tokens, null);
+    gateway = AppCallGateway.start("probe", apps.paths("probe").daemonSocket(), grants, apps, access.tokens, null, null);
     egress = EgressProxy.start("probe", apps.paths("probe").egressSocket(),
         () -> grants.of("probe").internet().map(InternetGrant::parse));
     grants.onChange(id -> egress.recheck());

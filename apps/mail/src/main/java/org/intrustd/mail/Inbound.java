@@ -65,14 +65,16 @@ final class Inbound implements AutoCloseable {
     private static final long REMEMBERED_MILLIS = 7L * 24 * 3600 * 1000;
 
     private final MailStore store;
+    private final Directory directory;
     private final Path incoming;
     private final Connection db;
     private final Clock clock;
     private final Map<ApplianceId, Bucket> buckets = new ConcurrentHashMap<>();
     private final Bucket strangers;
 
-    Inbound(Path dir, MailStore store, Clock clock) throws IOException {
+    Inbound(Path dir, MailStore store, Directory directory, Clock clock) throws IOException {
         this.store = store;
+        this.directory = directory;
         this.clock = clock;
         this.incoming = dir.resolve("incoming");
         this.strangers = new Bucket(STRANGERS_BURST, STRANGERS_PER_MINUTE, clock.millis());
@@ -185,7 +187,7 @@ final class Inbound implements AutoCloseable {
             Map<String, MailStore.Folder> where = new LinkedHashMap<>();
             for (String t : to) {
                 Optional<MailAddress> a = MailAddress.parse(t);
-                if (a.isEmpty() || !a.get().appliance().equals(self) || !store.hasMailbox(a.get().persona())) {
+                if (a.isEmpty() || !a.get().appliance().equals(self) || !hasMailbox(a.get().persona())) {
                     results.add(new Result(t, "unknown"));
                     continue;
                 }
@@ -220,6 +222,11 @@ final class Inbound implements AutoCloseable {
         } finally {
             Files.deleteIfExists(received);
         }
+    }
+
+    /** Every persona of the appliance has a mailbox, made when the first message comes if they never opened Mail. */
+    private boolean hasMailbox(String persona) {
+        return store.hasMailbox(persona) || MailStore.validPersona(persona) && directory.personas().containsKey(persona);
     }
 
     /** The message's own From (and Sender) must be the sending appliance's too: what a reader sees is what was proved. */

@@ -63,10 +63,13 @@ final class MailApi extends Handler.Abstract {
     private final Accounts accounts;
     private final External external;
     private final Uploads uploads;
+    private final Directory directory;
     private final AtomicReference<ApplianceId> self = new AtomicReference<>();
 
-    MailApi(Path data, MailStore store, Inbound inbound, Outbox outbox, Accounts accounts, External external) throws IOException {
+    MailApi(Path data, MailStore store, Inbound inbound, Outbox outbox, Accounts accounts, External external, Directory directory)
+            throws IOException {
         this.data = data;
+        this.directory = directory;
         this.store = store;
         this.inbound = inbound;
         this.outbox = outbox;
@@ -637,37 +640,58 @@ final class MailApi extends Handler.Abstract {
 
     /**
      * {@code GET /api/contacts?q=&limit=}: whom the persona may mean when they start typing an
-     * address: the other personas with a mailbox here, senders they accepted, and the people in
-     * their recent mail, most written-to first; {@code q} matches any part of a name or address.
+     * address: the appliance's other personas, senders they accepted, and the people in their
+     * recent mail, most written-to first; {@code q} matches any part of a name or address. A
+     * {@code q} of {@code name@part} also offers {@code name@} each paired appliance whose name
+     * or domain holds {@code part}: the friendly name stands for the ID.
      */
     private void contacts(ApplianceId me, String persona, Fields q, Response rs, Callback cb) throws IOException {
         String query = Optional.ofNullable(q.getValue("q")).orElse("").strip().toLowerCase(Locale.ROOT);
         int limit = (int) Math.clamp(number(q.getValue("limit"), 20), 1, 200);
-        Map<String, MailStore.Correspondent> people = new LinkedHashMap<>(store.correspondents(persona));
-        Map<String, String> kinds = new java.util.HashMap<>();
-        people.keySet().forEach(a -> kinds.put(a, "correspondent"));
+        record Contact(MailStore.Correspondent who, String kind) {
+        }
+        Map<String, Contact> people = new LinkedHashMap<>();
+        store.correspondents(persona).forEach((a, c) -> people.put(a, new Contact(c, "correspondent")));
         for (var e : inbound.senders(persona).entrySet()) {
             if (e.getValue() == Inbound.Verdict.ACCEPTED && !e.getKey().startsWith("*@")) {
-                people.putIfAbsent(e.getKey(), new MailStore.Correspondent(e.getKey(), "", 0, 0));
-                kinds.putIfAbsent(e.getKey(), "accepted");
+                people.putIfAbsent(e.getKey(), new Contact(new MailStore.Correspondent(e.getKey(), "", 0, 0), "accepted"));
             }
         }
-        for (String other : store.mailboxes()) {
-            String a = MailAddress.of(other, me).toString();
-            if (!other.equals(persona)) {
-                people.putIfAbsent(a, new MailStore.Correspondent(a, other, 0, 0));
-                kinds.put(a, "here");
+        Map<String, String> personas = new LinkedHashMap<>();
+        store.mailboxes().forEach(p -> personas.put(p, p));
+        personas.putAll(directory.personas());
+        personas.forEach((name, display) -> {
+            if (!name.equals(persona) && MailStore.validPersona(name)) {
+                String a = MailAddress.of(name, me).toString();
+                MailStore.Correspondent known = people.containsKey(a) ? people.get(a).who() : null;
+                people.put(a, new Contact(new MailStore.Correspondent(a, display, known == null ? 0 : known.messages(),
+                        known == null ? 0 : known.last()), "here"));
             }
+        });
+        List<Contact> found = new ArrayList<>(people.values().stream()
+                .filter(c -> query.isEmpty() || c.who().address().contains(query)
+                        || c.who().name().toLowerCase(Locale.ROOT).contains(query))
+                .sorted(java.util.Comparator.comparingInt((Contact c) -> c.who().messages()).reversed()
+                        .thenComparing(java.util.Comparator.comparingLong((Contact c) -> c.who().last()).reversed())
+                        .thenComparing(c -> c.who().address()))
+                .toList());
+        int at = query.indexOf('@');
+        if (at > 0 && MailStore.validPersona(query.substring(0, at))) {
+            String local = query.substring(0, at);
+            String part = query.substring(at + 1);
+            directory.peers().forEach((id, name) -> ApplianceId.parse(id).ifPresent(peer -> {
+                String domain = MailAddress.domain(peer);
+                if (domain.contains(part) || name.toLowerCase(Locale.ROOT).contains(part)) {
+                    String a = local + "@" + domain;
+                    if (found.stream().noneMatch(c -> c.who().address().equals(a))) {
+                        found.add(new Contact(new MailStore.Correspondent(a, name, 0, 0), "appliance"));
+                    }
+                }
+            }));
         }
         ArrayNode out = JSON.createArrayNode();
-        people.values().stream()
-                .filter(c -> query.isEmpty() || c.address().contains(query) || c.name().toLowerCase(Locale.ROOT).contains(query))
-                .sorted(java.util.Comparator.comparingInt(MailStore.Correspondent::messages).reversed()
-                        .thenComparing(java.util.Comparator.comparingLong(MailStore.Correspondent::last).reversed())
-                        .thenComparing(MailStore.Correspondent::address))
-                .limit(limit)
-                .forEach(c -> out.addObject().put("address", c.address()).put("name", c.name()).put("kind", kinds.get(c.address()))
-                        .put("messages", c.messages()).put("last", c.last()));
+        found.stream().limit(limit).forEach(c -> out.addObject().put("address", c.who().address()).put("name", c.who().name())
+                .put("kind", c.kind()).put("messages", c.who().messages()).put("last", c.who().last()));
         Replies.send(rs, cb, 200, JSON.createObjectNode().set("contacts", out));
     }
 

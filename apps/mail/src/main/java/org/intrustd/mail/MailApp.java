@@ -38,7 +38,8 @@ public final class MailApp implements AutoCloseable {
             System.err.println("mail: INTRUSTD_APP_SOCKET, INTRUSTD_APP_DATA and INTRUSTD_DAEMON_SOCKET must be set (the daemon sets them)");
             System.exit(2);
         }
-        MailApp app = start(Path.of(socket), Path.of(data), new Transport.ThroughDaemon(Path.of(daemon)), schedule(),
+        MailApp app = start(Path.of(socket), Path.of(data), new Transport.ThroughDaemon(Path.of(daemon)),
+                new Directory.ThroughDaemon(Path.of(daemon)), schedule(),
                 External.proxyFromEnvironment());
         Runtime.getRuntime().addShutdownHook(new Thread(app::close, "mail-shutdown"));
         System.out.println("mail: listening on " + socket);
@@ -75,11 +76,11 @@ public final class MailApp implements AutoCloseable {
      * through {@code appliances} and to ordinary addresses through each persona's external
      * account (reached through {@code proxy}, if given).
      */
-    static MailApp start(Path socket, Path data, Transport appliances, Outbox.Schedule schedule, Optional<java.net.URI> proxy)
-            throws Exception {
+    static MailApp start(Path socket, Path data, Transport appliances, Directory directory, Outbox.Schedule schedule,
+            Optional<java.net.URI> proxy) throws Exception {
         Files.createDirectories(data);
         MailStore store = MailStore.open(data);
-        Inbound inbound = new Inbound(data, store, Clock.systemUTC());
+        Inbound inbound = new Inbound(data, store, directory, Clock.systemUTC());
         Accounts accounts = new Accounts(data);
         External external = new External(data, accounts, store, proxy);
         MailApi[] api = new MailApi[1];
@@ -92,7 +93,7 @@ public final class MailApp implements AutoCloseable {
             store.add(persona, MailStore.Folder.INBOX, file, EnumSet.noneOf(MailStore.Flag.class),
                     Optional.of("postmaster@" + MailAddress.domain(self)));
         }, schedule, Clock.systemUTC());
-        api[0] = new MailApi(data, store, inbound, outbox, accounts, external);
+        api[0] = new MailApi(data, store, inbound, outbox, accounts, external, directory);
         Server server = AppServer.start("mail", socket, api[0]);
         outbox.start();
         external.start();

@@ -48,7 +48,7 @@ class ExternalAccountTest {
         provider.setUser("carol@example.net", "carol", "carol's");
         socket = tmp.resolve("app.sock");
         Transport noAppliances = d -> new Transport.Temporary("no appliances in this test");
-        app = MailApp.start(socket, tmp.resolve("data"), noAppliances, FAST, Optional.empty());
+        app = MailApp.start(socket, tmp.resolve("data"), noAppliances, MailFlowTest.NOBODY, FAST, Optional.empty());
         assertThat(call("GET", "/api/me", null).status()).isEqualTo(200);
     }
 

@@ -69,6 +69,37 @@ class MailFlowTest {
         };
     }
 
+    /** A daemon that knows no personas and no paired appliances. */
+    static final Directory NOBODY = new Directory() {
+        @Override
+        public Map<String, String> personas() {
+            return Map.of();
+        }
+
+        @Override
+        public Map<String, String> peers() {
+            return Map.of();
+        }
+    };
+
+    /** What each appliance's daemon says of its personas and paired appliances: nothing, unless a test says. */
+    private final Map<ApplianceId, Map<String, String>> personasOf = new ConcurrentHashMap<>();
+    private final Map<ApplianceId, Map<String, String>> peersOf = new ConcurrentHashMap<>();
+
+    private Directory directoryOf(ApplianceId id) {
+        return new Directory() {
+            @Override
+            public Map<String, String> personas() {
+                return personasOf.getOrDefault(id, Map.of());
+            }
+
+            @Override
+            public Map<String, String> peers() {
+                return peersOf.getOrDefault(id, Map.of());
+            }
+        };
+    }
+
     private static String enc(String s) {
         return URLEncoder.encode(s, StandardCharsets.UTF_8);
     }
@@ -83,7 +114,7 @@ class MailFlowTest {
         Path dir = tmp.resolve(id.toString().substring(0, 7));
         Path socket = dir.resolve("app.sock");
         Files.createDirectories(dir);
-        apps.put(id, MailApp.start(socket, dir.resolve("data"), daemonOf(id), schedule, java.util.Optional.empty()));
+        apps.put(id, MailApp.start(socket, dir.resolve("data"), daemonOf(id), directoryOf(id), schedule, java.util.Optional.empty()));
         online.put(id, socket);
     }
 
@@ -474,6 +505,25 @@ class MailFlowTest {
         JsonNode some = json(call(a, "alice", "GET", "/api/contacts?q=BUILD&limit=5", null), 200).path("contacts");
         assertThat(some.size()).isEqualTo(1);
         assertThat(json(call(a, "alice", "GET", "/api/contacts?q=nobody-at-all", null), 200).path("contacts").size()).isZero();
+
+        // The daemon knows more personas than have opened Mail, and a paired appliance by its name.
+        personasOf.put(a, Map.of("alice", "Alice", "carol", "Carol C.", "erin", "Erin E."));
+        peersOf.put(a, Map.of(b.toString(), "Bob's box"));
+        JsonNode here = json(call(a, "alice", "GET", "/api/contacts?q=erin", null), 200).path("contacts");
+        assertThat(here.get(0).path("address").asText()).isEqualTo(address("erin", a));
+        assertThat(here.get(0).path("name").asText()).isEqualTo("Erin E.");
+        JsonNode named = json(call(a, "alice", "GET", "/api/contacts?q=" + enc("zed@bob's"), null), 200).path("contacts");
+        assertThat(named.get(0).path("address").asText()).isEqualTo(address("zed", b));
+        assertThat(named.get(0).path("kind").asText()).isEqualTo("appliance");
+        assertThat(named.get(0).path("name").asText()).isEqualTo("Bob's box");
+    }
+
+    @Test
+    void aPersonaWhoNeverOpenedMailStillGetsIt() throws Exception {
+        personasOf.put(b, Map.of("bob", "Bob", "newbie", "New Bie"));
+        send(a, "alice", address("newbie", b), "Welcome", "Hi!");
+        JsonNode got = await(b, "newbie", "requests", 1);
+        assertThat(got.get(0).path("subject").asText()).isEqualTo("Welcome");
     }
 
     @Test
