@@ -25,6 +25,7 @@ import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
+import org.intrustd.appkit.Problem;
 import org.intrustd.appkit.Replies;
 import org.intrustd.backup.Backend;
 import org.intrustd.backup.LocalBackend;
@@ -45,15 +46,6 @@ final class BackupsApi extends Handler.Abstract {
     /** The most bytes of small files sent in one listing with their contents. */
     static final long MAX_CONTENTS = 32L << 20;
 
-    /** A refusal with its HTTP status. */
-    static final class Problem extends RuntimeException {
-        final int status;
-
-        Problem(int status, String detail) {
-            super(detail);
-            this.status = status;
-        }
-    }
 
     private final Spaces spaces;
 

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.intrustd.backup.LocalBackend;
+import org.intrustd.appkit.Problem;
 
 /**
  * Where repositories live: one space per client — a persona of this appliance, or a paired
@@ -197,7 +198,7 @@ final class Spaces {
         String hex = HexFormat.of().formatHex(verifier);
         synchronized (quotas) {
             if (recovery.spent().containsKey(hex)) {
-                throw new BackupsApi.Problem(409, "this key has served to recover an appliance already: change it");
+                throw new Problem(409, "this key has served to recover an appliance already: change it");
             }
             recovery.verifiers().put(c.key(), hex);
             save(recoveryFile, recovery);
@@ -216,7 +217,7 @@ final class Spaces {
      * key cannot take the space back; {@code to} leaves a verifier of a new key of its own.
      * The same claim by the same {@code to} again finishes a claim cut off half way, or does nothing.
      *
-     * @throws BackupsApi.Problem 403 when the claim is not the one {@code from} left (or it left
+     * @throws Problem 403 when the claim is not the one {@code from} left (or it left
      *     none: the two are not told apart, so a peer cannot probe who keeps backups here), or
      *     is spent; 409 when both hold a repository by the same name
      */
@@ -231,12 +232,12 @@ final class Spaces {
             String spentBy = recovery.spent().get(hex);
             boolean left = !from.equals(to) && matches(recovery.verifiers().get(from.key()), hex);
             if (spentBy == null ? !left : !spentBy.equals(to.key())) {
-                throw new BackupsApi.Problem(403, "this recovery key is not one appliance " + from.name() + " left here");
+                throw new Problem(403, "this recovery key is not one appliance " + from.name() + " left here");
             }
             List<String> moving = left ? repos(from) : List.of();
             List<String> clash = moving.stream().filter(repos(to)::contains).toList();
             if (!clash.isEmpty()) {
-                throw new BackupsApi.Problem(409, "this appliance keeps a repository named " + String.join(", ", clash)
+                throw new Problem(409, "this appliance keeps a repository named " + String.join(", ", clash)
                         + " here already: delete it first (it is not the lost appliance's)");
             }
             if (spentBy == null) {

@@ -28,6 +28,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
+import org.intrustd.appkit.Problem;
 import org.intrustd.appkit.Replies;
 import org.intrustd.core.access.TrustedHeaders;
 import org.intrustd.core.id.ApplianceId;
@@ -46,15 +47,6 @@ final class MailApi extends Handler.Abstract {
     private static final int MAX_JSON = 4 << 20;
     private static final int MAX_RECIPIENTS = 100;
 
-    /** A refusal with its HTTP status. */
-    static final class Problem extends RuntimeException {
-        final int status;
-
-        Problem(int status, String detail) {
-            super(detail);
-            this.status = status;
-        }
-    }
 
     private final Path data;
     private final MailStore store;

@@ -35,6 +35,7 @@ import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
+import org.intrustd.appkit.Problem;
 import org.intrustd.appkit.Replies;
 import org.intrustd.core.access.Permission;
 import org.intrustd.core.access.TrustedHeaders;
@@ -58,15 +59,6 @@ final class PhotosApi extends Handler.Abstract {
     private static final java.time.format.DateTimeFormatter LOCAL_TIME = java.time.format.DateTimeFormatter.ofPattern("uuuu-MM-dd'T'HH:mm:ss");
     private static final String IMMUTABLE = "private, max-age=31536000, immutable";
 
-    /** A refusal with an HTTP status and a detail for the person. */
-    static final class Problem extends RuntimeException {
-        final int status;
-
-        Problem(int status, String detail) {
-            super(detail);
-            this.status = status;
-        }
-    }
 
     /** Who is calling: a library's owner, and what else they may view. */
     record Viewer(Optional<String> library, TrustedHeaders.Caller caller) {
