@@ -7,8 +7,10 @@
 // thread, and she finds it by a word of it. Keyboard: j, o, e archive a message, # deletes one
 // (undone); flag, mark unread; the inline image and the attachment come over the link. c composes;
 // a message to an ordinary address shows the app's 422 about the external account; with an account
-// (whose servers cannot be reached) it waits in the outbox, with its last error, and "Retry now".
-// On a phone the folders fold into a menu and one pane shows at a time. No browser logs an error.
+// (whose servers cannot be reached) it waits in the outbox, with its last error, and "Retry now";
+// what she had written, left for the settings, was kept in Drafts. A draft saved, opened again
+// with its fields and file, edited (saved by itself, replacing the draft) and sent; a forward keeps
+// the message's attachments; To suggests addresses from /api/contacts. On a phone the folders fold into a menu and one pane shows at a time. No browser logs an error.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
@@ -405,6 +407,141 @@ test('c composes; mail to an ordinary address needs an external account (the pag
   assert.equal(await rows(alice).count(), 2);
 });
 
+test('drafts: kept on closing, saved, opened again with the file, edited, sent; a forward keeps its attachments; addresses suggested', async () => {
+  const re = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const attachedNames = (dialog) => dialog.getByRole('list', { name: 'Attached files' }).locator('.name').allTextContents();
+  const saved = (dialog) => dialog.getByRole('status').filter({ hasText: /^Draft saved at / });
+
+  // What Alice wrote to x@example.org before she left for the settings was kept in Drafts; she discards it.
+  await openFolder(alice, 'Drafts');
+  const outside = row(alice, 'Outside');
+  await outside.waitFor();
+  assert.equal(await rows(alice).count(), 1);
+  assert.equal(await outside.locator('.who').textContent(), 'To: x@example.org');
+  await outside.getByRole('button').click();
+  const old = alice.getByRole('dialog', { name: 'Draft' });
+  await old.waitFor();
+  assert.equal(await old.getByLabel('To').inputValue(), 'x@example.org');
+  assert.equal(await old.getByLabel('Message').inputValue(), 'Does this get out?');
+  await old.getByRole('button', { name: 'Discard' }).click();
+  await status(alice, 'Draft discarded.');
+  await alice.locator('#list-empty', { hasText: 'No drafts.' }).waitFor();
+
+  // A new message: Bob is suggested as she types (GET /api/contacts), a file attached, Save draft.
+  await alice.getByRole('button', { name: 'Compose' }).click();
+  const dialog = alice.getByRole('dialog', { name: 'New message' });
+  const to = dialog.getByLabel('To');
+  await to.fill('bo');
+  const suggestion = dialog.getByRole('listbox', { name: 'Suggestions' }).getByRole('option', { name: new RegExp(re(address('bob'))) });
+  await suggestion.waitFor();
+  assert.equal(await to.getAttribute('aria-expanded'), 'true');
+  await screenshot(alice, 'mail-suggest');
+  await suggestion.click();
+  assert.match(await to.inputValue(), new RegExp(`^(\\w+ <)?${re(address('bob'))}>?, $`));
+  assert.equal(await to.getAttribute('aria-expanded'), 'false');
+  await dialog.getByLabel('Bcc').fill(address('alice'));
+  await dialog.getByLabel('Subject').fill('Plans for the weekend');
+  await dialog.getByLabel('Message').fill('A walk by the river?');
+  const map = Buffer.from('the path along the river, then the bridge\n'.repeat(500));
+  await dialog.locator('#c-files').setInputFiles([{ name: 'map.txt', mimeType: 'text/plain', buffer: map }]);
+  await dialog.getByRole('button', { name: 'Save draft' }).click();
+  await saved(dialog).waitFor();
+  const plans = row(alice, 'Plans for the weekend');
+  await plans.waitFor(); // the Drafts list behind the dialog
+  await alice.keyboard.press('Escape'); // nothing changed since: nothing saved again
+  await dialog.waitFor({ state: 'hidden' });
+  assert.equal(await rows(alice).count(), 1);
+  assert.equal(await plans.locator('[title="Has attachments"]').count(), 1);
+  assert.match(await plans.locator('.who').textContent(), /^To: /);
+
+  // Opened again: every field as it was, Bcc too, and the file, kept from the draft.
+  await plans.getByRole('button').click();
+  const draft = alice.getByRole('dialog', { name: 'Draft' });
+  await draft.waitFor();
+  assert.match(await draft.getByLabel('To').inputValue(), new RegExp(`^(\\w+ <)?${re(address('bob'))}>?$`));
+  assert.equal(await draft.getByLabel('Bcc').inputValue(), address('alice'));
+  assert.equal(await draft.getByLabel('Subject').inputValue(), 'Plans for the weekend');
+  assert.equal(await draft.getByLabel('Message').inputValue(), 'A walk by the river?');
+  assert.deepEqual(await attachedNames(draft), ['map.txt']);
+
+  // Edited: saved by itself after a few seconds without typing, replacing the draft (never two).
+  await draft.getByLabel('Message').fill('A walk by the river? Then lunch at the bakery.');
+  await draft.getByLabel('Bcc').fill('');
+  await draft.locator('#c-files').setInputFiles([{ name: 'times.txt', mimeType: 'text/plain', buffer: Buffer.from('10:00 at the bridge') }]);
+  assert.deepEqual(await attachedNames(draft), ['map.txt', 'times.txt']);
+  await saved(draft).waitFor({ timeout: 20000 });
+  await plans.locator('.snippet', { hasText: 'Then lunch' }).waitFor();
+  assert.equal(await rows(alice).count(), 1);
+  assert.deepEqual(await attachedNames(draft), ['map.txt', 'times.txt']);
+  await screenshot(alice, 'mail-draft');
+  await draft.getByRole('button', { name: 'Send' }).click();
+  await status(alice, `Sent: delivered to ${address('bob')}.`); // no longer Bcc to herself
+  await draft.waitFor({ state: 'hidden' });
+  await alice.locator('#list-empty', { hasText: 'No drafts.' }).waitFor();
+  assert.equal(await rows(alice).count(), 0);
+
+  // Bob has it, with both files.
+  await openFolder(bob, 'Inbox');
+  const got = row(bob, 'Plans for the weekend');
+  await got.waitFor();
+  await got.getByRole('button').click();
+  await bob.locator('#msg-subject', { hasText: 'Plans for the weekend' }).waitFor();
+  assert.match(await bob.locator('#msg-body .text-body').textContent(), /^A walk by the river\? Then lunch at the bakery\./);
+  const files = bob.getByRole('region', { name: 'Attachments' });
+  assert.equal(await files.getByRole('button').count(), 2);
+  const [mapDownload] = await Promise.all([bob.waitForEvent('download'),
+    files.getByRole('button', { name: /^Download map\.txt/ }).click()]);
+  assert.ok(fs.readFileSync(await mapDownload.path()).equals(map), 'the file kept from draft to draft, byte for byte');
+  assert.match(await bob.locator('#msg-to').textContent(), new RegExp(re(address('bob'))));
+
+  // Forwarding keeps the attachments (one taken off here); the image shown in a message's text is not one.
+  await openFolder(bob, 'Archive');
+  await row(bob, 'Your weekly offers').getByRole('button').click();
+  await bob.locator('#msg-subject', { hasText: 'Your weekly offers' }).waitFor();
+  await bob.keyboard.press('f');
+  let fwd = bob.getByRole('dialog', { name: 'Forward' });
+  await fwd.waitFor();
+  assert.deepEqual(await attachedNames(fwd), ['offers.txt']);
+  await bob.keyboard.press('Escape'); // nothing written: nothing kept
+  await fwd.waitFor({ state: 'hidden' });
+
+  await openFolder(bob, 'Inbox');
+  await got.getByRole('button').click();
+  await bob.locator('#msg-subject', { hasText: 'Plans for the weekend' }).waitFor();
+  await bob.keyboard.press('f');
+  fwd = bob.getByRole('dialog', { name: 'Forward' });
+  await fwd.waitFor();
+  assert.equal(await fwd.getByLabel('Subject').inputValue(), 'Fwd: Plans for the weekend');
+  assert.deepEqual(await attachedNames(fwd), ['map.txt', 'times.txt']);
+  await fwd.getByRole('button', { name: 'Remove times.txt' }).click();
+  assert.deepEqual(await attachedNames(fwd), ['map.txt']);
+  await fwd.getByLabel('To').focus();
+  await bob.keyboard.type('ali');
+  const alicePick = fwd.getByRole('option', { name: new RegExp(re(address('alice'))) });
+  await alicePick.waitFor();
+  await bob.keyboard.press('ArrowDown');
+  assert.equal(await alicePick.getAttribute('aria-selected'), 'true');
+  await bob.keyboard.press('Enter'); // picks the suggestion: does not send
+  assert.match(await fwd.getByLabel('To').inputValue(), new RegExp(`${re(address('alice'))}>?, $`));
+  assert.equal(await fwd.isVisible(), true);
+  await fwd.getByRole('button', { name: 'Send' }).click();
+  await status(bob, `Sent: delivered to ${address('alice')}.`);
+  await openFolder(bob, 'Drafts');
+  await bob.locator('#list-empty', { hasText: 'No drafts.' }).waitFor();
+
+  await openFolder(alice, 'Inbox');
+  const forwarded = row(alice, 'Fwd: Plans for the weekend');
+  await forwarded.waitFor();
+  await forwarded.getByRole('button').click();
+  await alice.locator('#msg-subject', { hasText: 'Fwd: Plans for the weekend' }).waitFor();
+  assert.match(await alice.locator('#msg-body .text-body').textContent(), /Forwarded message[\s\S]*Then lunch at the bakery/);
+  const fwdFiles = alice.getByRole('region', { name: 'Attachments' });
+  assert.equal(await fwdFiles.getByRole('button').count(), 1);
+  const [fwdDownload] = await Promise.all([alice.waitForEvent('download'),
+    fwdFiles.getByRole('button', { name: /^Download map\.txt/ }).click()]);
+  assert.ok(fs.readFileSync(await fwdDownload.path()).equals(map), 'the forward carries the part, byte for byte');
+});
+
 test('on a phone: the folders in a menu, one pane at a time', async () => {
   await alice.setViewportSize({ width: 390, height: 844 });
   const menu = alice.getByRole('button', { name: 'Folders' });
@@ -429,6 +566,17 @@ test('on a phone: the folders in a menu, one pane at a time', async () => {
   await alice.getByRole('button', { name: 'Back to the list' }).click();
   await alice.locator('#list-pane').waitFor({ state: 'visible' });
   assert.equal(await alice.locator('#reader').isVisible(), false);
+
+  // writing on a phone: the dialog fits, its close button is there (no Esc key)
+  await menu.click();
+  await alice.getByRole('button', { name: 'Compose' }).click();
+  const dialog = alice.getByRole('dialog', { name: 'New message' });
+  await dialog.waitFor();
+  assert.ok(await dialog.evaluate((d) => d.scrollWidth <= d.clientWidth && d.getBoundingClientRect().right <= 390),
+    'no sideways scrolling in the compose dialog');
+  await screenshot(alice, 'mail-phone-compose');
+  await dialog.getByRole('button', { name: 'Close' }).click();
+  await dialog.waitFor({ state: 'hidden' });
 });
 
 test('no errors in either browser', () => {

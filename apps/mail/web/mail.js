@@ -1,8 +1,8 @@
 // The webmail: a logged-in persona's mailbox on their appliance, reached through the shim's
 // verified link (docs/mail.md has the mail app's HTTP API). Folders on the left, the message list
-// in the middle, the message on the right (one at a time on a phone); compose, reply, forward,
-// the outbox, the external account, keyboard shortcuts. ?appliance=<ID>[&flock=ws://…] as for
-// the other apps' pages.
+// in the middle, the message on the right (one at a time on a phone); compose (with drafts,
+// and addresses suggested), reply, forward (with the attachments), the outbox, the external
+// account, keyboard shortcuts. ?appliance=<ID>[&flock=ws://…] as for the other apps' pages.
 //
 // Reading mail safely: the app sends HTML already sanitised (no scripts, no handlers, remote
 // images taken out unless asked for); the page shows it inside an iframe with an empty `sandbox`
@@ -18,6 +18,9 @@ const APP = 'intrustd+app://mail';
 const PAGE_SIZE = 50;
 const THREAD_SCAN = 200; // the newest messages searched for a message's thread
 const POLL_MS = 20000; // folders, the open list and the outbox are asked again this often
+const AUTOSAVE_MS = 5000; // a message being written is saved as a draft after this long without a change
+const SUGGEST_MS = 200; // addresses are suggested after this long without typing
+const SUGGEST_LIMIT = 8;
 const MAX_INLINE_IMAGE = 8 * 1024 * 1024;
 const FRAME_CSP = "default-src 'none'; img-src data: https: cid:; style-src 'unsafe-inline'";
 const FRAME_STYLE = `
@@ -55,7 +58,7 @@ const state = {
   open: null, // the message shown (GET /api/messages/<id>)
   counts: {}, // folder → {total, unread}
   outbox: [],
-  draft: null, // what the compose dialog answers: {inReplyTo, references, mark: {id, flag}}
+  compose: null, // the message the compose dialog holds (see Composing)
   account: null,
 };
 let listToken = 0;
@@ -386,7 +389,9 @@ async function loadList({ more = false, keep = false } = {}) {
 }
 
 function whoOf(m) {
-  if ((m.folder === 'sent' || m.folder === 'drafts') && !state.query) return `To: ${m.to.split(',').map((t) => nameOf(t)).join(', ')}`;
+  if ((m.folder === 'sent' || m.folder === 'drafts') && !state.query) {
+    return m.to ? `To: ${m.to.split(',').map((t) => nameOf(t)).join(', ')}` : '(no recipients)';
+  }
   return nameOf(m.from) || '(no sender)';
 }
 
@@ -500,9 +505,13 @@ async function openMessage(id, { remote = false } = {}) {
   }
   if (token !== openToken) return;
   error(null);
-  state.open = v;
   const i = state.messages.findIndex((m) => m.id === id);
   if (i >= 0) state.cursor = i;
+  if (v.folder === 'drafts') { // a draft is written on, not read
+    editDraft(v);
+    return;
+  }
+  state.open = v;
   updateSummary(v);
   for (const li of $('list').children) {
     const here = li.dataset.id === String(id);
@@ -779,9 +788,20 @@ async function blockSender(m = target()) {
 
 // ---------------------------------------------------------------------------------------------
 // Composing
+//
+// state.compose is the message the compose dialog holds: what it answers, what to flag once it
+// is sent, what is attached (`attached`: files picked here, {file}, and parts of messages
+// already here, {message, part, filename, size}, sent as `keep`), the draft it was last saved
+// as (`draftId`), and how many edits there were (`version`) against the last one saved. Saves
+// of one message run one after the other (`chain`), each replacing the draft before it.
 
 function quote(text) {
   return String(text || '').replace(/\s+$/, '').split('\n').map((l) => (l.startsWith('>') ? `>${l}` : `> ${l}`)).join('\n');
+}
+
+/** A part of a message here, as the compose dialog attaches it (`keep`). */
+function keptPart(message, p) {
+  return { message, part: p.index, filename: p.filename || `part-${p.index}`, size: p.size };
 }
 
 function reply(all, v = target()) {
@@ -807,6 +827,7 @@ function reply(all, v = target()) {
   });
 }
 
+/** Forwards the message with its attachments (not the images shown in its text), each one removable. */
 function forward(v = target()) {
   if (!v) return;
   const subject = /^fwd?:/i.test(v.subject || '') ? v.subject : `Fwd: ${v.subject || ''}`;
@@ -816,47 +837,232 @@ function forward(v = target()) {
     `Subject: ${v.subject || ''}`,
     `To: ${(v.toList || []).map(display).join(', ')}`];
   if (v.ccList?.length) head.push(`Cc: ${v.ccList.map(display).join(', ')}`);
-  compose({ subject, text: `\n\n${head.join('\n')}\n\n${v.text || ''}\n`, mark: { id: v.id, flag: 'passed' }, title: 'Forward' });
+  compose({ subject, text: `\n\n${head.join('\n')}\n\n${v.text || ''}\n`, mark: { id: v.id, flag: 'passed' }, title: 'Forward',
+    attached: (v.parts || []).filter((p) => !p.inline).map((p) => keptPart(v.id, p)) });
+}
+
+/** A draft (GET /api/messages/<id> of one in Drafts), in the compose dialog again. */
+function editDraft(v) {
+  const list = (people) => (people || []).map(recipient).filter(Boolean).join(', ');
+  compose({ to: list(v.toList), cc: list(v.ccList), bcc: list(v.bccList), subject: v.subject || '', text: v.text || '',
+    inReplyTo: v.inReplyTo || null, references: v.references || [],
+    attached: (v.parts || []).map((p) => keptPart(v.id, p)), draftId: v.id, title: 'Draft' });
 }
 
 function compose({ to = '', cc = '', bcc = '', subject = '', text = '', inReplyTo = null, references = [], mark = null,
-  title = 'New message' } = {}) {
+  attached = [], draftId = null, title = 'New message' } = {}) {
   const dialog = $('compose');
-  if (dialog.open) dialog.close();
-  state.draft = { inReplyTo, references, mark, files: [] };
+  if (dialog.open || state.compose) leaveCompose();
+  state.compose = { inReplyTo, references, mark, attached, draftId, version: 0, savedVersion: 0, timer: null,
+    chain: Promise.resolve(), unlearnt: null, sending: false, sent: false, discarded: false };
   renderComposeFiles();
   $('compose-title').textContent = title;
   $('compose-from').textContent = me?.address || '';
-  $('c-to').value = to;
-  $('c-cc').value = cc;
-  $('c-bcc').value = bcc;
-  $('c-subject').value = subject;
-  $('c-text').value = text;
+  fillCompose({ to, cc, bcc, subject, text });
   composeError(null);
+  $('compose-saved').textContent = '';
   $('compose-send').disabled = false;
+  $('compose-save').disabled = false;
   dialog.showModal();
   const first = !to ? $('c-to') : !subject ? $('c-subject') : $('c-text');
   first.focus();
   if (first === $('c-text')) $('c-text').setSelectionRange(0, 0);
 }
 
-/** The files attached to the message being written, each with a button to take it off again. */
+/** What the compose dialog's fields hold. */
+function composeFields() {
+  return { to: $('c-to').value, cc: $('c-cc').value, bcc: $('c-bcc').value, subject: $('c-subject').value, text: $('c-text').value };
+}
+
+function fillCompose(f) {
+  $('c-to').value = f.to;
+  $('c-cc').value = f.cc;
+  $('c-bcc').value = f.bcc;
+  $('c-subject').value = f.subject;
+  $('c-text').value = f.text;
+}
+
+function hasContent(c, f) {
+  return c.attached.length > 0 || Object.values(f).some((v) => v.trim());
+}
+
+/** Something in the compose dialog changed: saved as a draft after AUTOSAVE_MS without another change. */
+function composeChanged() {
+  const c = state.compose;
+  if (!c) return;
+  c.version++;
+  clearTimeout(c.timer);
+  c.timer = setTimeout(() => {
+    if (state.compose === c && $('compose').open && !c.sending && c.version !== c.savedVersion && hasContent(c, composeFields())) {
+      saveDraft(c, { quiet: true }).catch(() => {});
+    }
+  }, AUTOSAVE_MS);
+}
+
+function savedNote(c, text) {
+  if (state.compose === c) $('compose-saved').textContent = text;
+}
+
+/** The body of POST /api/send or /api/drafts, but for the files to upload. */
+function messageBody(c, f) {
+  const body = { to: splitAddresses(f.to), cc: splitAddresses(f.cc), bcc: splitAddresses(f.bcc), subject: f.subject, text: f.text };
+  if (c.inReplyTo) body.inReplyTo = c.inReplyTo;
+  if (c.references?.length) body.references = c.references;
+  const kept = c.attached.filter((a) => !a.file);
+  if (kept.length) body.keep = kept.map((k) => ({ message: k.message, part: k.part }));
+  if (c.draftId != null) body.draft = c.draftId;
+  return body;
+}
+
+/**
+ * Files what compose dialog `c` holds in Drafts (POST /api/drafts), replacing the draft saved
+ * before. The fields are read now (the dialog may be closed or hold another message by the time
+ * an earlier save is done). `force`: saved even if nothing changed; `closing`: the dialog was
+ * closed, and opens again with the message if it cannot be saved; `quiet`: no upload messages.
+ */
+function saveDraft(c, { force = false, closing = false, quiet = false } = {}) {
+  clearTimeout(c.timer);
+  const fields = composeFields();
+  const version = c.version;
+  const run = c.chain.then(() => fileDraft(c, fields, version, { force, closing, quiet }));
+  c.chain = run.catch(() => {});
+  return run;
+}
+
+async function fileDraft(c, fields, version, { force, closing, quiet }) {
+  if (c.sent || c.discarded || c.sending) return;
+  if (version === c.savedVersion && (!force || c.draftId != null)) {
+    if (force) savedNote(c, 'Draft saved.');
+    return;
+  }
+  savedNote(c, 'Saving…');
+  let saved;
+  let uploaded = false;
+  try {
+    await learnParts(c);
+    const files = c.attached.filter((a) => a.file);
+    uploaded = files.length > 0;
+    const kept = c.attached.filter((a) => !a.file);
+    const body = messageBody(c, fields);
+    if (files.length) body.attachments = await uploadFiles(files.map((a) => a.file), { quiet });
+    saved = await api('POST', '/api/drafts', body);
+    c.draftId = saved.id;
+    c.savedVersion = version;
+    c.unlearnt = { id: saved.id, taken: [...files, ...kept] };
+    await learnParts(c);
+  } catch (e) {
+    savedNote(c, '');
+    if (closing) reopenCompose(c, fields, new Error(`It was not saved as a draft: ${e.message}`, { cause: e }));
+    else if (state.compose === c && !quiet) composeError(e);
+    else if (state.compose === c) savedNote(c, `Not saved: ${e.message}`);
+    throw e;
+  } finally {
+    if (saved) draftsChanged();
+  }
+  savedNote(c, `Draft saved at ${new Date().toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}.`);
+  if (closing) status('Kept in Drafts.');
+  else if (uploaded && !quiet) status(''); // the uploads are done
+}
+
+/**
+ * After a save, the files and parts attached are the new draft's parts (the uploads first, then
+ * the parts kept, in order): attached from it from now on, never uploaded again. Asked again
+ * before the next save or the send if the draft could not be read.
+ */
+async function learnParts(c) {
+  if (!c.unlearnt) return;
+  const { id, taken } = c.unlearnt;
+  const parts = (await api('GET', `/api/messages/${id}?peek=1`)).parts || [];
+  if (parts.length === taken.length) {
+    const now = new Map(taken.map((a, i) => [a, keptPart(id, parts[i])]));
+    c.attached = c.attached.map((a) => now.get(a) || a);
+  } else { // not as written: the draft's own parts, and whatever was attached meanwhile
+    c.attached = [...parts.map((p) => keptPart(id, p)), ...c.attached.filter((a) => !taken.includes(a))];
+  }
+  c.unlearnt = null;
+  if (state.compose === c) renderComposeFiles();
+}
+
+/** The Drafts folder, and its count, after a draft was saved, sent or discarded. */
+function draftsChanged() {
+  refreshFolders().catch(() => {});
+  if (!state.query && state.folder === 'drafts') loadList({ keep: true }).catch(() => {});
+}
+
+/** A closed compose dialog whose message was neither saved nor sent: back, with why, unless another one is open. */
+function reopenCompose(c, fields, e) {
+  if ($('compose').open || state.compose) { error(e); return; }
+  state.compose = c;
+  fillCompose(fields);
+  renderComposeFiles();
+  $('compose-saved').textContent = '';
+  $('compose-send').disabled = false;
+  $('compose-save').disabled = false;
+  $('compose').showModal();
+  composeError(e);
+}
+
+/** Closes the compose dialog; what was written (and changed since it was last saved) is kept in Drafts. */
+function leaveCompose() {
+  const c = state.compose;
+  if ($('compose').open) $('compose').close('kept');
+  state.compose = null;
+  if (!c) return;
+  clearTimeout(c.timer);
+  if (c.sending) return; // sendCompose opens it again if it fails
+  if (c.version !== c.savedVersion && hasContent(c, composeFields())) saveDraft(c, { closing: true }).catch(() => {});
+}
+
+/** Closes the compose dialog and deletes (to Trash, with Undo) the draft it was saved as. */
+async function discardCompose() {
+  const c = state.compose;
+  $('compose').close('discarded');
+  state.compose = null;
+  if (!c) return;
+  clearTimeout(c.timer);
+  c.discarded = true;
+  await c.chain; // a save under way: its draft goes too
+  if (c.draftId == null) return;
+  const id = c.draftId;
+  try {
+    await api('DELETE', `/api/messages/${id}`);
+  } catch (e) {
+    if (!(e instanceof ApiError && e.status === 404)) error(e);
+    return;
+  } finally {
+    draftsChanged();
+  }
+  status('Draft discarded.', { action: { label: 'Undo', run: async () => {
+    await api('PATCH', `/api/messages/${id}`, { folder: 'drafts' });
+    draftsChanged();
+    status('The draft is back in Drafts.');
+  } } });
+}
+
+/** The files and parts attached to the message being written, each with a button to take it off again. */
 function renderComposeFiles() {
-  const list = $('c-attachments');
-  list.replaceChildren(...(state.draft?.files || []).map((f, i) => el('li', {},
-    el('span', { class: 'name' }, f.name), el('span', { class: 'muted size' }, ` ${bytes(f.size)} `),
-    el('button', { type: 'button', class: 'link', 'aria-label': `Remove ${f.name}`,
-      onclick: () => { state.draft.files.splice(i, 1); renderComposeFiles(); } }, 'Remove'))));
+  const c = state.compose;
+  $('c-attachments').replaceChildren(...(c?.attached || []).map((a) => {
+    const name = a.file ? a.file.name : a.filename;
+    return el('li', {},
+      el('span', { class: 'name' }, name), el('span', { class: 'muted size' }, ` ${bytes(a.file ? a.file.size : a.size)} `),
+      el('button', { type: 'button', class: 'link', 'aria-label': `Remove ${name}`, onclick: () => {
+        const i = c.attached.indexOf(a);
+        if (i >= 0) c.attached.splice(i, 1);
+        composeChanged();
+        renderComposeFiles();
+      } }, 'Remove'));
+  }));
 }
 
 /**
  * Uploads each attached file (streamed from disk by the browser, over the link) and resolves
- * with their upload ids for POST /api/send.
+ * with their upload ids for POST /api/send or /api/drafts.
  */
-async function uploadFiles(files) {
+async function uploadFiles(files, { quiet = false } = {}) {
   const ids = [];
   for (const f of files) {
-    status(`Uploading ${f.name} (${bytes(f.size)})…`);
+    if (!quiet) status(`Uploading ${f.name} (${bytes(f.size)})…`);
     const res = await send('POST', `/api/uploads${query({ name: f.name })}`,
       { body: f, headers: { 'Content-Type': f.type || 'application/octet-stream' } });
     if (!res.ok) throw await problemOf(res);
@@ -873,43 +1079,154 @@ function composeError(e) {
 }
 
 async function sendCompose() {
-  const to = splitAddresses($('c-to').value);
-  const cc = splitAddresses($('c-cc').value);
-  const bcc = splitAddresses($('c-bcc').value);
-  if (!to.length && !cc.length && !bcc.length) {
+  const c = state.compose;
+  if (!c || c.sending) return;
+  const fields = composeFields();
+  if (![fields.to, fields.cc, fields.bcc].some((f) => splitAddresses(f).length)) {
     composeError(new Error('Name at least one recipient.'));
     $('c-to').focus();
     return;
   }
-  const body = { to, cc, bcc, subject: $('c-subject').value, text: $('c-text').value };
-  const draft = state.draft || {};
-  if (draft.inReplyTo) body.inReplyTo = draft.inReplyTo;
-  if (draft.references?.length) body.references = draft.references;
+  clearTimeout(c.timer);
+  c.sending = true;
   $('compose-send').disabled = true;
+  $('compose-save').disabled = true;
   composeError(null);
   let answer;
   try {
-    if (draft.files?.length) body.attachments = await uploadFiles(draft.files);
+    await c.chain; // a save under way first: the draft it makes is the one this sends (and deletes)
+    await learnParts(c);
+    const body = messageBody(c, fields);
+    const files = c.attached.filter((a) => a.file).map((a) => a.file);
+    if (files.length) body.attachments = await uploadFiles(files);
     answer = await api('POST', '/api/send', body);
   } catch (e) {
-    $('compose-send').disabled = false;
-    composeError(e);
+    c.sending = false;
+    if (state.compose === c) {
+      $('compose-send').disabled = false;
+      $('compose-save').disabled = false;
+      composeError(e);
+    } else {
+      reopenCompose(c, fields, e); // closed meanwhile: not lost
+    }
     return;
   }
-  $('compose').close('sent');
-  state.draft = null;
+  c.sent = true;
+  if (state.compose === c) {
+    $('compose').close('sent');
+    state.compose = null;
+  }
   status(sentText(answer), { long: true });
-  if (draft.mark) {
-    const m = state.messages.find((x) => x.id === draft.mark.id) || (state.open?.id === draft.mark.id ? state.open : null);
-    if (m && !m.flags.includes(draft.mark.flag)) {
-      api('PATCH', `/api/messages/${m.id}`, { flags: [...m.flags, draft.mark.flag] })
+  if (c.mark) {
+    const m = state.messages.find((x) => x.id === c.mark.id) || (state.open?.id === c.mark.id ? state.open : null);
+    if (m && !m.flags.includes(c.mark.flag)) {
+      api('PATCH', `/api/messages/${m.id}`, { flags: [...m.flags, c.mark.flag] })
         .then((s) => { updateSummary(s); if (state.open?.id === s.id) state.open.flags = s.flags; })
         .catch((e) => console.warn('[mail] flag', e));
     }
   }
   refreshFolders().catch(() => {});
   refreshOutbox().catch(() => {});
-  if (!state.query && (state.folder === 'sent' || state.folder === 'inbox')) loadList({ keep: true }).catch(() => {});
+  if (!state.query && ['sent', 'inbox', 'drafts'].includes(state.folder)) loadList({ keep: true }).catch(() => {});
+}
+
+// ---------------------------------------------------------------------------------------------
+// Address suggestions for To, Cc and Bcc (GET /api/contacts), completing the last recipient
+
+/** A recipient field's text cut before the recipient being typed, the last one: {head, tail}. */
+function lastRecipient(text) {
+  let quoted = false;
+  let angle = false;
+  let cut = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '"') quoted = !quoted;
+    else if (ch === '<' && !quoted) angle = true;
+    else if (ch === '>' && !quoted) angle = false;
+    else if ((ch === ',' || ch === ';') && !quoted && !angle) cut = i + 1;
+  }
+  return { head: text.slice(0, cut), tail: text.slice(cut) };
+}
+
+/** A person as a recipient field holds them: `Name <address>` (the name quoted if need be), or the address. */
+function recipient(a) {
+  const address = (a.address || '').trim();
+  const name = (a.name || '').replace(/["\\\r\n]/g, '').trim();
+  if (!address) return name;
+  if (!name || mailbox(name) === mailbox(address)) return address;
+  return /[,;<>@()[\]:.]/.test(name) ? `"${name}" <${address}>` : `${name} <${address}>`;
+}
+
+/** The combobox of a recipient field: its list (`<id>-suggest`) asked for after SUGGEST_MS without typing. */
+function suggestions(input) {
+  const list = $(`${input.id}-suggest`);
+  let timer = null;
+  let token = 0;
+  let items = [];
+  let active = -1;
+  const close = () => {
+    token++;
+    clearTimeout(timer);
+    items = [];
+    active = -1;
+    list.hidden = true;
+    list.replaceChildren();
+    input.setAttribute('aria-expanded', 'false');
+    input.removeAttribute('aria-activedescendant');
+  };
+  const highlight = (i) => {
+    active = i;
+    [...list.children].forEach((li, j) => li.setAttribute('aria-selected', String(j === i)));
+    if (i < 0) { input.removeAttribute('aria-activedescendant'); return; }
+    input.setAttribute('aria-activedescendant', list.children[i].id);
+    list.children[i].scrollIntoView({ block: 'nearest' });
+  };
+  const pick = (person) => {
+    const { head } = lastRecipient(input.value);
+    input.value = `${head.trim() ? `${head.trimEnd()} ` : ''}${recipient(person)}, `;
+    close();
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+    composeChanged();
+  };
+  const lookup = async () => {
+    const { head, tail } = lastRecipient(input.value);
+    // what is typed of the name or the address (after a `<`, the address)
+    const term = (tail.includes('<') ? tail.slice(tail.lastIndexOf('<') + 1) : tail).replace(/["<>]/g, '').trim();
+    if (!term || /[>]\s*$/.test(tail)) { close(); return; }
+    const t = ++token;
+    let contacts;
+    try {
+      ({ contacts } = await api('GET', `/api/contacts${query({ q: term, limit: SUGGEST_LIMIT })}`));
+    } catch (e) {
+      console.warn('[mail] contacts', e);
+      return;
+    }
+    if (t !== token || document.activeElement !== input) return;
+    const taken = new Set(splitAddresses(head).map((a) => mailbox(addressOf(a))));
+    items = contacts.filter((p) => !taken.has(mailbox(p.address)));
+    if (!items.length) { close(); return; }
+    active = -1;
+    list.replaceChildren(...items.map((p, i) => el('li', { id: `${list.id}-${i}`, role: 'option', 'aria-selected': 'false',
+      onmousedown: (ev) => ev.preventDefault(), // the field keeps the focus
+      onclick: () => pick(p) },
+    el('span', { class: 'name' }, p.name || p.address),
+    p.name ? ' ' : null, p.name ? el('span', { class: 'muted addr' }, p.address) : null)));
+    list.hidden = false;
+    input.setAttribute('aria-expanded', 'true');
+    input.removeAttribute('aria-activedescendant');
+  };
+  input.addEventListener('input', () => { clearTimeout(timer); timer = setTimeout(lookup, SUGGEST_MS); });
+  input.addEventListener('blur', close);
+  input.addEventListener('keydown', (ev) => {
+    if (list.hidden || !items.length) return;
+    if (ev.key === 'ArrowDown') highlight((active + 1) % items.length);
+    else if (ev.key === 'ArrowUp') highlight(active <= 0 ? items.length - 1 : active - 1);
+    else if (ev.key === 'Enter' && active >= 0) pick(items[active]);
+    else if (ev.key === 'Escape') { ev.stopPropagation(); close(); } // the list, not the dialog
+    else return;
+    ev.preventDefault();
+  });
 }
 
 /** What POST /api/send said, for people: who has it now, what waits in the outbox. */
@@ -1219,13 +1536,21 @@ function wire() {
   $('act-block').addEventListener('click', () => blockSender());
 
   $('compose-form').addEventListener('submit', (ev) => { ev.preventDefault(); sendCompose(); });
-  $('compose-cancel').addEventListener('click', () => { $('compose').close('discarded'); state.draft = null; });
+  $('compose-form').addEventListener('input', (ev) => { if (ev.target.id !== 'c-files') composeChanged(); });
+  $('compose-cancel').addEventListener('click', () => { discardCompose().catch(error); });
+  $('compose-save').addEventListener('click', () => { if (state.compose) saveDraft(state.compose, { force: true }).catch(() => {}); });
+  $('compose-close').addEventListener('click', leaveCompose);
+  $('compose').addEventListener('cancel', (ev) => { ev.preventDefault(); leaveCompose(); }); // Esc: kept in Drafts
+  $('compose').addEventListener('close', () => { if (!$('compose').open && state.compose) leaveCompose(); }); // closed otherwise
   $('c-files').addEventListener('change', (ev) => {
-    state.draft.files.push(...ev.target.files);
+    if (!state.compose) return;
+    state.compose.attached.push(...[...ev.target.files].map((file) => ({ file })));
     ev.target.value = ''; // the same file may be picked again
+    composeChanged();
     renderComposeFiles();
   });
-  $('compose-account').addEventListener('click', () => { $('compose').close(); openSettings(); });
+  for (const id of ['c-to', 'c-cc', 'c-bcc']) suggestions($(id));
+  $('compose-account').addEventListener('click', () => { leaveCompose(); openSettings(); });
 
   $('outbox-button').addEventListener('click', () => { renderOutbox(); $('outbox').showModal(); refreshOutbox().catch(error); });
   $('outbox-close').addEventListener('click', () => $('outbox').close());
@@ -1242,6 +1567,10 @@ function wire() {
   $('help-close').addEventListener('click', () => $('help').close());
 
   document.addEventListener('keydown', onKey);
+  addEventListener('beforeunload', (ev) => { // a message being written, not saved yet
+    const c = state.compose;
+    if (c && c.version !== c.savedVersion && hasContent(c, composeFields())) ev.preventDefault();
+  });
   addEventListener('hashchange', () => {
     const id = location.hash.slice(1);
     if (mode === 'mail' && FOLDER_NAMES[id] && (id !== state.folder || state.query)) openFolder(id);
