@@ -5,14 +5,18 @@
 // as B's owner has never written to A, files it under Requests. B's owner answers, and the
 // answer lands straight in A's Inbox, in the same thread. Once the two are paired, A's mail goes
 // straight to B's Inbox. Personas reach their mail through the link, as the webmail does. Then a
-// 100 MiB attachment makes the same trip, streamed all the way.
+// 100 MiB attachment makes the same trip, streamed all the way. Last, B's owner reads the same
+// mailbox with a desktop IMAP client (Python's imaplib) through `intrustd forward --upgrade imap`:
+// what it flags and files shows in the webmail's API, and the proved sender survives; and sends
+// to A with Python's smtplib through `--upgrade smtp`.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, sleep, MAIL_APP } from '../lib/harness.js';
+import { spawnSync } from 'node:child_process';
+import { startFlock, startAppliance, removeTempDir, requireNetwork, runCli, sleep, MAIL_APP, LAUNCHER, Proc } from '../lib/harness.js';
 
 const PASSWORD = 'the owner password of both boxes';
 let flock;
@@ -142,5 +146,89 @@ test('a 100 MiB attachment crosses the link in a message, streamed all the way, 
     assert.equal(sha(copy), sha(big));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A desktop mail client's session (Python's imaplib), through the forward on `port`: what it saw, as JSON. */
+const IMAP_CLIENT = `
+import imaplib, json, sys
+m = imaplib.IMAP4('127.0.0.1', int(sys.argv[1]))
+out = {'state': m.state}
+typ, boxes = m.list()
+out['folders'] = sorted(b.decode().split(' "/" ')[-1].strip('"') for b in boxes)
+m.select('INBOX')
+typ, ids = m.search(None, 'ALL')
+out['subjects'] = []
+for i in ids[0].split():
+    typ, data = m.fetch(i, '(BODY.PEEK[HEADER.FIELDS (SUBJECT)])')
+    subject = data[0][1].decode().strip()
+    out['subjects'].append(subject)
+    if subject == 'Subject: As friends':
+        m.store(i, '+FLAGS', '\\Flagged')
+m.append('Sent', '\\Seen', None, b'From: desktop@example.org\\r\\nSubject: Written on the desktop\\r\\n\\r\\nHello over IMAP\\r\\n')
+m.logout()
+print(json.dumps(out))
+`;
+
+test('a desktop mail client reads and files the same mailbox over IMAP, through intrustd forward', async () => {
+  const forward = new Proc('forward-imap', LAUNCHER, ['forward', 'mail', '0', '--upgrade', 'imap', '--appliance', boxes.b.id,
+    '--flock', flock.url, '--login', 'owner'], { env: { INTRUSTD_PASSWORD: PASSWORD } });
+  try {
+    const [, port] = await forward.waitForLine((l) => /forwarding imap:\/\/127\.0\.0\.1:(\d+)\//.exec(l), 60000, 'the port');
+    const session = spawnSync('python3', ['-c', IMAP_CLIENT, port], { encoding: 'utf8', timeout: 30000 });
+    const appLog = () => fs.readFileSync(path.join(boxes.b.stateDir, 'logs', 'mail.log'), 'utf8').split('\n').slice(-30).join('\n');
+    assert.equal(session.status, 0, `${session.stderr}\n${forward.tail()}\nthe mail app's log:\n${appLog()}`);
+    const seen = JSON.parse(session.stdout);
+    assert.equal(seen.state, 'AUTH', 'the server greets PREAUTH: the link is the login');
+    for (const f of ['INBOX', 'Sent', 'Drafts', 'Trash', 'Archive', 'Requests']) assert.ok(seen.folders.includes(f), JSON.stringify(seen));
+    assert.ok(seen.subjects.includes('Subject: As friends'), JSON.stringify(seen));
+
+    const inbox = (await mail('b', '/api/messages?folder=inbox')).messages;
+    const friends = inbox.find((m) => m.subject === 'As friends');
+    assert.ok(friends.flags.includes('flagged'), JSON.stringify(friends));
+    assert.equal(friends.verifiedSender, (await mail('a', '/api/me')).address, 'a flag set over IMAP keeps the proof');
+    const sent = (await mail('b', '/api/messages?folder=sent')).messages;
+    assert.ok(sent.some((m) => m.subject === 'Written on the desktop'), JSON.stringify(sent));
+  } finally {
+    await forward.stop();
+  }
+});
+
+test('a desktop mail client sends over SMTP through intrustd forward, only from its own address', async () => {
+  const forward = new Proc('forward-smtp', LAUNCHER, ['forward', 'mail', '0', '--upgrade', 'smtp', '--appliance', boxes.b.id,
+    '--flock', flock.url, '--login', 'owner'], { env: { INTRUSTD_PASSWORD: PASSWORD } });
+  try {
+    const [, port] = await forward.waitForLine((l) => /forwarding smtp:\/\/127\.0\.0\.1:(\d+)\//.exec(l), 60000, 'the port');
+    const alice = (await mail('a', '/api/me')).address;
+    const bob = (await mail('b', '/api/me')).address;
+    const client = `
+import smtplib, sys
+from email.message import EmailMessage
+s = smtplib.SMTP('127.0.0.1', int(sys.argv[1]), timeout=60)
+s.login('anyone', 'anything')
+m = EmailMessage()
+m['From'] = sys.argv[2]; m['To'] = sys.argv[3]; m['Subject'] = 'Sent from the desktop'
+m.set_content('.A line that starts with a dot\\nand the rest')
+s.send_message(m)
+try:
+    forged = EmailMessage(); forged['From'] = 'someone@else.example'; forged['To'] = sys.argv[3]; forged['Subject'] = 'x'
+    s.send_message(forged)
+    print('forged: accepted')
+except smtplib.SMTPSenderRefused as e:
+    print('forged: refused', e.smtp_code)
+s.quit()
+`;
+    const session = spawnSync('python3', ['-c', client, port, bob, alice], { encoding: 'utf8', timeout: 60000 });
+    assert.equal(session.status, 0, `${session.stderr}\n${forward.tail()}`);
+    assert.match(session.stdout, /forged: refused 550/);
+    let got;
+    for (const end = Date.now() + 20000; !got && Date.now() < end; await sleep(500)) {
+      got = (await mail('a', '/api/messages?folder=inbox')).messages.find((m) => m.subject === 'Sent from the desktop');
+    }
+    assert.ok(got, `it reached A; B's outbox: ${JSON.stringify(await mail('b', '/api/outbox'))}`);
+    assert.equal(got.verifiedSender, bob);
+    assert.match((await mail('a', `/api/messages/${got.id}?peek=1`)).text, /^\.A line that starts with a dot/);
+  } finally {
+    await forward.stop();
   }
 });

@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.intrustd.client.ChannelStream;
@@ -191,6 +192,7 @@ final class LinkCommands {
       description = "Serve an app of the appliance on 127.0.0.1:PORT of this machine, until interrupted.",
       footer = {"", "Examples:",
           "  intrustd forward photos 8080 &    then    curl http://127.0.0.1:8080/api/albums",
+          "  intrustd forward mail 1143 --upgrade imap &    then a mail client on 127.0.0.1:1143 (IMAP, already logged in)",
           "", "Requests to the port go to the app over the end-to-end link, one channel each; when the link",
           "fails, the next request makes a new one. Exit codes: 1 the port is taken or the appliance cannot be reached; 2 bad usage."})
   static final class Forward implements Callable<Integer> {
@@ -199,6 +201,13 @@ final class LinkCommands {
 
     @Parameters(index = "1", paramLabel = "PORT", description = "The local port (0: any free one, printed).")
     int port;
+
+    @Option(names = "--upgrade", paramLabel = "PROTOCOL",
+        description = "Carry a protocol that is not HTTP (e.g. imap): each connection asks the app to switch to it.")
+    String upgrade;
+
+    @Option(names = "--path", paramLabel = "PATH", description = "Where the app switches (default /api/PROTOCOL).")
+    String path;
 
     @Mixin
     RemoteOptions remote = new RemoteOptions();
@@ -212,11 +221,20 @@ final class LinkCommands {
       if (port < 0 || port > 65535) {
         throw new CommandLine.ParameterException(cl, "PORT must be 0 to 65535");
       }
+      Optional<HttpForwarder.Tunnel> tunnel;
+      try {
+        tunnel = Optional.ofNullable(upgrade).map(p -> new HttpForwarder.Tunnel(p, path == null ? "/api/" + p : path));
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(cl, e.getMessage());
+      }
+      if (path != null && tunnel.isEmpty()) {
+        throw new CommandLine.ParameterException(cl, "--path goes with --upgrade");
+      }
       defaultAppliance(cl, remote);
-      try (HttpForwarder f = HttpForwarder.start(app, port, () -> Remote.signedIn(cl, remote).client(),
+      try (HttpForwarder f = HttpForwarder.start(app, port, tunnel, () -> Remote.signedIn(cl, remote).client(),
           message -> cl.getErr().println("intrustd: " + message))) {
-        cl.getOut().printf("forwarding http://127.0.0.1:%d/ to app '%s' on %s (Ctrl-C to stop)%n", f.port(), app,
-            remote.appliance);
+        cl.getOut().printf("forwarding %s://127.0.0.1:%d/ to app '%s' on %s (Ctrl-C to stop)%n",
+            tunnel.map(HttpForwarder.Tunnel::protocol).orElse("http"), f.port(), app, remote.appliance);
         cl.getOut().flush();
         CountDownLatch stop = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(stop::countDown));

@@ -25,19 +25,37 @@ import org.intrustd.link.frame.StreamFrame;
  * of memory, not the body; keep-alive connections carry one request after another, and
  * WebSocket upgrades are relayed as they are. When the link fails, the next request makes a
  * new one through {@code connect}.
+ *
+ * <p>With a {@link Tunnel}, the port carries a protocol that is not HTTP (IMAP for a desktop
+ * mail client, say): each connection asks the app to switch to it ({@code Connection: Upgrade})
+ * and, once it has ({@code 101}), carries the client's bytes both ways as they are.
  */
 public final class HttpForwarder implements AutoCloseable {
   private static final int BUFFER = StreamFrame.MAX_PAYLOAD;
   private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
 
+  private final String app;
   private final String label;
+  private final Optional<Tunnel> tunnel;
   private final Supplier<ApplianceClient> connect;
   private final Consumer<String> log;
   private final ServerSocket server;
   private ApplianceClient client;
   private volatile boolean closed;
 
-  private HttpForwarder(String app, Supplier<ApplianceClient> connect, Consumer<String> log, ServerSocket server) {
+  /** A protocol the app speaks after an upgrade at {@code path} (docs/spec/channels.md, "Upgrades"). */
+  public record Tunnel(String protocol, String path) {
+    public Tunnel {
+      if (!protocol.matches("[A-Za-z0-9][A-Za-z0-9.+_-]{0,31}") || !path.matches("/[\\x21-\\x7e]{0,1000}")) {
+        throw new IllegalArgumentException("a protocol is a token and a path starts with /, both printable");
+      }
+    }
+  }
+
+  private HttpForwarder(String app, Optional<Tunnel> tunnel, Supplier<ApplianceClient> connect, Consumer<String> log,
+      ServerSocket server) {
+    this.app = app;
+    this.tunnel = tunnel;
     this.label = "http/" + app;
     this.connect = connect;
     this.log = log;
@@ -51,9 +69,15 @@ public final class HttpForwarder implements AutoCloseable {
    */
   public static HttpForwarder start(String app, int port, Supplier<ApplianceClient> connect, Consumer<String> log)
       throws IOException {
+    return start(app, port, Optional.empty(), connect, log);
+  }
+
+  /** {@link #start}, each connection a {@code tunnel} when one is given. */
+  public static HttpForwarder start(String app, int port, Optional<Tunnel> tunnel, Supplier<ApplianceClient> connect,
+      Consumer<String> log) throws IOException {
     ServerSocket server = new ServerSocket();
     server.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 128);
-    HttpForwarder f = new HttpForwarder(app, connect, log, server);
+    HttpForwarder f = new HttpForwarder(app, tunnel, connect, log, server);
     try {
       f.link();
     } catch (RuntimeException e) {
@@ -103,7 +127,13 @@ public final class HttpForwarder implements AutoCloseable {
     while (!closed) {
       try {
         Socket s = server.accept();
-        Thread.ofVirtual().name("forward-conn").start(() -> serve(s));
+        Thread.ofVirtual().name("forward-conn").start(() -> {
+          if (tunnel.isPresent()) {
+            tunnel(s, tunnel.get());
+          } else {
+            serve(s);
+          }
+        });
       } catch (IOException e) {
         if (!closed) {
           log.accept("cannot accept a connection: " + e.getMessage());
@@ -132,6 +162,50 @@ public final class HttpForwarder implements AutoCloseable {
       }
     } catch (IOException e) {
       // the local client went away
+    }
+  }
+
+  /**
+   * One connection as a tunnel: the app is asked to switch to the protocol on a channel of its
+   * own, and then the bytes go both ways until either side ends. A refusal is logged (the client
+   * speaks a protocol that has no room for an HTTP answer) and the connection closed.
+   */
+  private void tunnel(Socket socket, Tunnel t) {
+    try (socket; ChannelStream stream = openChannel()) {
+      socket.setTcpNoDelay(true);
+      OutputStream toApp = stream.out();
+      toApp.write(("GET " + t.path() + " HTTP/1.1\r\nHost: " + app + "\r\nConnection: Upgrade\r\nUpgrade: " + t.protocol()
+          + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+      toApp.flush();
+      InputStream fromApp = stream.in();
+      Optional<HttpStream.Head> response = HttpStream.readHead(fromApp);
+      if (response.isEmpty() || HttpStream.status(response.get()) != 101) {
+        String detail = response.isEmpty() ? "no answer" : response.get().startLine() + ": "
+            + new String(fromApp.readNBytes(4096), StandardCharsets.UTF_8);
+        log.accept("the app did not switch to " + t.protocol() + ": " + detail);
+        return;
+      }
+      InputStream fromClient = socket.getInputStream();
+      Thread up = Thread.ofVirtual().start(() -> {
+        try {
+          byte[] buf = new byte[BUFFER];
+          for (int n; (n = fromClient.read(buf)) > 0; ) {
+            toApp.write(buf, 0, n);
+            toApp.flush();
+          }
+          toApp.close(); // END: the client is done sending
+        } catch (IOException e) {
+          stream.reset("the client went away");
+        }
+      });
+      OutputStream toClient = socket.getOutputStream();
+      byte[] buf = new byte[BUFFER];
+      for (int n; (n = fromApp.read(buf)) > 0; ) {
+        toClient.write(buf, 0, n);
+      }
+      up.interrupt();
+    } catch (IOException | ClientException e) {
+      log.accept("a " + t.protocol() + " connection ended: " + e.getMessage());
     }
   }
 

@@ -30,6 +30,7 @@ import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.util.Fields;
 import org.intrustd.appkit.Problem;
 import org.intrustd.appkit.Replies;
+import org.intrustd.appkit.Tunnel;
 import org.intrustd.core.access.TrustedHeaders;
 import org.intrustd.core.id.ApplianceId;
 
@@ -56,6 +57,7 @@ final class MailApi extends Handler.Abstract {
     private final External external;
     private final Uploads uploads;
     private final Directory directory;
+    private final ImapBridge imap;
     private final AtomicReference<ApplianceId> self = new AtomicReference<>();
 
     MailApi(Path data, MailStore store, Inbound inbound, Outbox outbox, Accounts accounts, External external, Directory directory)
@@ -68,6 +70,7 @@ final class MailApi extends Handler.Abstract {
         this.accounts = accounts;
         this.external = external;
         this.uploads = new Uploads(data);
+        this.imap = new ImapBridge(data);
         Path known = data.resolve("appliance-id");
         if (Files.exists(known)) {
             ApplianceId.parse(Files.readString(known).strip()).ifPresent(self::set);
@@ -128,6 +131,7 @@ final class MailApi extends Handler.Abstract {
         }
         String persona = persona(caller);
         store.ensureMailbox(persona);
+        store.refreshIfChanged(persona); // a desktop client over IMAP may have changed the files
         MailAddress address = MailAddress.of(persona, me);
         switch (p[0]) {
             case "me" -> {
@@ -146,6 +150,14 @@ final class MailApi extends Handler.Abstract {
             case "send" -> {
                 only(method, "POST");
                 send(address, persona, readJson(rq), rs, cb);
+            }
+            case "imap" -> {
+                only(method, "GET");
+                imap(persona, rq, rs, cb);
+            }
+            case "smtp" -> {
+                only(method, "GET");
+                smtp(persona, address, rq, rs, cb);
             }
             case "contacts" -> {
                 only(method, "GET");
@@ -626,6 +638,105 @@ final class MailApi extends Handler.Abstract {
         ArrayNode out = JSON.createArrayNode();
         list.forEach(a -> out.addObject().put("name", a.name()).put("address", a.address()));
         return out;
+    }
+
+    // ------------------------------------------------------------ desktop clients
+
+    /** {@code GET /api/imap} with {@code Upgrade: imap}: an IMAP session, already logged in as the persona. */
+    private void imap(String persona, Request rq, Response rs, Callback cb) throws IOException {
+        if (!Tunnel.asked(rq, "imap")) {
+            rs.getHeaders().put(HttpHeader.UPGRADE, "imap");
+            throw new Problem(426, "IMAP goes over an upgraded connection (Connection: Upgrade, Upgrade: imap):"
+                    + " intrustd forward mail PORT --upgrade imap");
+        }
+        Optional<String> why = imap.unavailable();
+        if (why.isPresent()) {
+            throw new Problem(503, why.get());
+        }
+        if (!imap.begin(persona)) {
+            throw new Problem(429, "at most " + ImapBridge.MAX_SESSIONS + " IMAP sessions at once");
+        }
+        Path maildir = store.mailboxDir(persona);
+        Tunnel.accept(rq, rs, cb, "imap", (in, out) -> {
+            try {
+                imap.serve(persona, maildir, in, out);
+            } finally {
+                imap.ended(persona);
+                store.refreshIfChanged(persona);
+            }
+        });
+    }
+
+    /**
+     * {@code GET /api/smtp} with {@code Upgrade: smtp}: SMTP submission for a desktop client, as
+     * the persona; what it sends goes through the outbox like the webmail's (its Sent copy is the
+     * client's to file, over IMAP).
+     */
+    private void smtp(String persona, MailAddress address, Request rq, Response rs, Callback cb) {
+        if (!Tunnel.asked(rq, "smtp")) {
+            rs.getHeaders().put(HttpHeader.UPGRADE, "smtp");
+            throw new Problem(426, "SMTP goes over an upgraded connection (Connection: Upgrade, Upgrade: smtp):"
+                    + " intrustd forward mail PORT --upgrade smtp");
+        }
+        SmtpSubmission.Sink sink = new SmtpSubmission.Sink() {
+            @Override
+            public boolean mayUse(String sender) {
+                return ownIntrustd(sender).isPresent() || ownExternal(sender);
+            }
+
+            private Optional<MailAddress> ownIntrustd(String sender) {
+                return MailAddress.parse(sender).filter(a -> a.mailbox().equals(address.mailbox()));
+            }
+
+            private boolean ownExternal(String sender) {
+                try {
+                    return accounts.get(persona).filter(a -> a.address().equalsIgnoreCase(sender.strip())).isPresent();
+                } catch (IOException e) {
+                    return false; // an account that cannot be read is none to send from
+                }
+            }
+
+            @Override
+            public Path tempFile() {
+                return outbox.spoolFile();
+            }
+
+            @Override
+            public void submit(String from, List<String> to, Path message) throws IOException {
+                List<MessageView.Address> authors = MessageView.read(message, false).from();
+                if (authors.size() != 1 || !mayUse(authors.getFirst().address())) {
+                    throw new IllegalArgumentException("the message's From must be one of your own addresses");
+                }
+                String author = authors.getFirst().address();
+                List<MailAddress> intrustd = new ArrayList<>();
+                List<String> ordinary = new ArrayList<>();
+                for (String r : to) {
+                    MailAddress.parse(r).ifPresentOrElse(intrustd::add, () -> ordinary.add(r));
+                }
+                Optional<MailAddress> self = ownIntrustd(author);
+                if (!intrustd.isEmpty() && self.isEmpty()) {
+                    throw new IllegalArgumentException("mail to Intrustd addresses goes From your Intrustd address, " + address);
+                }
+                if (!ordinary.isEmpty() && (!ownExternal(author) || !ownExternal(from))) {
+                    throw new IllegalArgumentException("mail to ordinary addresses goes From your external account's address"
+                            + accounts.get(persona).map(a -> ", " + a.address()).orElse(" (set one up first)"));
+                }
+                // One From cannot suit both kinds (see above): a message goes one way or the other.
+                if (!ordinary.isEmpty()) {
+                    outbox.queue(persona, message, from, Map.of(Transport.EXTERNAL, ordinary));
+                } else {
+                    try {
+                        sendOverLinks(self.get(), persona, intrustd, message, JSON.createArrayNode(), JSON.createArrayNode());
+                    } catch (IOException | RuntimeException e) {
+                        throw e;
+                    } catch (Exception e) {
+                        throw new IOException(e.getMessage(), e);
+                    }
+                }
+            }
+        };
+        Tunnel.accept(rq, rs, cb, "smtp", (in, out) -> new SmtpSubmission(MailAddress.domain(address.appliance()), MAX_MESSAGE, sink)
+                .serve(new java.io.BufferedInputStream(in, 64 * 1024), out));
     }
 
     // ------------------------------------------------------------ contacts

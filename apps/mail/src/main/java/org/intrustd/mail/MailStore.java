@@ -172,6 +172,12 @@ final class MailStore implements AutoCloseable {
         return validPersona(persona) && Files.isDirectory(maildir(persona).resolve("cur"));
     }
 
+    /** {@code persona}'s Maildir (Maildir++: the Inbox at its top, each other folder a {@code .Name} below). */
+    Path mailboxDir(String persona) throws IOException {
+        ensureMailbox(persona);
+        return maildir(persona);
+    }
+
     /** The personas that have a mailbox here. */
     List<String> mailboxes() throws IOException {
         List<String> out = new ArrayList<>();
@@ -276,8 +282,10 @@ final class MailStore implements AutoCloseable {
         if (verifiedSender.isPresent()) {
             prove(persona + "/" + name, verifiedSender);
         }
-        move(written, target);
-        Summary s = index(persona, folder, target, flags, verifiedSender, System.currentTimeMillis());
+        Summary s = own(List.of(target.getParent()), () -> {
+            move(written, target);
+            return index(persona, folder, target, flags, verifiedSender, System.currentTimeMillis());
+        });
         if (verifiedSender.isPresent()) {
             prove(persona + "/" + name, Optional.empty());
         }
@@ -587,7 +595,10 @@ final class MailStore implements AutoCloseable {
                 ? "new" : "cur";
         Path to = folderDir(persona, folder).resolve(sub).resolve(fileName(baseName(from.getFileName().toString()), flags));
         if (!to.equals(from)) {
-            move(from, to);
+            own(List.of(from.getParent(), to.getParent()), () -> {
+                move(from, to);
+                return null;
+            });
         }
         try (PreparedStatement u = db.prepareStatement("UPDATE messages SET folder = ?, flags = ?, file = ? WHERE id = ?")) {
             u.setString(1, folder.id());
@@ -606,7 +617,7 @@ final class MailStore implements AutoCloseable {
     synchronized void delete(String persona, long id) throws IOException {
         Map.Entry<Summary, Path> m = get(persona, id).orElseThrow(() -> new NoSuchFileException("message " + id));
         forget(id);
-        Files.deleteIfExists(m.getValue());
+        own(List.of(m.getValue().getParent()), () -> Files.deleteIfExists(m.getValue()));
     }
 
     private void forget(long id) throws IOException {
@@ -675,49 +686,204 @@ final class MailStore implements AutoCloseable {
 
     /** The files and the index agree again after a crash: new files indexed, vanished ones forgotten, stale tmp/ cleared. */
     private synchronized void reconcile() throws IOException {
-        Set<String> known = new HashSet<>();
-        List<Long> gone = new ArrayList<>();
-        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT id, file FROM messages")) {
+        // Rows of mailboxes that are gone altogether (refresh only looks at those that are there).
+        List<Long> orphans = new ArrayList<>();
+        try (Statement s = db.createStatement(); ResultSet r = s.executeQuery("SELECT id, persona FROM messages")) {
             while (r.next()) {
-                if (Files.exists(root.resolve(r.getString(2)))) {
-                    known.add(r.getString(2));
-                } else {
-                    gone.add(r.getLong(1));
+                if (!hasMailbox(r.getString(2))) {
+                    orphans.add(r.getLong(1));
                 }
             }
         } catch (SQLException e) {
             throw new IOException(e.getMessage(), e);
         }
-        for (long id : gone) {
+        for (long id : orphans) {
             forget(id);
         }
-        try (DirectoryStream<Path> personas = Files.newDirectoryStream(root.resolve("mailboxes"))) {
-            for (Path p : personas) {
-                String persona = p.getFileName().toString();
-                if (!validPersona(persona)) {
-                    continue;
-                }
-                clear(p.resolve("tmp"));
-                for (Folder f : Folder.values()) {
-                    for (String sub : new String[] {"new", "cur"}) {
-                        Path dir = folderDir(persona, f).resolve(sub);
-                        if (!Files.isDirectory(dir)) {
-                            continue;
-                        }
-                        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
-                            for (Path file : files) {
-                                if (!known.contains(root.relativize(file).toString()) && Files.isRegularFile(file)) {
-                                    String key = persona + "/" + baseName(file.getFileName().toString());
-                                    Optional<String> sender = proved(key);
-                                    index(persona, f, file, flagsOf(file.getFileName().toString()), sender,
-                                            Files.getLastModifiedTime(file).toMillis());
-                                    prove(key, Optional.empty());
-                                }
-                            }
-                        }
+        for (String persona : mailboxes()) {
+            clear(maildir(persona).resolve("tmp"));
+            refreshIfChanged(persona);
+        }
+    }
+
+    /** The {@code new/} and {@code cur/} directories of a mailbox, where its messages are. */
+    private List<Path> messageDirs(String persona) {
+        List<Path> out = new ArrayList<>();
+        for (Folder f : Folder.values()) {
+            out.add(folderDir(persona, f).resolve("new"));
+            out.add(folderDir(persona, f).resolve("cur"));
+        }
+        return out;
+    }
+
+    /** When each message directory last changed, as of the last time the index was brought in line with it. */
+    private final Map<Path, java.nio.file.attribute.FileTime> seen = new java.util.HashMap<>();
+
+    private static java.nio.file.attribute.FileTime changed(Path dir) {
+        try {
+            return Files.getLastModifiedTime(dir);
+        } catch (IOException e) {
+            return java.nio.file.attribute.FileTime.fromMillis(-1);
+        }
+    }
+
+    /**
+     * Runs a change of this store's own to the files in {@code dirs}: a directory the index was in
+     * line with before it still is after it, so the change is not taken for another program's.
+     */
+    private <T> T own(List<Path> dirs, IoSupplier<T> change) throws IOException {
+        Map<Path, java.nio.file.attribute.FileTime> before = new java.util.HashMap<>();
+        dirs.forEach(d -> before.put(d, changed(d)));
+        T result = change.get();
+        for (Path d : dirs) {
+            if (before.get(d).equals(seen.get(d))) {
+                seen.put(d, changed(d));
+            }
+        }
+        return result;
+    }
+
+    @FunctionalInterface
+    interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
+    /**
+     * Brings the index in line with what another program (an IMAP server on the same Maildir, a
+     * person's tool) did to {@code persona}'s files since the index last looked: cheap when nothing
+     * changed (a look at each directory's time), and otherwise a listing of the directories that
+     * changed. A message renamed (new flags, {@code new/} to {@code cur/}, another folder) keeps
+     * its id and proved sender; a copy that replaces a vanished message (a move by copy and
+     * expunge) inherits its proved sender when it has the same Message-ID and size; new files are
+     * indexed; rows whose file is gone are forgotten.
+     */
+    synchronized void refreshIfChanged(String persona) throws IOException {
+        if (!hasMailbox(persona)) {
+            return;
+        }
+        Map<Path, java.nio.file.attribute.FileTime> now = new java.util.LinkedHashMap<>();
+        for (Path d : messageDirs(persona)) {
+            java.nio.file.attribute.FileTime t = changed(d);
+            if (!t.equals(seen.get(d))) {
+                now.put(d, t);
+            }
+        }
+        if (now.isEmpty()) {
+            return;
+        }
+        // What is on disk in the changed directories, by base name (the part a rename keeps).
+        Map<String, Path> onDisk = new java.util.HashMap<>();
+        for (Path dir : now.keySet()) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+                for (Path file : files) {
+                    if (Files.isRegularFile(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+                        onDisk.put(baseName(file.getFileName().toString()), file);
                     }
                 }
             }
+        }
+        // The rows whose file was in a changed directory, or is not where the row says.
+        record Row(long id, Path file, String messageId, long size, String sender) {
+        }
+        List<Row> rows = new ArrayList<>();
+        try (PreparedStatement q = db.prepareStatement("SELECT id, file, message_id, size, verified_sender FROM messages"
+                + " WHERE persona = ?")) {
+            q.setString(1, persona);
+            try (ResultSet r = q.executeQuery()) {
+                while (r.next()) {
+                    Path file = root.resolve(r.getString(2));
+                    if (now.containsKey(file.getParent()) || onDisk.containsKey(baseName(file.getFileName().toString()))) {
+                        rows.add(new Row(r.getLong(1), file, r.getString(3), r.getLong(4), r.getString(5)));
+                    }
+                }
+            }
+        } catch (SQLException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        List<Row> gone = new ArrayList<>();
+        for (Row row : rows) {
+            Path there = onDisk.remove(baseName(row.file().getFileName().toString()));
+            if (there == null) {
+                if (!Files.exists(row.file())) {
+                    gone.add(row);
+                }
+            } else if (!there.equals(row.file())) {
+                relocate(persona, row.id(), there);
+            }
+        }
+        for (Path file : onDisk.values()) {
+            Optional<Folder> folder = folderOf(persona, file.getParent().getParent());
+            if (folder.isEmpty()) {
+                continue;
+            }
+            String key = persona + "/" + baseName(file.getFileName().toString());
+            Optional<String> sender = proved(key);
+            Summary s = index(persona, folder.get(), file, flagsOf(file.getFileName().toString()), sender,
+                    Files.getLastModifiedTime(file).toMillis());
+            prove(key, Optional.empty());
+            if (sender.isEmpty()) {
+                String messageId = messageIdOf(s.id());
+                Optional<Row> was = gone.stream()
+                        .filter(g -> g.sender() != null && g.messageId().equals(messageId) && g.size() == s.size()).findFirst();
+                if (was.isPresent()) {
+                    setSender(s.id(), was.get().sender());
+                }
+            }
+        }
+        for (Row g : gone) {
+            forget(g.id());
+        }
+        seen.putAll(now);
+    }
+
+    private Optional<Folder> folderOf(String persona, Path folderDir) {
+        for (Folder f : Folder.values()) {
+            if (folderDir(persona, f).equals(folderDir)) {
+                return Optional.of(f);
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** A message renamed by another program: its row follows the file (folder, flags) and keeps its id. */
+    private void relocate(String persona, long id, Path file) throws IOException {
+        Optional<Folder> folder = folderOf(persona, file.getParent().getParent());
+        if (folder.isEmpty()) {
+            forget(id); // into a folder the webmail does not show
+            return;
+        }
+        try (PreparedStatement u = db.prepareStatement("UPDATE messages SET folder = ?, flags = ?, file = ? WHERE id = ?")) {
+            u.setString(1, folder.get().id());
+            u.setString(2, flagText(flagsOf(file.getFileName().toString())));
+            u.setString(3, root.relativize(file).toString());
+            u.setLong(4, id);
+            u.executeUpdate();
+        } catch (SQLException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    private String messageIdOf(long id) throws IOException {
+        try (PreparedStatement q = db.prepareStatement("SELECT message_id FROM messages WHERE id = ?")) {
+            q.setLong(1, id);
+            try (ResultSet r = q.executeQuery()) {
+                return r.next() ? r.getString(1) : "";
+            }
+        } catch (SQLException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+    }
+
+    private void setSender(long id, String sender) throws IOException {
+        try (PreparedStatement u = db.prepareStatement("UPDATE messages SET verified_sender = ? WHERE id = ?")) {
+            u.setString(1, sender);
+            u.setLong(2, id);
+            u.executeUpdate();
+        } catch (SQLException e) {
+            throw new IOException(e.getMessage(), e);
         }
     }
 

@@ -527,6 +527,49 @@ class MailFlowTest {
     }
 
     @Test
+    void aDesktopClientSubmitsOverSmtpOnlyFromItsOwnAddressAndOnlyOneKindOfRecipient() throws Exception {
+        try (java.nio.channels.SocketChannel ch = java.nio.channels.SocketChannel.open(java.net.StandardProtocolFamily.UNIX)) {
+            ch.connect(java.net.UnixDomainSocketAddress.of(online.get(a)));
+            var out = java.nio.channels.Channels.newOutputStream(ch);
+            var in = new java.io.BufferedReader(new java.io.InputStreamReader(java.nio.channels.Channels.newInputStream(ch),
+                    StandardCharsets.ISO_8859_1));
+            out.write(("GET /api/smtp HTTP/1.1\r\nHost: mail\r\nConnection: Upgrade\r\nUpgrade: smtp\r\n"
+                    + TrustedHeaders.APPLIANCE + ": " + a + "\r\n" + TrustedHeaders.PERSONA + ": alice\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(in.readLine()).startsWith("HTTP/1.1 101");
+            while (!in.readLine().isEmpty()) {
+                // the rest of the 101's head
+            }
+            assertThat(in.readLine()).startsWith("220 ");
+            String me = address("alice", a);
+            String message = "From: " + me + "\r\nSubject: from the desktop\r\n\r\nhi\r\n.\r\n";
+            // Pipelined, as clients do: to an appliance and an ordinary address at once is refused after the data.
+            out.write(("EHLO laptop\r\nMAIL FROM:<" + me + ">\r\nRCPT TO:<" + address("bob", b) + ">\r\nRCPT TO:<x@example.org>\r\n"
+                    + "DATA\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            String line;
+            while ((line = in.readLine()).startsWith("250")) {
+                // EHLO's lines, MAIL, the two RCPTs
+            }
+            assertThat(line).startsWith("354");
+            out.write(message.getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(in.readLine()).startsWith("554").contains("ordinary addresses");
+            out.write(("MAIL FROM:<" + me + ">\r\nRCPT TO:<" + address("bob", b) + ">\r\nDATA\r\n").getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(List.of(in.readLine(), in.readLine(), in.readLine())).extracting(l -> l.substring(0, 3))
+                    .containsExactly("250", "250", "354");
+            out.write(message.getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(in.readLine()).startsWith("250");
+            out.write("QUIT\r\n".getBytes(StandardCharsets.ISO_8859_1));
+            assertThat(in.readLine()).startsWith("221");
+        }
+        JsonNode got = await(b, "bob", "requests", 1).get(0);
+        assertThat(got.path("subject").asText()).isEqualTo("from the desktop");
+        assertThat(got.path("verifiedSender").asText()).isEqualTo(address("alice", a));
+        // Without the upgrade: a clear refusal.
+        assertThat(call(a, "alice", "GET", "/api/smtp", null).status()).isEqualTo(426);
+        assertThat(call(a, "alice", "GET", "/api/imap", null).status()).isEqualTo(426);
+    }
+
+    @Test
     void theIndexCatchesUpWithMessagesFiledJustBeforeAKill() throws Exception {
         call(a, "carol", "GET", "/api/me", null);
         stop(a);

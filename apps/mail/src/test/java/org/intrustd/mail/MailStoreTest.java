@@ -61,6 +61,65 @@ class MailStoreTest {
         }
     }
 
+    /** What an IMAP server on the same Maildir does to the files; the index follows, and proofs survive. */
+    @Test
+    void theIndexFollowsAnotherProgramsChangesToTheFiles() throws Exception {
+        try (MailStore store = MailStore.open(tmp)) {
+            Path f = store.tempFile("bob");
+            Files.writeString(f, "From: alice@a.intrustd\r\nMessage-ID: <m1@a>\r\nSubject: proved\r\n\r\nhi\r\n");
+            MailStore.Summary proved = store.add("bob", MailStore.Folder.INBOX, f, EnumSet.noneOf(MailStore.Flag.class),
+                    Optional.of("alice@a.intrustd"));
+            f = store.tempFile("bob");
+            Files.writeString(f, "From: carol@example.org\r\nSubject: plain\r\n\r\nhi\r\n");
+            MailStore.Summary plain = store.add("bob", MailStore.Folder.INBOX, f, EnumSet.of(MailStore.Flag.SEEN), Optional.empty());
+            store.refreshIfChanged("bob");
+            Path mailbox = tmp.resolve("mailboxes/bob");
+
+            // Seen and flagged: new/ to cur/ with flags, as a reader does.
+            Path was = store.get("bob", proved.id()).orElseThrow().getValue();
+            Path now = mailbox.resolve("cur").resolve(was.getFileName() + ":2,FS");
+            Files.move(was, now);
+            store.refreshIfChanged("bob");
+            MailStore.Summary s = store.get("bob", proved.id()).orElseThrow().getKey();
+            assertThat(s.flags()).containsExactlyInAnyOrder(MailStore.Flag.FLAGGED, MailStore.Flag.SEEN);
+            assertThat(s.verifiedSender()).contains("alice@a.intrustd");
+
+            // Moved by copy and expunge into Archive, under a name of the server's own.
+            Path copy = mailbox.resolve(".Archive/cur/1700000099.M5P6.imapserver,S=70:2,FS");
+            Files.copy(now, copy);
+            Files.delete(now);
+            store.refreshIfChanged("bob");
+            assertThat(store.get("bob", proved.id())).isEmpty();
+            var archived = store.list("bob", Optional.of(MailStore.Folder.ARCHIVE), Optional.empty(), 0, 10);
+            assertThat(archived).extracting(MailStore.Summary::subject).containsExactly("proved");
+            assertThat(archived.getFirst().verifiedSender()).as("the copy inherits the proof").contains("alice@a.intrustd");
+
+            // Appended by the server (a desktop client's Sent copy), and one expunged.
+            Files.writeString(mailbox.resolve(".Sent/cur/1700000100.M7P8.imapserver:2,S"),
+                    "From: bob@b.intrustd\r\nSubject: from the desktop\r\n\r\nhi\r\n");
+            Files.delete(store.get("bob", plain.id()).orElseThrow().getValue());
+            store.refreshIfChanged("bob");
+            assertThat(store.list("bob", Optional.of(MailStore.Folder.SENT), Optional.empty(), 0, 10))
+                    .extracting(MailStore.Summary::subject).containsExactly("from the desktop");
+            assertThat(store.get("bob", plain.id())).isEmpty();
+            assertThat(store.list("bob", Optional.of(MailStore.Folder.INBOX), Optional.empty(), 0, 10)).isEmpty();
+        }
+        // A copy that claims another message's Message-ID but differs inherits nothing.
+        try (MailStore store = MailStore.open(tmp)) {
+            var archived = store.list("bob", Optional.of(MailStore.Folder.ARCHIVE), Optional.empty(), 0, 10);
+            assertThat(archived.getFirst().verifiedSender()).as("kept across a restart").contains("alice@a.intrustd");
+            Path mailbox = tmp.resolve("mailboxes/bob");
+            Path file = store.get("bob", archived.getFirst().id()).orElseThrow().getValue();
+            Files.writeString(mailbox.resolve(".Trash/cur/1700000200.M9.imapserver:2,S"),
+                    "From: alice@a.intrustd\r\nMessage-ID: <m1@a>\r\nSubject: forged\r\n\r\nlonger body here\r\n");
+            Files.delete(file);
+            store.refreshIfChanged("bob");
+            var trash = store.list("bob", Optional.of(MailStore.Folder.TRASH), Optional.empty(), 0, 10);
+            assertThat(trash).extracting(MailStore.Summary::subject).containsExactly("forged");
+            assertThat(trash.getFirst().verifiedSender()).isEmpty();
+        }
+    }
+
     @Test
     void searchPagesGoNewestFirstWithoutRepeats() throws Exception {
         try (MailStore store = MailStore.open(tmp)) {
