@@ -327,16 +327,41 @@ final class MailStore implements AutoCloseable {
 
     /** The Maildir name with its info part: {@code base:2,FLAGS} (none for a message in {@code new/}). */
     private static String fileName(String base, Set<Flag> flags) {
-        if (flags.isEmpty()) {
+        return fileName(base, flags, "");
+    }
+
+    /**
+     * {@link #fileName}, keeping {@code others}: info letters this store does not use (an IMAP
+     * server's {@code T} for \Deleted, its keywords {@code a}–{@code z}), all in ASCII order as
+     * Maildir wants them.
+     */
+    private static String fileName(String base, Set<Flag> flags, String others) {
+        if (flags.isEmpty() && others.isEmpty()) {
             return base;
         }
-        StringBuilder b = new StringBuilder(base).append(":2,");
+        StringBuilder letters = new StringBuilder(others);
         for (Flag f : Flag.values()) {
             if (flags.contains(f)) {
-                b.append(f.letter);
+                letters.append(f.letter);
             }
         }
-        return b.toString();
+        return base + ":2," + letters.chars().sorted().distinct()
+                .collect(StringBuilder::new, StringBuilder::appendCodePoint, StringBuilder::append);
+    }
+
+    /** The info letters of {@code fileName} that are none of this store's flags. */
+    private static String otherFlags(String fileName) {
+        int info = fileName.indexOf(":2,");
+        if (info < 0) {
+            return "";
+        }
+        StringBuilder out = new StringBuilder();
+        for (char c : fileName.substring(info + 3).toCharArray()) {
+            if (java.util.Arrays.stream(Flag.values()).noneMatch(f -> f.letter == c) && c >= '!' && c <= '~') {
+                out.append(c);
+            }
+        }
+        return out.toString();
     }
 
     private static Set<Flag> flagsOf(String fileName) {
@@ -591,9 +616,10 @@ final class MailStore implements AutoCloseable {
     synchronized Summary update(String persona, long id, Folder folder, Set<Flag> flags) throws IOException {
         Map.Entry<Summary, Path> m = get(persona, id).orElseThrow(() -> new NoSuchFileException("message " + id));
         Path from = m.getValue();
-        String sub = flags.isEmpty() && m.getKey().folder() == folder && from.getParent().getFileName().toString().equals("new")
-                ? "new" : "cur";
-        Path to = folderDir(persona, folder).resolve(sub).resolve(fileName(baseName(from.getFileName().toString()), flags));
+        String others = otherFlags(from.getFileName().toString());
+        String sub = flags.isEmpty() && others.isEmpty() && m.getKey().folder() == folder
+                && from.getParent().getFileName().toString().equals("new") ? "new" : "cur";
+        Path to = folderDir(persona, folder).resolve(sub).resolve(fileName(baseName(from.getFileName().toString()), flags, others));
         if (!to.equals(from)) {
             own(List.of(from.getParent(), to.getParent()), () -> {
                 move(from, to);

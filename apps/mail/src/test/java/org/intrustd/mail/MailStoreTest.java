@@ -103,6 +103,15 @@ class MailStoreTest {
                     .extracting(MailStore.Summary::subject).containsExactly("from the desktop");
             assertThat(store.get("bob", plain.id())).isEmpty();
             assertThat(store.list("bob", Optional.of(MailStore.Folder.INBOX), Optional.empty(), 0, 10)).isEmpty();
+
+            // The server's own letters (a keyword, \Deleted) survive a flag change made in the webmail.
+            MailStore.Summary sent = store.list("bob", Optional.of(MailStore.Folder.SENT), Optional.empty(), 0, 10).getFirst();
+            Path withKeyword = mailbox.resolve(".Sent/cur/1700000100.M7P8.imapserver:2,STa");
+            Files.move(store.get("bob", sent.id()).orElseThrow().getValue(), withKeyword);
+            store.refreshIfChanged("bob");
+            store.update("bob", sent.id(), MailStore.Folder.SENT, EnumSet.of(MailStore.Flag.SEEN, MailStore.Flag.FLAGGED));
+            assertThat(store.get("bob", sent.id()).orElseThrow().getValue().getFileName().toString())
+                    .isEqualTo("1700000100.M7P8.imapserver:2,FSTa");
         }
         // A copy that claims another message's Message-ID but differs inherits nothing.
         try (MailStore store = MailStore.open(tmp)) {
