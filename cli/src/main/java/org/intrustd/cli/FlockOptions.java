@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Optional;
 import org.intrustd.core.signal.SignalMessage.IceServer;
 import org.intrustd.flock.FlockConfig;
+import org.intrustd.flock.TurnRelay;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -27,6 +28,18 @@ final class FlockOptions {
           + " none by default: no public server is ever assumed.")
   List<String> stun = new ArrayList<>();
 
+  @Option(names = "--turn", paramLabel = "HOST:PORT",
+      description = "A TURN relay (coturn with use-auth-secret) for whose secret the flock mints credentials, per link.")
+  String turn;
+
+  @Option(names = "--turn-secret-file", paramLabel = "FILE",
+      description = "The secret shared with the TURN relay (its static-auth-secret), the file's first line.")
+  Path turnSecretFile;
+
+  @Option(names = "--turn-hours", paramLabel = "N", defaultValue = "24",
+      description = "How long a minted TURN credential lasts, in hours (a relayed link needs it that long; default: ${DEFAULT-VALUE}).")
+  int turnHours;
+
   FlockConfig toConfig(picocli.CommandLine cmd) {
     if (port < 0 || port > 65_535) {
       throw new ParameterException(cmd, "--port must be 0-65535, not " + port);
@@ -37,13 +50,40 @@ final class FlockOptions {
     }
     List<IceServer> ice = new ArrayList<>();
     for (String server : stun) {
-      if (!server.matches("[A-Za-z0-9.\\-]+:[0-9]{1,5}|\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5}")) {
+      if (!server.matches(HOST_PORT)) {
         throw new ParameterException(cmd, "--stun wants HOST:PORT, not '" + server + "'");
       }
       ice.add(new IceServer(List.of("stun:" + server), Optional.empty(), Optional.empty()));
     }
-    return ice.isEmpty() ? config : config.withIceServers(ice);
+    if (!ice.isEmpty()) {
+      config = config.withIceServers(ice);
+    }
+    if ((turn == null) != (turnSecretFile == null)) {
+      throw new ParameterException(cmd, "--turn and --turn-secret-file go together");
+    }
+    if (turn != null) {
+      if (!turn.matches(HOST_PORT)) {
+        throw new ParameterException(cmd, "--turn wants HOST:PORT, not '" + turn + "'");
+      }
+      if (turnHours < 1 || turnHours > 24 * 30) {
+        throw new ParameterException(cmd, "--turn-hours must be 1 to 720");
+      }
+      String secret;
+      try {
+        secret = Files.readString(turnSecretFile).lines().findFirst().orElse("").strip();
+      } catch (java.io.IOException e) {
+        throw new ParameterException(cmd, "--turn-secret-file: cannot read " + turnSecretFile + ": " + e.getMessage());
+      }
+      if (secret.length() < 16) {
+        throw new ParameterException(cmd, "--turn-secret-file: the secret must be at least 16 characters");
+      }
+      config = config.withTurn(TurnRelay.at(turn, secret.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+          java.time.Duration.ofHours(turnHours)));
+    }
+    return config;
   }
+
+  private static final String HOST_PORT = "[A-Za-z0-9.\\-]+:[0-9]{1,5}|\\[[0-9A-Fa-f:.]+\\]:[0-9]{1,5}";
 
   static FlockConfig withStatic(picocli.CommandLine cmd, FlockConfig config, String mount) {
     int eq = mount.indexOf('=');

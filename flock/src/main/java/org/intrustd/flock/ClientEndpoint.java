@@ -103,7 +103,8 @@ public final class ClientEndpoint extends Endpoint {
     switch (link.appliance.sessions.add(link.flockSession, link, hub.limits().sessionsPerAppliance())) {
       case ADDED -> {
         log(Level.INFO, "introduced '" + link.clientSession + "' to " + id + " at " + link.appliance);
-        link.appliance.send(new Offer(link.flockSession, sdp));
+        // Fresh ICE servers for the appliance's end of this link: TURN credentials expire.
+        link.appliance.send(new Offer(link.flockSession, sdp, hub.iceServers()));
       }
       case FULL -> {
         link.end();

@@ -27,6 +27,8 @@ import org.intrustd.core.signal.SignalMessage.IceServer;
  * @param clock time source for rate limits, challenge expiry and idle detection
  * @param admitted the only appliances that may register (an appliance's own LAN flock admits
  *     itself); empty: any appliance
+ * @param turn a TURN relay whose time-limited credentials the flock mints for each end of each
+ *     introduction (docs/spec/flock.md, "TURN credentials"); empty: none
  */
 public record FlockConfig(
     String host,
@@ -35,7 +37,8 @@ public record FlockConfig(
     Map<String, Path> staticMounts,
     Limits limits,
     InstantSource clock,
-    Set<ApplianceId> admitted) {
+    Set<ApplianceId> admitted,
+    java.util.Optional<TurnRelay> turn) {
 
   public FlockConfig {
     Objects.requireNonNull(host, "host");
@@ -48,42 +51,49 @@ public record FlockConfig(
     Objects.requireNonNull(limits, "limits");
     Objects.requireNonNull(clock, "clock");
     admitted = Set.copyOf(admitted);
+    Objects.requireNonNull(turn, "turn");
   }
 
   public static FlockConfig defaults() {
-    return new FlockConfig("127.0.0.1", 0, List.of(), Map.of(), Limits.DEFAULTS, InstantSource.system(), Set.of());
+    return new FlockConfig("127.0.0.1", 0, List.of(), Map.of(), Limits.DEFAULTS, InstantSource.system(), Set.of(),
+        java.util.Optional.empty());
   }
 
   public FlockConfig withHost(String newHost) {
-    return new FlockConfig(newHost, port, iceServers, staticMounts, limits, clock, admitted);
+    return new FlockConfig(newHost, port, iceServers, staticMounts, limits, clock, admitted, turn);
   }
 
   public FlockConfig withPort(int newPort) {
-    return new FlockConfig(host, newPort, iceServers, staticMounts, limits, clock, admitted);
+    return new FlockConfig(host, newPort, iceServers, staticMounts, limits, clock, admitted, turn);
   }
 
   public FlockConfig withIceServers(List<IceServer> servers) {
-    return new FlockConfig(host, port, servers, staticMounts, limits, clock, admitted);
+    return new FlockConfig(host, port, servers, staticMounts, limits, clock, admitted, turn);
   }
 
   /** Adds (or replaces) one static mount. */
   public FlockConfig withStatic(String urlPrefix, Path dir) {
     Map<String, Path> mounts = new LinkedHashMap<>(staticMounts);
     mounts.put(urlPrefix, dir);
-    return new FlockConfig(host, port, iceServers, mounts, limits, clock, admitted);
+    return new FlockConfig(host, port, iceServers, mounts, limits, clock, admitted, turn);
   }
 
   public FlockConfig withLimits(Limits newLimits) {
-    return new FlockConfig(host, port, iceServers, staticMounts, newLimits, clock, admitted);
+    return new FlockConfig(host, port, iceServers, staticMounts, newLimits, clock, admitted, turn);
   }
 
   public FlockConfig withClock(InstantSource newClock) {
-    return new FlockConfig(host, port, iceServers, staticMounts, limits, newClock, admitted);
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, newClock, admitted, turn);
+  }
+
+  /** A TURN relay to mint credentials for. */
+  public FlockConfig withTurn(TurnRelay relay) {
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, admitted, java.util.Optional.of(relay));
   }
 
   /** Only these appliances may register. */
   public FlockConfig admitting(Set<ApplianceId> appliances) {
-    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, appliances);
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, appliances, turn);
   }
 
   private static void checkPrefix(String prefix) {

@@ -28,8 +28,14 @@ record Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeep
     return config.clock();
   }
 
+  /** The ICE servers for one end of an introduction: the configured ones, and fresh TURN credentials. */
   List<IceServer> iceServers() {
-    return config.iceServers();
+    if (config.turn().isEmpty()) {
+      return config.iceServers();
+    }
+    List<IceServer> out = new java.util.ArrayList<>(config.iceServers());
+    out.add(config.turn().get().mint(config.clock().instant()));
+    return out;
   }
 
   /** A short id for log lines, {@code a…} for appliances and {@code c…} for clients. */

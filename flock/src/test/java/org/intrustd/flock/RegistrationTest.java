@@ -61,6 +61,29 @@ class RegistrationTest {
   }
 
   @Test
+  void eachEndOfEachIntroductionGetsFreshTurnCredentials() {
+    FakeClock clock = new FakeClock();
+    byte[] secret = "a secret shared with coturn".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    harness = new Harness(FlockConfig.defaults().withTurn(TurnRelay.at("198.51.100.7:3478", secret, Duration.ofHours(24)))
+        .withClock(clock));
+    WsPeer appliance = harness.applianceSocket();
+    Challenge challenge = appliance.nextAppliance(Challenge.class);
+    appliance.send(new Register(identity.publicKey(), "kitchen", identity.signRegistration(challenge.nonce())));
+    IceServer atRegistration = appliance.nextAppliance(Registered.class).iceServers().getFirst();
+    assertThat(atRegistration.username()).contains((clock.instant().getEpochSecond() + 86_400) + ":intrustd");
+    clock.advance(Duration.ofSeconds(5)); // later credentials say so
+    WsPeer client = harness.clientSocket();
+    IceServer forClient = client.nextClient(Hello.class).iceServers().getFirst();
+    client.send(new Introduce("s1", identity.id().toString(), "v=0"));
+    IceServer forAppliance = appliance.nextAppliance(Offer.class).iceServers().getFirst();
+    for (IceServer s : List.of(forClient, forAppliance)) {
+      assertThat(s.urls()).containsExactly("turn:198.51.100.7:3478?transport=udp", "turn:198.51.100.7:3478?transport=tcp");
+      assertThat(s.username()).contains((clock.instant().getEpochSecond() + 86_400) + ":intrustd");
+      assertThat(s.credential()).contains(TurnRelay.password(secret, s.username().orElseThrow()));
+    }
+  }
+
+  @Test
   void aBadSignatureIsAnsweredAndCloses() {
     harness = new Harness();
     WsPeer appliance = harness.applianceSocket();

@@ -161,7 +161,10 @@ public final class LinkSessions implements AutoCloseable {
       };
       LinkFactory.PendingAnswer pending;
       try {
-        pending = links.answer(offer.sdp(), new LinkConfig(iceServers), listener);
+        // The offer's own servers carry fresh TURN credentials; those of the registration may have expired.
+        List<LinkConfig.IceServer> servers = offer.iceServers().isEmpty() ? iceServers : offer.iceServers().stream()
+            .map(s -> new LinkConfig.IceServer(s.urls(), s.username(), s.credential())).toList();
+        pending = links.answer(offer.sdp(), new LinkConfig(servers), listener);
       } catch (LinkException e) {
         LOG.log(Level.INFO, "refused an offer: {0}", e.getMessage());
         flock.send(new Bye(session, "bad-offer"));

@@ -97,7 +97,7 @@ public final class SignalCodec {
       case "registered" -> new Registered(f.string("appliance", 200), f.iceServers());
       case "ping" -> new Ping();
       case "pong" -> new Pong();
-      case "offer" -> new Offer(f.session(), f.string("sdp", MAX_SDP));
+      case "offer" -> new Offer(f.session(), f.string("sdp", MAX_SDP), f.has("iceServers") ? f.iceServers() : List.of());
       case "answer" -> new ApplianceAnswer(f.session(), f.string("sdp", MAX_SDP), f.bytes("signature", 64));
       case "candidate" -> candidate(f);
       case "bye" -> bye(f);
@@ -145,7 +145,12 @@ public final class SignalCodec {
           .put("name", m.name()).put("signature", b64(m.signature()));
       case Registered m -> o.put("type", "registered").put("appliance", m.appliance())
           .set("iceServers", iceServers(m.iceServers()));
-      case Offer m -> o.put("type", "offer").put("session", m.session()).put("sdp", m.sdp());
+      case Offer m -> {
+        o.put("type", "offer").put("session", m.session()).put("sdp", m.sdp());
+        if (!m.iceServers().isEmpty()) {
+          o.set("iceServers", iceServers(m.iceServers()));
+        }
+      }
       case ApplianceAnswer m -> o.put("type", "answer").put("session", m.session()).put("sdp", m.sdp())
           .put("signature", b64(m.signature()));
       case Ping m -> o.put("type", "ping");

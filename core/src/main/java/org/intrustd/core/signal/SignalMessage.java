@@ -43,7 +43,16 @@ public final class SignalMessage {
   public record Pong() implements ApplianceMessage, ClientMessage {}
 
   /** A client's offer, relayed to the appliance under the flock's own session id. */
-  public record Offer(String session, String sdp) implements ApplianceMessage {}
+  /** A client's offer; {@code iceServers}, when given, are for this link (fresh TURN credentials) instead of those of {@code registered}. */
+  public record Offer(String session, String sdp, List<IceServer> iceServers) implements ApplianceMessage {
+    public Offer {
+      iceServers = List.copyOf(iceServers);
+    }
+
+    public Offer(String session, String sdp) {
+      this(session, sdp, List.of());
+    }
+  }
 
   /** The appliance's answer with its signature over {@code intrustd/answer/v1}(offer, answer). */
   public record ApplianceAnswer(String session, String sdp, byte[] signature) implements ApplianceMessage {}
