@@ -38,7 +38,7 @@ public final class Grants {
    * the app may call the app of the same id on any appliance, and any appliance may open it.
    */
   public static final String STRANGERS = "strangers";
-  private static final String UNKNOWN = "': use internet, peer, strangers or app:<app-id>";
+  private static final String UNKNOWN_HINT = "': use internet, peer, strangers or app:<app-id>";
 
   private final Path file;
   private final Map<String, AppGrants> apps = new TreeMap<>();
@@ -160,7 +160,7 @@ public final class Grants {
         boolean peer = permission.equals(PEER);
         next = new AppGrants(now.internet(), now.openApps(), now.peers() || peer, now.strangers() || !peer);
       } else {
-        throw new BadGrant("unknown permission '" + permission + UNKNOWN);
+        throw new BadGrant("unknown permission '" + permission + UNKNOWN_HINT);
       }
       apps.put(appId, next);
       save();
@@ -195,7 +195,7 @@ public final class Grants {
         had = now.strangers();
         next = new AppGrants(now.internet(), now.openApps(), now.peers(), false);
       } else {
-        throw new BadGrant("unknown permission '" + permission + UNKNOWN);
+        throw new BadGrant("unknown permission '" + permission + UNKNOWN_HINT);
       }
       if (!had) {
         return false;

@@ -452,7 +452,7 @@ final class MailApi extends Handler.Abstract {
 
     /** Delivers to personas here at once and queues the rest per appliance; writing to someone accepts their answers. */
     private void sendOverLinks(MailAddress from, String persona, List<MailAddress> recipients, Path message, ArrayNode local,
-            ArrayNode queued) throws Exception {
+            ArrayNode queued) throws IOException, Inbound.Refused {
         Map<String, Inbound.Verdict> known = inbound.senders(persona);
         for (MailAddress r : recipients) {
             if (!known.containsKey(r.mailbox().toString())) {
@@ -727,10 +727,8 @@ final class MailApi extends Handler.Abstract {
                 } else {
                     try {
                         sendOverLinks(self.get(), persona, intrustd, message, JSON.createArrayNode(), JSON.createArrayNode());
-                    } catch (IOException | RuntimeException e) {
-                        throw e;
-                    } catch (Exception e) {
-                        throw new IOException(e.getMessage(), e);
+                    } catch (Inbound.Refused e) {
+                        throw new IllegalArgumentException(e.getMessage(), e); // the client hears it as 554
                     }
                 }
             }
