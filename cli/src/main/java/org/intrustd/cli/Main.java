@@ -45,10 +45,17 @@ public final class Main {
    */
   static CommandLine commandLine(String[] args) {
     CommandLine cli = new CommandLine(new Main());
-    Class<?> named = args.length == 0 ? null : SUBCOMMANDS.stream().filter(c -> names(c).contains(args[0])).findFirst().orElse(null);
+    Class<?> named = named(SUBCOMMANDS, args, 0);
     boolean whole = named == null || named == picocli.AutoComplete.GenerateCompletion.class; // completion covers the tree
     for (Class<?> c : whole ? SUBCOMMANDS : List.of(named)) {
-      cli.addSubcommand(c);
+      CommandLine sub = new CommandLine(c);
+      cli.addSubcommand(sub);
+      if (c == BackupCommand.class) { // the same one level down
+        Class<?> second = whole ? null : named(BackupCommand.SUBCOMMANDS, args, 1);
+        for (Class<?> s : second == null ? BackupCommand.SUBCOMMANDS : List.of(second)) {
+          sub.addSubcommand(s);
+        }
+      }
     }
     // Ids are base64url and may start with '-' (a token id did, 1 time in 64): an argument that
     // is no option of the command is a positional value, not an unknown option.
@@ -58,6 +65,11 @@ public final class Main {
       return 1;
     });
     return cli;
+  }
+
+  /** The command among {@code commands} that {@code args[at]} names, if it names one. */
+  private static Class<?> named(List<Class<?>> commands, String[] args, int at) {
+    return args.length <= at ? null : commands.stream().filter(c -> names(c).contains(args[at])).findFirst().orElse(null);
   }
 
   private static List<String> names(Class<?> command) {

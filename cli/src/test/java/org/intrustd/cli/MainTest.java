@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import org.intrustd.core.id.ApplianceId;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -62,6 +63,17 @@ class MainTest {
   @Test
   void onlyTheNamedSubcommandIsBuiltAndEveryOneCanBeNamed() {
     assertThat(Main.commandLine(new String[] {"backup", "snapshots"}).getSubcommands()).containsOnlyKeys("backup");
+    assertThat(Main.commandLine(new String[] {"backup", "snapshots"}).getSubcommands().get("backup").getSubcommands())
+        .containsOnlyKeys("snapshots");
+    for (String[] args : List.of(new String[] {"backup"}, new String[] {"backup", "--help"}, new String[] {"backup", "nosuch"},
+        new String[0])) {
+      assertThat(Main.commandLine(args).getSubcommands().get("backup").getSubcommands()).as(String.join(" ", args))
+          .hasSameSizeAs(BackupCommand.SUBCOMMANDS);
+    }
+    for (String name : Main.commandLine().getSubcommands().get("backup").getSubcommands().keySet()) {
+      assertThat(Main.commandLine(new String[] {"backup", name}).getSubcommands().get("backup").getSubcommands()).as(name)
+          .containsKey(name);
+    }
     assertThat(Main.commandLine(new String[] {"--help"}).getSubcommands()).hasSameSizeAs(Main.SUBCOMMANDS);
     assertThat(Main.commandLine(new String[] {"nosuch"}).getSubcommands()).hasSameSizeAs(Main.SUBCOMMANDS);
     for (String name : Main.commandLine().getSubcommands().keySet()) {
