@@ -53,7 +53,9 @@ final class IpGuard {
   private final InstantSource clock;
   private final FlockMetrics metrics;
   private final ConcurrentMap<String, PerAddress> byAddress = new ConcurrentHashMap<>();
-  private final ConcurrentMap<SocketAddress, Conn> open = new ConcurrentHashMap<>();
+  /** Every open connection, by its end point (closing) and by its peer's address (requests). */
+  private final ConcurrentMap<EndPoint, Conn> byEndPoint = new ConcurrentHashMap<>();
+  private final ConcurrentMap<SocketAddress, Conn> byRemote = new ConcurrentHashMap<>();
   private final AtomicLong opened = new AtomicLong();
 
   /** One address's open connections and new-connection bucket; guarded by the map's compute. */
@@ -69,12 +71,14 @@ final class IpGuard {
 
   /** One open TCP connection. */
   private static final class Conn {
+    final SocketAddress remote;
     final String address;
     final String refused; // null: admitted; otherwise the reason, a metrics tag
     volatile boolean requested;
     volatile Scheduler.Task deadline;
 
-    Conn(String address, String refused) {
+    Conn(SocketAddress remote, String address, String refused) {
+      this.remote = remote;
       this.address = address;
       this.refused = refused;
     }
@@ -98,7 +102,7 @@ final class IpGuard {
     return new Handler.Wrapper(next) {
       @Override
       public boolean handle(Request request, Response response, Callback callback) throws Exception {
-        Conn conn = open.get(request.getConnectionMetaData().getRemoteSocketAddress());
+        Conn conn = byRemote.get(request.getConnectionMetaData().getRemoteSocketAddress());
         if (conn != null) {
           conn.requested = true;
           Scheduler.Task deadline = conn.deadline;
@@ -116,7 +120,7 @@ final class IpGuard {
   }
 
   int openConnections() {
-    return open.size();
+    return byEndPoint.size();
   }
 
   private static final class Connector extends ServerConnector {
@@ -161,7 +165,7 @@ final class IpGuard {
         }
         return p;
       });
-      conn = new Conn(key, refused[0]);
+      conn = new Conn(remote, key, refused[0]);
       if (refused[0] != null) {
         metrics.connectionRefused(refused[0]);
         LOG.log(Level.DEBUG, () -> "refusing a connection from " + remote + ": " + refused[0]);
@@ -170,9 +174,12 @@ final class IpGuard {
         sweep();
       }
     } else {
-      conn = new Conn(null, null);
+      conn = new Conn(remote, null, null);
     }
-    open.put(remote, conn);
+    byEndPoint.put(endPoint, conn);
+    if (remote != null) {
+      byRemote.put(remote, conn);
+    }
     conn.deadline = scheduler.schedule(() -> {
       if (!conn.requested && endPoint.isOpen()) {
         metrics.handshakeTimedOut();
@@ -183,9 +190,12 @@ final class IpGuard {
   }
 
   private void closed(EndPoint endPoint) {
-    Conn conn = open.remove(endPoint.getRemoteSocketAddress());
+    Conn conn = byEndPoint.remove(endPoint); // its remote address may be gone by now
     if (conn == null) {
       return;
+    }
+    if (conn.remote != null) {
+      byRemote.remove(conn.remote, conn);
     }
     Scheduler.Task deadline = conn.deadline;
     if (deadline != null) {

@@ -63,7 +63,7 @@ public record IpLimits(int maxConnections, int newPerSecond, int burst, List<Str
     Objects.requireNonNull(text);
     int slash = text.indexOf('/');
     String host = slash < 0 ? text : text.substring(0, slash);
-    if (!host.matches("[0-9.]+|\\[?[0-9A-Fa-f:.]+]?") || !host.matches(".*[.:].*")) {
+    if (!host.matches("[0-9]{1,3}(\\.[0-9]{1,3}){3}|\\[?[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*]?")) {
       throw new IllegalArgumentException("'" + text + "' is not an address or ADDRESS/BITS block");
     }
     byte[] network;
