@@ -84,6 +84,9 @@ final class PemKeyStore {
             RSAPrivateKey.getInstance(block.der())));
         case "EC PRIVATE KEY" -> der(file, () -> {
           ECPrivateKey sec1 = ECPrivateKey.getInstance(block.der());
+          if (sec1.getParametersObject() == null) {
+            throw new IllegalArgumentException("an EC key that does not name its curve");
+          }
           return new PrivateKeyInfo(new AlgorithmIdentifier(X9ObjectIdentifiers.id_ecPublicKey, sec1.getParametersObject()),
               sec1);
         });
