@@ -78,7 +78,7 @@ public final class Flock implements AutoCloseable {
     } catch (IllegalArgumentException e) {
       throw new FlockException("TLS: " + e.getMessage(), e);
     }
-    FlockMetrics metrics = new FlockMetrics();
+    FlockMetrics metrics = serving.ops().isPresent() ? FlockMetrics.served() : FlockMetrics.none();
     Readiness readiness = new Readiness();
     Readiness.Hold starting = readiness.hold("starting");
 
