@@ -130,6 +130,7 @@ class FlockCommandTest {
 
   /** The real command in its own JVM, as the launcher runs it: config file, metrics, JSON logs, SIGTERM. */
   @Test
+  @org.junit.jupiter.api.Timeout(90)
   void aFlockProcessServesMetricsLogsJsonAndStopsOnSigterm() throws Exception {
     Path file = Files.writeString(dir.resolve("flock.properties"), "port=0\nops-port=0\nlog-format=json\n");
     Path logging = Files.writeString(dir.resolve("logging.properties"),
