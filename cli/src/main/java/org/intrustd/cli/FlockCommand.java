@@ -1,28 +1,57 @@
 package org.intrustd.cli;
 
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.intrustd.flock.Flock;
+import org.intrustd.flock.FlockConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 @Command(name = "flock", mixinStandardHelpOptions = true,
-    description = "Run a flock: the rendezvous server that introduces browsers to appliances.")
+    description = "Run a flock: the rendezvous server that introduces browsers to appliances.",
+    footer = {"", "Every option can also be set in the --config file, as KEY=VALUE with the option's name without"
+        + " its dashes (lists comma-separated); the command line wins. docs/flock.md lists them all."})
 final class FlockCommand implements Callable<Integer> {
   @Mixin
   FlockOptions options = new FlockOptions();
+
+  @Mixin
+  OperationsOptions operations = new OperationsOptions();
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "A .properties file of options (port=8480, tls-cert=..., ...); the command line wins.")
+  Path config;
 
   @Spec
   CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
-    Flock flock = Flock.start(options.toConfig(spec.commandLine()));
-    String http = "http://" + flock.uri().getHost() + ":" + flock.port();
+    CommandLine cmd = spec.commandLine();
+    if (config != null) {
+      ConfigFile.apply(cmd, config);
+    }
+    if (operations.jsonLogs(cmd)) {
+      JsonLogFormatter.install();
+    }
+    FlockConfig flockConfig = operations.apply(cmd, options.toConfig(cmd));
+    Flock flock = Flock.start(flockConfig);
+    String scheme = flock.uri().getScheme().equals("wss") ? "https" : "http";
+    String http = scheme + "://" + flock.uri().getHost() + ":" + flock.port();
     System.out.println("flock listening on " + flock.uri());
-    Ready.announce(Map.of("flock", flock.uri().toString().replaceAll("/$", ""), "http", http));
+    Map<String, String> facts = new LinkedHashMap<>();
+    facts.put("flock", flock.uri().toString().replaceAll("/$", ""));
+    facts.put("http", http);
+    flock.opsPort().ifPresent(port -> {
+      String host = flockConfig.serving().ops().orElseThrow().host();
+      facts.put("ops", "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
+    });
+    Ready.announce(facts);
     Ready.runUntilStopped(flock::close);
     return 0;
   }

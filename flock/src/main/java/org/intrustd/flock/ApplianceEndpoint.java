@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.eclipse.jetty.websocket.api.StatusCode;
 import org.intrustd.core.crypto.Ed25519;
 import org.intrustd.core.crypto.SigningInput;
@@ -39,6 +40,8 @@ public final class ApplianceEndpoint extends Endpoint {
   private record Online(ApplianceId appliance, byte[] publicKey) implements State {}
 
   private volatile State state;
+  /** Whether this connection is counted as a registered appliance; it is uncounted once. */
+  private final AtomicBoolean countedOnline = new AtomicBoolean();
   private volatile Instant lastHeard;
 
   ApplianceEndpoint(Hub hub) {
@@ -98,6 +101,7 @@ public final class ApplianceEndpoint extends Endpoint {
   @Override
   void ended() {
     hub.housekeeper().forget(this);
+    uncountOnline();
     if (state instanceof Online online) {
       hub.registry().unregister(online.appliance(), this);
     }
@@ -125,6 +129,8 @@ public final class ApplianceEndpoint extends Endpoint {
   private void register(Register register) {
     Online online = new Online(ApplianceId.fromPublicKey(register.publicKey()), register.publicKey().clone());
     state = online;
+    countedOnline.set(true);
+    hub.metrics().registered();
     // 'registered' goes out before anyone can find us, so that no offer overtakes it.
     send(new Registered(online.appliance().toString(), hub.iceServers()));
     Optional<ApplianceEndpoint> replaced = hub.registry().register(online.appliance(), this);
@@ -133,6 +139,13 @@ public final class ApplianceEndpoint extends Endpoint {
     replaced.ifPresent(old -> old.close(REPLACED, "replaced"));
     if (isOver()) { // closed while registering: ended() may have missed the registry entry
       hub.registry().unregister(online.appliance(), this);
+      uncountOnline();
+    }
+  }
+
+  private void uncountOnline() {
+    if (countedOnline.compareAndSet(true, false)) {
+      hub.metrics().unregistered();
     }
   }
 

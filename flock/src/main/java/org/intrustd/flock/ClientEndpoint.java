@@ -103,6 +103,7 @@ public final class ClientEndpoint extends Endpoint {
     switch (link.appliance.sessions.add(link.flockSession, link, hub.limits().sessionsPerAppliance())) {
       case ADDED -> {
         log(Level.INFO, "introduced '" + link.clientSession + "' to " + id + " at " + link.appliance);
+        hub.metrics().introduced();
         // Fresh ICE servers for the appliance's end of this link: TURN credentials expire.
         link.appliance.send(new Offer(link.flockSession, sdp, hub.iceServers()));
       }
@@ -120,6 +121,7 @@ public final class ClientEndpoint extends Endpoint {
 
   private void refused(String session, ErrorCode code, String message) {
     log(Level.INFO, "introduction '" + session + "' refused: " + code.wire());
+    hub.metrics().introductionFailed(code);
     refuse(code, message, session);
   }
 

@@ -61,6 +61,7 @@ public abstract sealed class Endpoint implements Session.Listener.AutoDemanding 
   @Override
   public final void onWebSocketOpen(Session opened) {
     session = opened;
+    hub.metrics().connectionOpened(this);
     log(Level.DEBUG, "open from " + opened.getRemoteSocketAddress());
     opened();
   }
@@ -105,6 +106,7 @@ public abstract sealed class Endpoint implements Session.Listener.AutoDemanding 
 
   /** A protocol error that ends the connection: tell the peer why, then close. */
   final void fail(ErrorCode code, String message) {
+    hub.metrics().protocolError(code);
     send(new SignalMessage.Error(code.wire(), message, Optional.empty()));
     int status = code == ErrorCode.MESSAGE_TOO_LARGE ? StatusCode.MESSAGE_TOO_LARGE : StatusCode.POLICY_VIOLATION;
     terminate(status, code.wire(), code.wire() + ": " + message);
@@ -165,6 +167,9 @@ public abstract sealed class Endpoint implements Session.Listener.AutoDemanding 
       return false;
     }
     log(Level.INFO, why);
+    if (session != null) { // opened, so counted
+      hub.metrics().connectionClosed(this);
+    }
     ended();
     return true;
   }

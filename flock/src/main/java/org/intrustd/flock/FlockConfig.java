@@ -29,6 +29,8 @@ import org.intrustd.core.signal.SignalMessage.IceServer;
  *     itself); empty: any appliance
  * @param turn a TURN relay whose time-limited credentials the flock mints for each end of each
  *     introduction (docs/spec/flock.md, "TURN credentials"); empty: none
+ * @param serving TLS, per-address limits, the operations listener and the handshake and shutdown
+ *     timings ({@link Serving#DEFAULTS}: plain, unlimited, none, 10 s, none)
  */
 public record FlockConfig(
     String host,
@@ -38,7 +40,8 @@ public record FlockConfig(
     Limits limits,
     InstantSource clock,
     Set<ApplianceId> admitted,
-    java.util.Optional<TurnRelay> turn) {
+    java.util.Optional<TurnRelay> turn,
+    Serving serving) {
 
   public FlockConfig {
     Objects.requireNonNull(host, "host");
@@ -52,48 +55,55 @@ public record FlockConfig(
     Objects.requireNonNull(clock, "clock");
     admitted = Set.copyOf(admitted);
     Objects.requireNonNull(turn, "turn");
+    Objects.requireNonNull(serving, "serving");
   }
 
   public static FlockConfig defaults() {
     return new FlockConfig("127.0.0.1", 0, List.of(), Map.of(), Limits.DEFAULTS, InstantSource.system(), Set.of(),
-        java.util.Optional.empty());
+        java.util.Optional.empty(), Serving.DEFAULTS);
   }
 
   public FlockConfig withHost(String newHost) {
-    return new FlockConfig(newHost, port, iceServers, staticMounts, limits, clock, admitted, turn);
+    return new FlockConfig(newHost, port, iceServers, staticMounts, limits, clock, admitted, turn, serving);
   }
 
   public FlockConfig withPort(int newPort) {
-    return new FlockConfig(host, newPort, iceServers, staticMounts, limits, clock, admitted, turn);
+    return new FlockConfig(host, newPort, iceServers, staticMounts, limits, clock, admitted, turn, serving);
   }
 
   public FlockConfig withIceServers(List<IceServer> servers) {
-    return new FlockConfig(host, port, servers, staticMounts, limits, clock, admitted, turn);
+    return new FlockConfig(host, port, servers, staticMounts, limits, clock, admitted, turn, serving);
   }
 
   /** Adds (or replaces) one static mount. */
   public FlockConfig withStatic(String urlPrefix, Path dir) {
     Map<String, Path> mounts = new LinkedHashMap<>(staticMounts);
     mounts.put(urlPrefix, dir);
-    return new FlockConfig(host, port, iceServers, mounts, limits, clock, admitted, turn);
+    return new FlockConfig(host, port, iceServers, mounts, limits, clock, admitted, turn, serving);
   }
 
   public FlockConfig withLimits(Limits newLimits) {
-    return new FlockConfig(host, port, iceServers, staticMounts, newLimits, clock, admitted, turn);
+    return new FlockConfig(host, port, iceServers, staticMounts, newLimits, clock, admitted, turn, serving);
   }
 
   public FlockConfig withClock(InstantSource newClock) {
-    return new FlockConfig(host, port, iceServers, staticMounts, limits, newClock, admitted, turn);
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, newClock, admitted, turn, serving);
   }
 
   /** A TURN relay to mint credentials for. */
   public FlockConfig withTurn(TurnRelay relay) {
-    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, admitted, java.util.Optional.of(relay));
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, admitted, java.util.Optional.of(relay),
+        serving);
+  }
+
+  /** How the listeners serve: TLS, per-address limits, the operations listener, timeouts. */
+  public FlockConfig withServing(Serving newServing) {
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, admitted, turn, newServing);
   }
 
   /** Only these appliances may register. */
   public FlockConfig admitting(Set<ApplianceId> appliances) {
-    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, appliances, turn);
+    return new FlockConfig(host, port, iceServers, staticMounts, limits, clock, appliances, turn, serving);
   }
 
   private static void checkPrefix(String prefix) {
@@ -105,6 +115,9 @@ public record FlockConfig(
     // The WebSocket endpoints are matched first, so files there could never be served.
     if (prefix.equals("/appliance") || prefix.equals("/client")) {
       throw new IllegalArgumentException("static prefix '" + prefix + "' is a WebSocket endpoint");
+    }
+    if (prefix.equals("/healthz") || prefix.equals("/readyz")) {
+      throw new IllegalArgumentException("static prefix '" + prefix + "' is the flock's own health check");
     }
   }
 }

@@ -10,10 +10,10 @@ import org.intrustd.core.signal.SignalMessage.IceServer;
 
 /** What all connections of one flock share. Thread-safe. */
 record Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeeper, SecureRandom random,
-    AtomicLong connections) {
+    AtomicLong connections, FlockMetrics metrics) {
 
-  Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeeper) {
-    this(config, registry, housekeeper, new SecureRandom(), new AtomicLong());
+  Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeeper, FlockMetrics metrics) {
+    this(config, registry, housekeeper, new SecureRandom(), new AtomicLong(), metrics);
   }
 
   boolean admits(ApplianceId appliance) {
@@ -35,6 +35,7 @@ record Hub(FlockConfig config, ApplianceRegistry registry, Housekeeper housekeep
     }
     List<IceServer> out = new java.util.ArrayList<>(config.iceServers());
     out.add(config.turn().get().mint(config.clock().instant()));
+    metrics.turnCredentialMinted();
     return out;
   }
 
