@@ -33,16 +33,37 @@ public final class Flock implements AutoCloseable {
   private final Server server;
   private final ServerConnector connector;
   private final Housekeeper housekeeper;
+  private final ApplianceRegistry registry;
 
-  private Flock(FlockConfig config, Server server, ServerConnector connector, Housekeeper housekeeper) {
+  private Flock(FlockConfig config, Server server, ServerConnector connector, Housekeeper housekeeper,
+      ApplianceRegistry registry) {
     this.config = config;
     this.server = server;
     this.connector = connector;
     this.housekeeper = housekeeper;
+    this.registry = registry;
   }
 
-  /** Binds and starts serving; throws {@link FlockException} when it cannot. */
+  /** Binds and starts serving as a single node; throws {@link FlockException} when it cannot. */
   public static Flock start(FlockConfig config) {
+    return start(config, new LocalApplianceRegistry());
+  }
+
+  /**
+   * Joins (or forms) a cluster of flock nodes, then binds and starts serving as one node of it
+   * (docs/flock-cluster.md); throws {@link FlockException} when it cannot.
+   */
+  public static Flock start(FlockConfig config, ClusterConfig cluster) {
+    ClusteredRegistry registry = new ClusteredRegistry(ClusterMember.start(cluster), config.limits());
+    try {
+      return start(config, registry);
+    } catch (RuntimeException e) {
+      registry.close();
+      throw e;
+    }
+  }
+
+  private static Flock start(FlockConfig config, ApplianceRegistry registry) {
     VirtualThreadPool threads = new VirtualThreadPool();
     threads.setName("flock");
     Server server = new Server(threads);
@@ -52,7 +73,7 @@ public final class Flock implements AutoCloseable {
     server.addConnector(connector);
 
     Housekeeper housekeeper = new Housekeeper(config.clock(), Housekeeper.periodFor(config.limits()));
-    Hub hub = new Hub(config, new LocalApplianceRegistry(), housekeeper);
+    Hub hub = new Hub(config, registry, housekeeper);
     long maxMessage = config.limits().maxMessageBytes() + (long) JETTY_SLACK_BYTES;
     WebSocketUpgradeHandler webSockets = WebSocketUpgradeHandler.from(server, container -> {
       container.setMaxTextMessageSize(maxMessage);
@@ -66,7 +87,7 @@ public final class Flock implements AutoCloseable {
     webSockets.setHandler(StaticFiles.handler(config.staticMounts()));
     server.setHandler(webSockets);
 
-    Flock flock = new Flock(config, server, connector, housekeeper);
+    Flock flock = new Flock(config, server, connector, housekeeper, registry);
     try {
       server.start();
     } catch (Exception e) {
@@ -97,6 +118,20 @@ public final class Flock implements AutoCloseable {
       LOG.log(Level.WARNING, "flock did not stop cleanly", e);
     } finally {
       housekeeper.close();
+      registry.close(); // a cluster node leaves the cluster after its connections have closed
     }
+  }
+
+  /** The registry, for tests that look into the cluster. */
+  ApplianceRegistry registry() {
+    return registry;
+  }
+
+  /** Dies as a crashed process would: out of the cluster first, with no goodbye, then offline. */
+  void crash() {
+    if (registry instanceof ClusteredRegistry cluster) {
+      cluster.crash();
+    }
+    close();
   }
 }
