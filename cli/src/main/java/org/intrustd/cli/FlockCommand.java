@@ -14,12 +14,16 @@ final class FlockCommand implements Callable<Integer> {
   @Mixin
   FlockOptions options = new FlockOptions();
 
+  @Mixin
+  ClusterOptions cluster = new ClusterOptions();
+
   @Spec
   CommandLine.Model.CommandSpec spec;
 
   @Override
   public Integer call() throws Exception {
-    Flock flock = Flock.start(options.toConfig(spec.commandLine()));
+    var config = options.toConfig(spec.commandLine());
+    Flock flock = cluster.toConfig(spec.commandLine()).map(c -> Flock.start(config, c)).orElseGet(() -> Flock.start(config));
     String http = "http://" + flock.uri().getHost() + ":" + flock.port();
     System.out.println("flock listening on " + flock.uri());
     Ready.announce(Map.of("flock", flock.uri().toString().replaceAll("/$", ""), "http", http));
