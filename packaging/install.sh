@@ -11,9 +11,10 @@ die() { printf 'install: %s\n' "$*" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || die "run as root (sudo $0)"
 [ -d "$ROOT/cli/target/lib" ] || die "nothing built yet: run ./intrustd build first"
 
-install -d "$PREFIX/lib" "$PREFIX/apps" "$PREFIX/docs" /var/lib/intrustd
-rm -f "$PREFIX"/lib/*.jar
+install -d "$PREFIX/lib" "$PREFIX/lib-cluster" "$PREFIX/apps" "$PREFIX/docs" /var/lib/intrustd
+rm -f "$PREFIX"/lib/*.jar "$PREFIX"/lib-cluster/*.jar
 cp "$ROOT"/cli/target/lib/*.jar "$PREFIX/lib/"
+cp "$ROOT"/cli/target/lib-cluster/*.jar "$PREFIX/lib-cluster/"
 rm -rf "$PREFIX/apps/hello" "$PREFIX/apps/pyserve"
 cp -r "$ROOT/apps/hello/target" "$PREFIX/apps/hello"
 cp -r "$ROOT/apps/pyserve" "$PREFIX/apps/pyserve"
@@ -22,10 +23,13 @@ install -m 644 "$ROOT/cli/src/main/resources/logging.properties" "$PREFIX/loggin
 
 # The launcher finds a JDK >= 21 the way ./intrustd does, once, at install time.
 JAVA="$(bash -c "source <(sed -n '/^java_major()/,/^}/p;/^find_jdk()/,/^}/p' '$ROOT/intrustd'); die() { echo \"\$*\" >&2; exit 1; }; find_jdk; echo \"\$JAVA_HOME/bin/java\"")"
+# Hazelcast only on a clustered flock's class path (docs/flock-cluster.md).
 cat > /usr/local/bin/intrustd <<LAUNCHER
 #!/bin/sh
+CP="$PREFIX/lib/*"
+for a in "\$@"; do case "\$a" in --cluster-member*) CP="\$CP:$PREFIX/lib-cluster/*";; esac; done
 exec "$JAVA" --enable-native-access=ALL-UNNAMED -Djava.util.logging.config.file="$PREFIX/logging.properties" \
-  \${INTRUSTD_JAVA_OPTS:-} -cp "$PREFIX/lib/*" org.intrustd.cli.Main "\$@"
+  \${INTRUSTD_JAVA_OPTS:-} -cp "\$CP" org.intrustd.cli.Main "\$@"
 LAUNCHER
 chmod 755 /usr/local/bin/intrustd
 

@@ -37,6 +37,12 @@ final class ClusterOptions {
       return Optional.empty();
     }
     try {
+      Class.forName("com.hazelcast.core.Hazelcast", false, ClusterOptions.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new ParameterException(cmd, "--cluster-member: Hazelcast is not on the class path (the intrustd launcher adds"
+          + " cli/target/lib-cluster, or lib-cluster of an installed copy, for a clustered flock)");
+    }
+    try {
       return Optional.of(ClusterConfig.of(bind, port, members).withName(name));
     } catch (IllegalArgumentException e) {
       throw new ParameterException(cmd, e.getMessage());
