@@ -48,7 +48,7 @@ import org.intrustd.core.signal.SignalMessage.Offer;
 final class ClusteredRegistry implements ApplianceRegistry {
   private static final System.Logger LOG = System.getLogger(ClusteredRegistry.class.getName());
   static final String OWNERS = "intrustd.flock.appliances";
-  private static final String TOPIC_PREFIX = "intrustd.flock.node.";
+  static final String TOPIC_PREFIX = "intrustd.flock.node.";
 
   private final HazelcastInstance hz;
   private final UUID self;

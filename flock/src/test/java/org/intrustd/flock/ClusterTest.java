@@ -3,6 +3,8 @@ package org.intrustd.flock;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.hazelcast.core.Hazelcast;
+import com.hazelcast.core.HazelcastInstance;
+import com.hazelcast.topic.ITopic;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -22,6 +24,8 @@ import org.intrustd.core.signal.SignalMessage.ClientAnswer;
 import org.intrustd.core.signal.SignalMessage.Error;
 import org.intrustd.core.signal.SignalMessage.Introduce;
 import org.intrustd.core.signal.SignalMessage.Offer;
+import org.intrustd.testing.Gen;
+import org.intrustd.testing.Property;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -210,6 +214,33 @@ class ClusterTest {
     // The session is over on the survivor: a late candidate is unknown, not relayed to nowhere.
     clientOnB.send(new Candidate("s1", "candidate:late", Optional.empty(), 0));
     assertThat(clientOnB.nextClient(Error.class).code()).isEqualTo("unknown-session");
+  }
+
+  @Test
+  void garbageFromAnotherNodeIsDroppedAndTheNodeKeepsRelaying() {
+    WsPeer appliance = a.appliance(identity);
+    awaitRegistered(identity, a, b);
+    UUID nodeA = registry(a).node();
+    UUID nodeB = registry(b).node();
+    HazelcastInstance memberB = Hazelcast.getAllHazelcastInstances().stream()
+        .filter(hz -> hz.getCluster().getLocalMember().getUuid().equals(nodeB)).findFirst().orElseThrow();
+    ITopic<String> toA = memberB.getTopic(ClusteredRegistry.TOPIC_PREFIX + nodeA);
+    Gen<String> header = Gen.of("introduce " + nodeB + " " + identity.id(), "to-appliance " + nodeB + " -",
+        "to-client " + nodeB + " -", "replaced " + nodeB + " " + identity.id(), "introduce " + UUID.randomUUID() + " -");
+    Gen<String> body = Gen.oneOf(Gen.strings(120), Gen.of("{}", "[]", "{\"type\":\"offer\"}",
+        "{\"type\":\"offer\",\"session\":\"s\",\"sdp\":\"x\"}", "{\"type\":\"bye\",\"session\":\"nope\",\"reason\":\"r\"}",
+        "{\"type\":\"error\",\"code\":\"x\",\"message\":\"y\"}", "{\"type\":\"candidate\",\"session\":\"s\"}"));
+    Property.forAll(300, header, body, (head, text) -> toA.publish(head + "\n" + text));
+    Property.forAll(100, Gen.strings(200), toA::publish);
+
+    // A well-formed offer in that stream reached the appliance: take it and whatever else came.
+    while (!appliance.quietFor(Duration.ofMillis(500))) {
+      // drain
+    }
+    assertThat(appliance.isClosed()).isFalse();
+    WsPeer client = b.client();
+    client.send(new Introduce("s1", identity.id().toString(), "after the garbage"));
+    assertThat(appliance.nextAppliance(Offer.class).sdp()).isEqualTo("after the garbage");
   }
 
   @Test
