@@ -10,6 +10,12 @@ import { showLogin } from './login-ui.js';
 
 const BACKOFF_START_MS = 250;
 const BACKOFF_MAX_MS = 2000;
+/**
+ * A link that failed with `node-lost` (docs/spec/flock.md) lost the flock cluster node that
+ * served its appliance, and the appliance registers again on another node within 10 s: `get()`
+ * retries (with the back-off above) for that long, through `appliance-offline` answers too.
+ */
+const FAILOVER_MS = 10000;
 
 /**
  * Keeps one link up on demand: `get()` returns the current link once it is up, or starts a
@@ -33,6 +39,20 @@ export class LinkManager extends EventTarget {
 
   /** @returns {Promise<Link>} a link that is up, and prepared (session resumed, tokens presented) */
   async get() {
+    let movingSince = null;
+    for (;;) {
+      try {
+        return await this._getOnce();
+      } catch (e) {
+        const code = e && e.code;
+        if (code === 'node-lost' && movingSince === null) movingSince = Date.now();
+        const moving = movingSince !== null && Date.now() - movingSince < FAILOVER_MS;
+        if (this.closed || !moving || (code !== 'node-lost' && code !== 'appliance-offline')) throw e;
+      }
+    }
+  }
+
+  async _getOnce() {
     if (this.closed) throw new TypeError('the shim was uninstalled');
     const current = this.link;
     if (current && current.state !== 'down' && !current.retired) return this._prepared(current);

@@ -219,7 +219,10 @@ export class Link extends EventTarget {
         error: (m) => {
           const err = new IntrustdLinkError(`flock error ${m.code}: ${m.message}`, String(m.code || 'flock-error'));
           reject(err);
-          this._down(err);
+          // node-lost: a flock cluster node that carried this session died; like a lost flock, it
+          // ends a link still connecting but not one that is up (it needs no flock).
+          if (m.code === 'node-lost') this._lostFlock(err);
+          else this._down(err);
         },
       });
     });

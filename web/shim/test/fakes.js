@@ -271,8 +271,10 @@ export function makeWorld(identity, apps, options = {}) {
       }
     }
     async _introduce(msg) {
-      const b = world.behaviour;
+      // world.script: behaviours for the next introductions, one each, before world.behaviour
+      const b = world.script && world.script.length ? world.script.shift() : world.behaviour;
       if (b === 'offline') return this._deliver({ type: 'error', code: 'appliance-offline', message: 'not registered', session: msg.session });
+      if (b === 'node-lost') return this._deliver({ type: 'error', code: 'node-lost', message: 'the node went away', session: msg.session });
       if (b === 'silent') return;
       const answerSdp = 'v=0\r\no=- 99 2 IN IP4 127.0.0.1\r\na=fingerprint:sha-256 AB:CD\r\n';
       const signer = b === 'wrong-key' ? world.otherIdentity : identity;
@@ -286,6 +288,10 @@ export function makeWorld(identity, apps, options = {}) {
     /** The flock tells the client the appliance went away. */
     bye(reason = 'appliance-offline') {
       for (const m of world.introduces) this._deliver({ type: 'bye', session: m.session, reason });
+    }
+    /** The flock ends every introduced session with an error (node-lost: a cluster node died). */
+    sessionError(code) {
+      for (const m of world.introduces) this._deliver({ type: 'error', code, message: code, session: m.session });
     }
     close(code = 1000) {
       if (this.readyState >= 2) return;

@@ -108,3 +108,30 @@ test('install: when channels are never released, a request is never sent on an i
     handle.uninstall();
   }
 }));
+
+const world20 = makeWorld(identity, { hello: echoApp });
+test('install: an introduction whose flock cluster node died is retried until the appliance is back', withWorld(world20, async () => {
+  // node-lost, then the appliance is still re-registering elsewhere, then it is back
+  world20.script = ['node-lost', 'offline', 'offline'];
+  const handle = install({ flock: 'ws://flock.test', appliance: identity.id, connectTimeoutMs: 2000 });
+  try {
+    const r = await fetch('intrustd+app://hello/echo?msg=moved');
+    assert.equal(await r.text(), 'moved');
+    assert.equal(world20.introduces.length, 4);
+  } finally {
+    handle.uninstall();
+  }
+}));
+
+const world21 = makeWorld(identity, { hello: echoApp });
+test('install: appliance-offline with no node lost before is not retried', withWorld(world21, async () => {
+  world21.script = ['offline'];
+  const handle = install({ flock: 'ws://flock.test', appliance: identity.id, connectTimeoutMs: 2000 });
+  try {
+    await assert.rejects(fetch('intrustd+app://hello/echo?msg=x'),
+      (e) => e instanceof TypeError && e.cause instanceof IntrustdLinkError && e.cause.code === 'appliance-offline');
+    assert.equal(world21.introduces.length, 1);
+  } finally {
+    handle.uninstall();
+  }
+}));

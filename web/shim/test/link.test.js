@@ -75,7 +75,7 @@ test('flock errors and timeouts', async () => {
 });
 
 test('bye, a failed peer connection or a lost flock connection take the link down and fail streams', async () => {
-  for (const how of ['bye', 'pc-failed', 'flock-closed']) {
+  for (const how of ['bye', 'pc-failed', 'flock-closed', 'node-lost']) {
     const world = makeWorld(identity, { hang: () => {} });
     world.applianceSilent = true; // gone for good: it does not echo the keepalive probe
     const link = linkIn(world, { probeTimeoutMs: 100 });
@@ -85,19 +85,22 @@ test('bye, a failed peer connection or a lost flock connection take the link dow
     if (how === 'bye') world.flockSockets[0].bye('appliance-offline');
     if (how === 'pc-failed') world.peers[0].fail();
     if (how === 'flock-closed') world.flockSockets[0].close(1006);
+    if (how === 'node-lost') world.flockSockets[0].sessionError('node-lost');
     const err = await failed;
     assert.ok(err instanceof IntrustdLinkError, how);
     assert.equal(link.state, 'down', how);
     if (how === 'bye') assert.equal(link.error.code, 'appliance-offline');
+    if (how === 'node-lost') assert.equal(link.error.code, 'node-lost');
   }
 });
 
-test('a link whose appliance still answers outlives a bye or a lost flock (the appliance re-registered)', async () => {
-  for (const how of ['bye', 'flock-closed']) {
+test('a link whose appliance still answers outlives a bye, a lost flock or a lost cluster node (the appliance re-registered)', async () => {
+  for (const how of ['bye', 'flock-closed', 'node-lost']) {
     const world = makeWorld(identity, { hello: echoApp });
     const link = linkIn(world, { probeTimeoutMs: 300 });
     await link.ready;
     if (how === 'bye') world.flockSockets[0].bye('appliance-offline');
+    else if (how === 'node-lost') world.flockSockets[0].sessionError('node-lost');
     else world.flockSockets[0].close(1006);
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(link.state, 'up', how);

@@ -14,7 +14,8 @@ import org.intrustd.appliance.access.AccessLog;
  * reaches the appliance may open with no login.
  */
 public record ApplianceConfig(Path stateDir, URI flock, String name, List<Path> appDirs, Duration appStartTimeout,
-    Duration appIdleTimeout, Set<String> publicApps, AccessLog.Detail accessLogDetail, Duration accessLogRetention, Lan lan) {
+    Duration appIdleTimeout, Set<String> publicApps, AccessLog.Detail accessLogDetail, Duration accessLogRetention, Lan lan,
+    List<URI> moreFlocks) {
   /**
    * Presence on the home network (docs/lan.md): whether to run the appliance's own LAN flock
    * (on {@code port}, or any free port when that one is taken) and announce it with
@@ -32,7 +33,21 @@ public record ApplianceConfig(Path stateDir, URI flock, String name, List<Path> 
     }
   }
 
+  /** With no other nodes of the flock. */
+  public ApplianceConfig(Path stateDir, URI flock, String name, List<Path> appDirs, Duration appStartTimeout,
+      Duration appIdleTimeout, Set<String> publicApps, AccessLog.Detail accessLogDetail, Duration accessLogRetention,
+      Lan lan) {
+    this(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, publicApps, accessLogDetail, accessLogRetention,
+        lan, List.of());
+  }
+
   public ApplianceConfig {
+    moreFlocks = List.copyOf(moreFlocks);
+    for (URI other : moreFlocks) {
+      if (!"ws".equals(other.getScheme()) && !"wss".equals(other.getScheme())) {
+        throw new IllegalArgumentException("a flock URL must start with ws:// or wss://, not '" + other + "'");
+      }
+    }
     appDirs = List.copyOf(appDirs);
     publicApps = Set.copyOf(publicApps);
     if (name.isBlank() || name.length() > 64) {
@@ -51,16 +66,26 @@ public record ApplianceConfig(Path stateDir, URI flock, String name, List<Path> 
 
   public ApplianceConfig withPublicApps(Set<String> apps) {
     return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, apps, accessLogDetail,
-        accessLogRetention, lan);
+        accessLogRetention, lan, moreFlocks);
   }
 
   public ApplianceConfig withAccessLog(AccessLog.Detail detail, Duration retention) {
     return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, publicApps, detail,
-        retention, lan);
+        retention, lan, moreFlocks);
   }
 
   public ApplianceConfig withLan(Lan lan) {
     return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, publicApps,
-        accessLogDetail, accessLogRetention, lan);
+        accessLogDetail, accessLogRetention, lan, moreFlocks);
+  }
+
+  /**
+   * Other nodes of the same clustered flock (docs/flock-cluster.md), tried in turn after
+   * {@link #flock} when a connection fails; used while the appliance's flock setting is still
+   * {@link #flock}.
+   */
+  public ApplianceConfig withMoreFlocks(List<URI> others) {
+    return new ApplianceConfig(stateDir, flock, name, appDirs, appStartTimeout, appIdleTimeout, publicApps,
+        accessLogDetail, accessLogRetention, lan, others);
   }
 }

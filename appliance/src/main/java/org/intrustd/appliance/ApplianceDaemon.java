@@ -1,10 +1,12 @@
 package org.intrustd.appliance;
 
 import java.io.IOException;
+import java.net.URI;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.InstantSource;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -147,7 +149,7 @@ public final class ApplianceDaemon implements AutoCloseable {
         controlSocket(config.stateDir()));
     LinkSessions sessions = new LinkSessions(identity, linkFactory, proxy, linkAccess);
     LinkSessions.Signalling internet = sessions.signalling();
-    FlockConnection flock = new FlockConnection(settings.get().flock(), identity, settings.get().name(), internet);
+    FlockConnection flock = new FlockConnection(flocks(config, settings.get()), identity, settings.get().name(), internet);
     internet.attach(flock);
     Optional<LanFlock> lanFlock = config.lan().enabled()
         ? startLanFlock(identity, settings.get().name(), config, sessions) : Optional.empty();
@@ -163,7 +165,7 @@ public final class ApplianceDaemon implements AutoCloseable {
             settingsStore.save(next);
             settings.set(next);
           }
-          flock.retarget(next.flock(), next.name());
+          flock.retarget(flocks(config, next), next.name());
           lanFlock.ifPresent(l -> l.rename(next.name()));
           presenceLater.get().ifPresent(p -> p.rename(next.name()));
           LOG.log(Level.INFO, "settings saved: name ''{0}'', flock {1}", next.name(), next.flock());
@@ -195,6 +197,19 @@ public final class ApplianceDaemon implements AutoCloseable {
         + " code {0} (or on this machine: intrustd persona add NAME --role owner)", code));
     return new ApplianceDaemon(identity, apps, linkFactory, proxy, sessions, flock, housekeeping, control, endpoints,
         personas, access, accessLog, sessionApi, claim, lanFlock, presence);
+  }
+
+  /**
+   * The flock URLs to register with, in order: the setting, and the command line's other nodes
+   * of that flock while the setting is still the command line's first URL.
+   */
+  static List<URI> flocks(ApplianceConfig config, Settings settings) {
+    if (!settings.flock().equals(config.flock())) {
+      return List.of(settings.flock());
+    }
+    List<URI> all = new java.util.ArrayList<>(List.of(config.flock()));
+    all.addAll(config.moreFlocks());
+    return all;
   }
 
   /**

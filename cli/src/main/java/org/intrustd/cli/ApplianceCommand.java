@@ -1,6 +1,7 @@
 package org.intrustd.cli;
 
 import java.net.URI;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.intrustd.appliance.ApplianceConfig;
@@ -16,12 +17,14 @@ final class ApplianceCommand implements Callable<Integer> {
   @Mixin
   ApplianceOptions options = new ApplianceOptions();
 
-  @Option(names = "--flock", required = true, description = "The flock's URL, e.g. ws://127.0.0.1:8480")
-  URI flock;
+  @Option(names = "--flock", required = true, description = "The flock's URL, e.g. ws://127.0.0.1:8480; repeat it"
+      + " with the other nodes of a clustered flock, tried in turn when one fails (docs/flock-cluster.md).")
+  List<URI> flocks;
 
   @Override
   public Integer call() throws Exception {
-    ApplianceConfig config = options.config(flock);
+    URI flock = flocks.getFirst();
+    ApplianceConfig config = options.config(flock).withMoreFlocks(flocks.subList(1, flocks.size()));
     ApplianceDaemon daemon = ApplianceDaemon.start(config, options.launcher(), WebRtcLinkFactory.create());
     System.out.println("appliance " + daemon.id() + " registering with " + flock);
     if (!daemon.awaitRegistered(10_000)) {

@@ -27,6 +27,9 @@ final class FlockCommand implements Callable<Integer> {
       description = "A .properties file of options (port=8480, tls-cert=..., ...); the command line wins.")
   Path config;
 
+  @Mixin
+  ClusterOptions cluster = new ClusterOptions();
+
   @Spec
   CommandLine.Model.CommandSpec spec;
 
@@ -40,7 +43,7 @@ final class FlockCommand implements Callable<Integer> {
       JsonLogFormatter.install();
     }
     FlockConfig flockConfig = operations.apply(cmd, options.toConfig(cmd));
-    Flock flock = Flock.start(flockConfig);
+    Flock flock = cluster.toConfig(cmd).map(c -> Flock.start(flockConfig, c)).orElseGet(() -> Flock.start(flockConfig));
     String scheme = flock.uri().getScheme().equals("wss") ? "https" : "http";
     String http = scheme + "://" + flock.uri().getHost() + ":" + flock.port();
     System.out.println("flock listening on " + flock.uri());

@@ -366,6 +366,8 @@ public final class ApplianceClient implements AutoCloseable {
       return switch (e.code()) {
         case "appliance-offline" -> "the appliance is not connected to this flock (offline, or registered elsewhere)";
         case "invalid-appliance-id" -> "the flock says that is not an appliance ID";
+        case "node-lost" -> "the flock node that served the appliance went away; it registers again on another node"
+            + " within seconds: try again";
         default -> "the flock refused: " + e.code() + ": " + e.message();
       };
     }

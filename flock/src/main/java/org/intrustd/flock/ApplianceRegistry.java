@@ -4,16 +4,20 @@ import java.util.Optional;
 import org.intrustd.core.id.ApplianceId;
 
 /**
- * Which connection serves each registered appliance ID. An interface because a clustered
- * flock will keep this in a shared map (Hazelcast) instead of {@link LocalApplianceRegistry}.
+ * Which connection serves each registered appliance ID: {@link LocalApplianceRegistry} for a
+ * single node, {@link ClusteredRegistry} when nodes share one flock through Hazelcast.
  * Implementations are thread-safe.
  */
-interface ApplianceRegistry {
-  /** Makes {@code endpoint} the appliance's connection; returns the one it replaces. */
+interface ApplianceRegistry extends AutoCloseable {
+  /** Makes {@code endpoint} the appliance's connection; returns the one it replaces on this node. */
   Optional<ApplianceEndpoint> register(ApplianceId id, ApplianceEndpoint endpoint);
 
-  Optional<ApplianceEndpoint> find(ApplianceId id);
+  /** Where the appliance is connected: here, or (in a cluster) on another node. */
+  Optional<ApplianceSide> find(ApplianceId id);
 
   /** Forgets the appliance only if {@code endpoint} is still its connection, not a replacement. */
   void unregister(ApplianceId id, ApplianceEndpoint endpoint);
+
+  @Override
+  default void close() {}
 }

@@ -26,6 +26,9 @@ public final class ClientEndpoint extends Endpoint {
   /** The {@code bye} reason an appliance gets when the client's connection goes away. */
   static final String CLIENT_GONE = "client-gone";
 
+  /** This connection as the client end of its links. */
+  private final ClientSide self = new ClientSide.Local(this);
+
   ClientEndpoint(Hub hub) {
     super(hub, 'c');
   }
@@ -84,12 +87,12 @@ public final class ClientEndpoint extends Endpoint {
       refused(session, ErrorCode.INVALID_APPLIANCE_ID, "'" + introduce.appliance() + "' is not an appliance ID");
       return;
     }
-    Optional<ApplianceEndpoint> appliance = hub.registry().find(id.get());
+    Optional<ApplianceSide> appliance = hub.registry().find(id.get());
     if (appliance.isEmpty()) {
       refused(session, ErrorCode.APPLIANCE_OFFLINE, id.get() + " is not registered here");
       return;
     }
-    Link link = new Link(hub.newSessionId(), session, this, appliance.get());
+    Link link = new Link(hub.newSessionId(), session, self, appliance.get());
     switch (sessions.add(session, link, hub.limits().introductionsPerClient())) {
       case ADDED -> offer(link, id.get(), introduce.sdp());
       case EXISTS -> refused(session, ErrorCode.SESSION_EXISTS, "session '" + session + "' is already open");
@@ -100,12 +103,12 @@ public final class ClientEndpoint extends Endpoint {
   }
 
   private void offer(Link link, ApplianceId id, String sdp) {
-    switch (link.appliance.sessions.add(link.flockSession, link, hub.limits().sessionsPerAppliance())) {
+    // Fresh ICE servers for the appliance's end of this link: TURN credentials expire.
+    Offer offer = new Offer(link.flockSession, sdp, hub.iceServers());
+    switch (link.appliance.open(link, offer, hub.limits().sessionsPerAppliance())) {
       case ADDED -> {
         log(Level.INFO, "introduced '" + link.clientSession + "' to " + id + " at " + link.appliance);
         hub.metrics().introduced();
-        // Fresh ICE servers for the appliance's end of this link: TURN credentials expire.
-        link.appliance.send(new Offer(link.flockSession, sdp, hub.iceServers()));
       }
       case FULL -> {
         link.end();

@@ -53,13 +53,14 @@ public final class Flock implements AutoCloseable {
   private final FlockMetrics metrics;
   private final Readiness readiness;
   private final Optional<OpsListener> ops;
+  private final ApplianceRegistry registry;
   private volatile boolean started;
 
   /** The operations listener: its own server, so that it answers while the public one starts and stops. */
   private record OpsListener(Server server, ServerConnector connector) {}
 
   private Flock(FlockConfig config, Server server, ServerConnector connector, Housekeeper housekeeper,
-      FlockMetrics metrics, Readiness readiness, Optional<OpsListener> ops) {
+      FlockMetrics metrics, Readiness readiness, Optional<OpsListener> ops, ApplianceRegistry registry) {
     this.config = config;
     this.server = server;
     this.connector = connector;
@@ -67,10 +68,29 @@ public final class Flock implements AutoCloseable {
     this.metrics = metrics;
     this.readiness = readiness;
     this.ops = ops;
+    this.registry = registry;
   }
 
-  /** Binds and starts serving; throws {@link FlockException} when it cannot. */
+  /** Binds and starts serving as a single node; throws {@link FlockException} when it cannot. */
   public static Flock start(FlockConfig config) {
+    return start(config, new LocalApplianceRegistry());
+  }
+
+  /**
+   * Joins (or forms) a cluster of flock nodes, then binds and starts serving as one node of it
+   * (docs/flock-cluster.md); throws {@link FlockException} when it cannot.
+   */
+  public static Flock start(FlockConfig config, ClusterConfig cluster) {
+    ClusteredRegistry registry = new ClusteredRegistry(ClusterMember.start(cluster), config.limits());
+    try {
+      return start(config, registry);
+    } catch (RuntimeException e) {
+      registry.close();
+      throw e;
+    }
+  }
+
+  private static Flock start(FlockConfig config, ApplianceRegistry registry) {
     Serving serving = config.serving();
     Optional<KeyStore> keys;
     try {
@@ -94,7 +114,7 @@ public final class Flock implements AutoCloseable {
     metrics.tcpConnections(guard::openConnections);
 
     Housekeeper housekeeper = new Housekeeper(config.clock(), Housekeeper.periodFor(config.limits()));
-    Hub hub = new Hub(config, new LocalApplianceRegistry(), housekeeper, metrics);
+    Hub hub = new Hub(config, registry, housekeeper, metrics);
     long maxMessage = config.limits().maxMessageBytes() + (long) JETTY_SLACK_BYTES;
     WebSocketUpgradeHandler webSockets = WebSocketUpgradeHandler.from(server, container -> {
       container.setMaxTextMessageSize(maxMessage);
@@ -109,7 +129,7 @@ public final class Flock implements AutoCloseable {
     server.setHandler(guard.gate(new OpsHandler(readiness, null, webSockets)));
 
     Optional<OpsListener> ops = serving.ops().map(listener -> opsListener(listener, readiness, metrics));
-    Flock flock = new Flock(config, server, connector, housekeeper, metrics, readiness, ops);
+    Flock flock = new Flock(config, server, connector, housekeeper, metrics, readiness, ops, registry);
     try {
       if (ops.isPresent()) {
         ops.get().server().start();
@@ -219,6 +239,20 @@ public final class Flock implements AutoCloseable {
         }
       });
       metrics.close();
+      registry.close(); // a cluster node leaves the cluster after its connections have closed
     }
+  }
+
+  /** The registry, for tests that look into the cluster. */
+  ApplianceRegistry registry() {
+    return registry;
+  }
+
+  /** Dies as a crashed process would: out of the cluster first, with no goodbye, then offline. */
+  void crash() {
+    if (registry instanceof ClusteredRegistry cluster) {
+      cluster.crash();
+    }
+    close();
   }
 }

@@ -15,12 +15,22 @@ final class LocalApplianceRegistry implements ApplianceRegistry {
   }
 
   @Override
-  public Optional<ApplianceEndpoint> find(ApplianceId id) {
+  public Optional<ApplianceSide> find(ApplianceId id) {
+    return endpoint(id).map(ApplianceSide.Local::new);
+  }
+
+  /** The appliance's connection to this process. */
+  Optional<ApplianceEndpoint> endpoint(ApplianceId id) {
     return Optional.ofNullable(byId.get(id));
   }
 
   @Override
   public void unregister(ApplianceId id, ApplianceEndpoint endpoint) {
-    byId.remove(id, endpoint);
+    forget(id, endpoint);
+  }
+
+  /** {@link #unregister}, saying whether {@code endpoint} was still the appliance's connection. */
+  boolean forget(ApplianceId id, ApplianceEndpoint endpoint) {
+    return byId.remove(id, endpoint);
   }
 }

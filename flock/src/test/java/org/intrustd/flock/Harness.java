@@ -18,7 +18,12 @@ final class Harness implements AutoCloseable {
   private final List<WsPeer> peers = new CopyOnWriteArrayList<>();
 
   Harness(FlockConfig config) {
-    flock = Flock.start(config);
+    this(Flock.start(config));
+  }
+
+  /** Peers on a flock the test started (a cluster node); closing the harness closes it. */
+  Harness(Flock running) {
+    flock = running;
   }
 
   Harness() {

@@ -116,7 +116,11 @@ final class WsPeer implements WebSocket.Listener {
   }
 
   ApplianceMessage nextAppliance() {
-    return switch (SignalCodec.decodeAppliance(next())) {
+    return nextAppliance(PATIENCE);
+  }
+
+  ApplianceMessage nextAppliance(Duration patience) {
+    return switch (SignalCodec.decodeAppliance(next(patience))) {
       case Decoded.Ok<ApplianceMessage> ok -> ok.message();
       case Decoded.Invalid<ApplianceMessage> bad -> throw new AssertionError("flock sent an invalid message: " + bad);
     };
@@ -128,6 +132,14 @@ final class WsPeer implements WebSocket.Listener {
 
   <T> T nextAppliance(Class<T> type) {
     return type.cast(assertThatIs(nextAppliance(), type));
+  }
+
+  <T> T nextClient(Class<T> type, Duration patience) {
+    return type.cast(assertThatIs(nextClient(patience), type));
+  }
+
+  <T> T nextAppliance(Class<T> type, Duration patience) {
+    return type.cast(assertThatIs(nextAppliance(patience), type));
   }
 
   /** True when no message arrives within {@code wait}. */

@@ -30,6 +30,11 @@ import org.intrustd.core.signal.SignalMessage.Registered;
  * {@link Handler}, and reconnects with capped exponential back-off (250 ms doubling to 2 s,
  * ±20 % jitter) whenever the connection drops. Peer links do not depend on it: they keep
  * working while the flock is away. Thread-safe.
+ *
+ * <p>Given several URLs (the nodes of one clustered flock, docs/flock-cluster.md) it registers
+ * with one at a time and moves on to the next, in order and round again, whenever a connection
+ * attempt fails or a registered connection drops, so that a dead node's appliances re-register
+ * on another one within a second or so.
  */
 public final class FlockConnection implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger("intrustd.flock-client");
@@ -47,6 +52,9 @@ public final class FlockConnection implements AutoCloseable {
     void onDisconnected();
   }
 
+  private volatile List<URI> endpoints;
+  /** Which of {@link #endpoints} the loop uses; changed only by the loop and {@link #retarget}. */
+  private volatile int next;
   private volatile URI endpoint;
   private final Identity identity;
   private volatile String name;
@@ -64,7 +72,13 @@ public final class FlockConnection implements AutoCloseable {
   private Thread loop;
 
   public FlockConnection(URI flock, Identity identity, String name, Handler handler) {
-    this.endpoint = flock.resolve("/appliance");
+    this(List.of(flock), identity, name, handler);
+  }
+
+  /** Registers with one of {@code flocks} at a time, moving on to the next on failure. */
+  public FlockConnection(List<URI> flocks, Identity identity, String name, Handler handler) {
+    this.endpoints = applianceEndpoints(flocks);
+    this.endpoint = endpoints.getFirst();
     this.identity = identity;
     this.name = name;
     this.handler = handler;
@@ -83,11 +97,18 @@ public final class FlockConnection implements AutoCloseable {
    * (if either changed) and connects again, with no back-off wait beyond the first step.
    */
   public void retarget(URI flock, String name) {
-    URI next = flock.resolve("/appliance");
-    if (next.equals(endpoint) && name.equals(this.name)) {
+    retarget(List.of(flock), name);
+  }
+
+  /** {@link #retarget(URI, String)} with several flock URLs, tried in turn. */
+  public void retarget(List<URI> flocks, String name) {
+    List<URI> targets = applianceEndpoints(flocks);
+    if (targets.equals(endpoints) && name.equals(this.name)) {
       return;
     }
-    endpoint = next;
+    endpoints = targets;
+    next = 0;
+    endpoint = targets.getFirst();
     this.name = name;
     Session session = current;
     if (session != null) {
@@ -115,9 +136,15 @@ public final class FlockConnection implements AutoCloseable {
   private void runForever() {
     long backoff = FIRST_BACKOFF_MS;
     while (!closed) {
+      List<URI> targets = endpoints;
+      URI target = targets.get(Math.floorMod(next, targets.size()));
+      endpoint = target;
       boolean wasRegistered = connectOnce();
       if (closed) {
         break;
+      }
+      if (endpoints == targets) { // unless retarget() started over meanwhile: the next node
+        next = Math.floorMod(next + 1, targets.size());
       }
       backoff = wasRegistered ? FIRST_BACKOFF_MS : Math.min(backoff * 2, MAX_BACKOFF_MS);
       long jittered = (long) (backoff * (0.8 + 0.4 * ThreadLocalRandom.current().nextDouble()));
@@ -127,6 +154,18 @@ public final class FlockConnection implements AutoCloseable {
         return;
       }
     }
+  }
+
+  private static List<URI> applianceEndpoints(List<URI> flocks) {
+    if (flocks.isEmpty()) {
+      throw new IllegalArgumentException("at least one flock URL");
+    }
+    return flocks.stream().map(f -> f.resolve("/appliance")).distinct().toList();
+  }
+
+  /** The flock URL (its {@code /appliance} endpoint) this connection uses or tries now. */
+  public URI endpoint() {
+    return endpoint;
   }
 
   /** One connection's life; returns whether it got as far as being registered. */

@@ -12,7 +12,9 @@ public enum ErrorCode {
   SESSION_EXISTS("session-exists"),
   UNKNOWN_SESSION("unknown-session"),
   TOO_MANY_SESSIONS("too-many-sessions"),
-  NOT_ADMITTED("not-admitted");
+  NOT_ADMITTED("not-admitted"),
+  /** A cluster node that carried the session went away; the introduction may be retried. */
+  NODE_LOST("node-lost");
 
   private final String wire;
 
