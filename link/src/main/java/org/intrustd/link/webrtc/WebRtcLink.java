@@ -6,10 +6,14 @@ import dev.onvoid.webrtc.RTCDataChannelInit;
 import dev.onvoid.webrtc.RTCIceCandidate;
 import dev.onvoid.webrtc.RTCPeerConnection;
 import dev.onvoid.webrtc.RTCPeerConnectionState;
+import dev.onvoid.webrtc.RTCStatsReport;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,6 +25,7 @@ import org.intrustd.link.IceCandidate;
 import org.intrustd.link.Link;
 import org.intrustd.link.LinkException;
 import org.intrustd.link.LinkListener;
+import org.intrustd.link.LinkPath;
 import org.intrustd.link.LinkState;
 
 /** One peer connection. Remote candidates that arrive before the remote description wait. */
@@ -47,6 +52,7 @@ final class WebRtcLink implements Link {
   private RTCPeerConnection pc;
   private boolean remoteSet;
   private volatile LinkState state = LinkState.NEW;
+  private volatile LinkPath path = LinkPath.UNKNOWN;
   private volatile boolean closed;
   private volatile long lastChannelClosed = System.nanoTime() - REUSE_PAUSE_NANOS;
 
@@ -95,9 +101,57 @@ final class WebRtcLink implements Link {
         if (!state.isFinal()) {
           state = next;
           Guard.run("link state", () -> listener.onStateChange(next));
+          if (next == LinkState.CONNECTED) {
+            refreshPath();
+          }
         }
       }
     };
+  }
+
+  /**
+   * Reads the selected candidate pair from the stats, on the janitor (libwebrtc must not be
+   * re-entered from its callbacks), and tells the listener when the path changed.
+   */
+  void refreshPath() {
+    if (closed) {
+      return;
+    }
+    try {
+      janitor.execute(() -> {
+        if (!closed) {
+          pc.getStats(report -> Guard.run("link path", () -> notePath(LinkPath.fromStats(attributes(report)))));
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the factory is closing
+    }
+  }
+
+  private void notePath(LinkPath next) {
+    synchronized (early) {
+      if (closed || next == LinkPath.UNKNOWN || next == path) {
+        return;
+      }
+      path = next;
+    }
+    listener.onPathChange(next);
+  }
+
+  /** A stats report as id → attributes, with the W3C type name under "type". */
+  static Map<String, Map<String, Object>> attributes(RTCStatsReport report) {
+    Map<String, Map<String, Object>> out = new HashMap<>();
+    report.getStats().forEach((id, stat) -> {
+      Map<String, Object> a = new HashMap<>(stat.getAttributes());
+      a.put("type", stat.getType().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+      out.put(id, a);
+    });
+    return out;
+  }
+
+  @Override
+  public LinkPath path() {
+    return path;
   }
 
   private WebRtcChannel track(WebRtcChannel channel) {
