@@ -42,7 +42,11 @@ final class WebRtcLink implements Link {
    */
   static final long REUSE_PAUSE_NANOS = 300_000_000L;
 
+  /** When a connected link reads its path again, besides the factory's regular reads. */
+  private static final long[] SETTLING_READS_MS = {500, 1500, 3000, 6000};
+
   private final String id;
+  private final java.util.concurrent.ScheduledExecutorService pathWatch;
   private final LinkListener listener;
   private final Consumer<WebRtcLink> onClosed;
   private final Executor janitor;
@@ -56,7 +60,9 @@ final class WebRtcLink implements Link {
   private volatile boolean closed;
   private volatile long lastChannelClosed = System.nanoTime() - REUSE_PAUSE_NANOS;
 
-  WebRtcLink(LinkListener listener, Consumer<WebRtcLink> onClosed, Executor janitor, Set<WebRtcChannel> engineChannels) {
+  WebRtcLink(LinkListener listener, Consumer<WebRtcLink> onClosed, Executor janitor, Set<WebRtcChannel> engineChannels,
+      java.util.concurrent.ScheduledExecutorService pathWatch) {
+    this.pathWatch = pathWatch;
     this.engineChannels = engineChannels;
     this.janitor = janitor;
     byte[] b = new byte[8];
@@ -103,6 +109,17 @@ final class WebRtcLink implements Link {
           Guard.run("link state", () -> listener.onStateChange(next));
           if (next == LinkState.CONNECTED) {
             refreshPath();
+            // ICE often settles on its best pair a moment after the first one works (a direct
+            // pair found after the relay's): look again soon, then every few seconds (the factory).
+            if (pathWatch != null) {
+              for (long ms : SETTLING_READS_MS) {
+                try {
+                  pathWatch.schedule(WebRtcLink.this::refreshPath, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                  break; // the factory is closing
+                }
+              }
+            }
           }
         }
       }

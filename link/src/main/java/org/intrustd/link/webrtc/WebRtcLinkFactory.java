@@ -50,7 +50,7 @@ public final class WebRtcLinkFactory implements LinkFactory {
   private volatile boolean closed;
 
   /** How often connected links re-read their selected candidate pair. */
-  static final long PATH_REFRESH_SECONDS = 10;
+  static final long PATH_REFRESH_SECONDS = 5;
 
   private WebRtcLinkFactory() {
     this.audio = new HeadlessAudioDeviceModule();
@@ -148,7 +148,7 @@ public final class WebRtcLinkFactory implements LinkFactory {
       s.credential().ifPresent(c -> server.password = c);
       rtc.iceServers.add(server);
     }
-    WebRtcLink link = new WebRtcLink(listener, links::remove, janitor, channels);
+    WebRtcLink link = new WebRtcLink(listener, links::remove, janitor, channels, pathWatch);
     RTCPeerConnection pc = factory.createPeerConnection(rtc, link.observer());
     if (pc == null) {
       throw new LinkException("libwebrtc refused to create a peer connection");
