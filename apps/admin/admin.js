@@ -199,6 +199,15 @@ function rowAction(verb, what, act, style = 'secondary') {
   return b;
 }
 
+/** The link paths (web/shim/src/link.js, docs/relay.md) in words. */
+const PATH_NAMES = { 'direct-lan': 'direct (LAN)', 'direct-nat': 'direct (through NAT)', relay: 'relayed (TURN)', unknown: 'unknown' };
+
+/** This page's own link: verified, and which way it goes (kept current by the shim's status events). */
+function showOwnLink(info) {
+  $('o-link').textContent = info ? `${info.verified ? 'verified' : 'NOT verified'} · ${PATH_NAMES[info.path] || info.path}` : '—';
+  $('o-link').dataset.path = info ? info.path : '';
+}
+
 const PAGES = {
   async overview() {
     const s = await handle.admin('GET', '/v1/status');
@@ -207,8 +216,10 @@ const PAGES = {
     $('o-id').textContent = s.appliance;
     $('o-flock').textContent = `${s.flock.registered ? 'registered' : 'not registered'} · ${s.flock.url}`;
     $('o-lan').textContent = s.lan ? `announced; reachable with no internet (port ${s.lan.port})` : 'off';
-    const info = handle.status;
-    $('o-link').textContent = info ? `${info.verified ? 'verified' : 'NOT verified'} · ${info.path}` : '—';
+    showOwnLink(handle.status);
+    // How every connected link reaches the appliance, as the appliance sees it (docs/relay.md).
+    const paths = Object.entries(s.linkPaths || {});
+    $('o-links').textContent = `${s.links} open` + (paths.length ? ` · ${paths.map(([p, n]) => `${n} ${PATH_NAMES[p] || p}`).join(', ')}` : '');
     $('o-data').textContent = mib(s.storage.dataBytes);
     $('o-free').textContent = mib(s.storage.freeBytes);
     $('o-personas').textContent = String(s.personas);
@@ -672,6 +683,7 @@ async function main() {
   const appliance = params.get('appliance');
   if (!appliance) { status(''); error(new Error('Open this page with ?appliance=<your appliance ID>.')); return; }
   handle = install({ flock, appliance });
+  handle.addEventListener('status', (ev) => { if (ev.detail.state === 'up') showOwnLink(ev.detail.info); });
   $('logout').addEventListener('click', async () => { await handle.logout(); location.reload(); });
   $('mint').addEventListener('submit', async (ev) => {
     ev.preventDefault();

@@ -507,15 +507,22 @@ export const CHROMIUM_ARGS = [
 
 /**
  * Start Debian's Chromium (never a downloaded one) with a throw-away profile; `args`: more
- * command-line switches.
+ * command-line switches; `wrap` runs it inside something, e.g. a natlab site's LAN
+ * (['ip', 'netns', 'exec', NS]): Playwright drives it over pipes, which cross namespaces.
  * @returns {Promise<Browser>}
  */
-export async function startBrowser({ args = [] } = {}) {
+export async function startBrowser({ args = [], wrap = [] } = {}) {
   const { chromium } = await import('playwright-core');
   if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
   const profile = tempDir('intrustd-e2e-chromium-');
+  let executablePath = CHROMIUM;
+  if (wrap.length) {
+    executablePath = path.join(profile, 'chromium-wrapped');
+    const quote = (a) => `'${String(a).replace(/'/g, "'\\''")}'`;
+    fs.writeFileSync(executablePath, `#!/bin/sh\nexec ${[...wrap, CHROMIUM].map(quote).join(' ')} "$@"\n`, { mode: 0o755 });
+  }
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     args: [...CHROMIUM_ARGS, ...args],
     viewport: { width: 1000, height: 900 },

@@ -94,6 +94,8 @@ export class LinkManager extends EventTarget {
       }
       this._emit(link);
     });
+    // A new path (relay → direct, say) is news for whoever shows the link: the same status event.
+    link.addEventListener('pathchange', () => this._emit(link));
     this._emit(link);
     return link;
   }
@@ -117,6 +119,7 @@ export class LinkManager extends EventTarget {
  *   appliance: string,
  *   apps?: Record<string, string>,
  *   iceServers?: RTCIceServer[],
+ *   iceTransportPolicy?: 'all'|'relay',
  *   connectTimeoutMs?: number,
  *   tokenFromUrl?: boolean,
  *   store?: {get(key: string): Promise<any>, put(key: string, value: any): Promise<void>, delete(key: string): Promise<void>},
@@ -153,6 +156,7 @@ export function install(options) {
     flock: options.flock,
     appliance,
     iceServers: options.iceServers,
+    iceTransportPolicy: options.iceTransportPolicy,
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     WebSocket: originals.WebSocket,
     RTCPeerConnection: g.RTCPeerConnection,
@@ -276,6 +280,15 @@ export class IntrustdHandle extends EventTarget {
   async link() {
     const link = await this._manager.get();
     return link.info;
+  }
+
+  /**
+   * The link's info with `path` read again from the current stats now (ICE may have moved the
+   * link since; a `status` event says so on its own within seconds).
+   */
+  async refreshPath() {
+    const link = await this._manager.get();
+    return link.refreshPath();
   }
 
   /** Restore the original globals and close the link. */

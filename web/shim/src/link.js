@@ -14,6 +14,8 @@ const DISCONNECTED_GRACE_MS = 5000;
 /** How long the appliance has to echo a keepalive probe before a link the flock gave up on is dropped. */
 const PROBE_TIMEOUT_MS = 2000;
 const KEEPALIVE_LABEL = 'intrustd/keepalive';
+/** How often an up link reads its stats to see whether ICE moved it to another path. */
+const PATH_POLL_MS = 5000;
 /**
  * The highest data-channel (SCTP stream) id the appliance accepts: its WebRTC engine takes
  * 0..1023 and drops the open of any higher id without a word, while the browser's channel opens
@@ -49,19 +51,39 @@ function isLocalAddress(addr) {
   return addr === '::1' || /^f[cd]/.test(addr) || /^fe[89ab]/.test(addr);
 }
 
+/** The /24 of an IPv4 address or the /64 of an IPv6 one; null when `addr` is no IP literal. */
+function subnetOf(addr) {
+  if (!addr) return null;
+  addr = String(addr).toLowerCase();
+  const m = /^(\d+)\.(\d+)\.(\d+)\.\d+$/.exec(addr);
+  if (m) return `${m[1]}.${m[2]}.${m[3]}`;
+  if (!addr.includes(':') || !/^[0-9a-f:.]+$/.test(addr)) return null;
+  const [head, tail = ''] = addr.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = addr.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return groups.slice(0, 4).map((g) => parseInt(g || '0', 16)).join(':');
+}
+
 /**
- * Classify the selected candidate pair: relay if either end is a TURN relay; direct-lan when
- * both are host candidates (or the browser, which often gathers no host candidate of its own,
- * reached the appliance's host candidate on a private address and is seen as peer-reflexive);
- * direct-nat for server- or peer-reflexive candidates; otherwise unknown.
+ * Classify the selected candidate pair (the same rules as the appliance's LinkPath, docs/relay.md):
+ * - relay if either end is a TURN relay candidate;
+ * - direct-nat if either is server-reflexive (an address a STUN server saw);
+ * - when both addresses are known: direct-lan if they share a subnet (/24, /64), else direct-nat
+ *   (direct, across routers: through NAT or not);
+ * - otherwise by types: direct-lan for two host candidates, or for the browser (which often
+ *   gathers no host candidate of its own and is seen as peer-reflexive) reaching a host
+ *   candidate on a private address; direct-nat for any other peer-reflexive one; else unknown.
  */
-export function classifyPath(localType, remoteType, remoteAddress) {
+export function classifyPath(localType, remoteType, remoteAddress, localAddress) {
   if (!localType || !remoteType) return 'unknown';
   if (localType === 'relay' || remoteType === 'relay') return 'relay';
+  if (localType === 'srflx' || remoteType === 'srflx') return 'direct-nat';
+  const [here, there] = [subnetOf(localAddress), subnetOf(remoteAddress)];
+  if (here && there) return here === there ? 'direct-lan' : 'direct-nat';
   if (localType === 'host' && remoteType === 'host') return 'direct-lan';
   if (remoteType === 'host' && localType === 'prflx' && isLocalAddress(remoteAddress)) return 'direct-lan';
-  const reflexive = ['srflx', 'prflx'];
-  if (reflexive.includes(localType) || reflexive.includes(remoteType)) return 'direct-nat';
+  if (localType === 'prflx' || remoteType === 'prflx') return 'direct-nat';
   return 'unknown';
 }
 
@@ -85,7 +107,8 @@ export async function selectedPath(pc) {
   if (!pair) return 'unknown';
   const local = stats.get(pair.localCandidateId);
   const remote = stats.get(pair.remoteCandidateId);
-  return classifyPath(local && local.candidateType, remote && remote.candidateType, remote && (remote.address || remote.ip));
+  return classifyPath(local && local.candidateType, remote && remote.candidateType, remote && (remote.address || remote.ip),
+    local && (local.address || local.ip));
 }
 
 /**
@@ -93,7 +116,9 @@ export async function selectedPath(pc) {
  *   flock: string,
  *   appliance: string,
  *   iceServers?: RTCIceServer[],
+ *   iceTransportPolicy?: 'all'|'relay',
  *   connectTimeoutMs?: number,
+ *   pathPollMs?: number,
  *   WebSocket?: typeof WebSocket,
  *   RTCPeerConnection?: typeof RTCPeerConnection,
  * }} ConnectOptions
@@ -102,7 +127,9 @@ export async function selectedPath(pc) {
 /**
  * A link to one appliance. Created by `connect()`; `ready` resolves with the LinkInfo once the
  * answer is verified and the peer connection's SCTP transport is up.
- * Events: `statechange` (state: connecting → up → down).
+ * Events: `statechange` (state: connecting → up → down); `pathchange` when the path in use
+ * changes while up (`path`, and `info.path`, hold the new one; the event's `detail` is
+ * {path, previous}).
  */
 export class Link extends EventTarget {
   /** @param {ConnectOptions} options */
@@ -142,6 +169,7 @@ export class Link extends EventTarget {
       if (this.state !== 'connecting') throw this.error || new IntrustdLinkError('link closed', 'closed');
       this.info = info;
       this._setState('up');
+      this._watchPath();
       return info;
     } catch (e) {
       clearTimeout(timer);
@@ -167,7 +195,9 @@ export class Link extends EventTarget {
     const flockIce = await flock.connect();
     if (this.state !== 'connecting') throw this.error;
 
-    const pc = new PC({ iceServers: this.options.iceServers ?? flockIce });
+    // iceTransportPolicy 'relay' forces the TURN relay (tests; a page that must not reveal its
+    // addresses to the appliance); the default tries host, then server-reflexive, then relay.
+    const pc = new PC({ iceServers: this.options.iceServers ?? flockIce, iceTransportPolicy: this.options.iceTransportPolicy ?? 'all' });
     this._pc = pc;
     // A negotiated channel puts an m=application section in the offer without a DCEP open the
     // appliance would have to refuse; its `open` event tells that SCTP is up.
@@ -342,6 +372,8 @@ export class Link extends EventTarget {
     if (this._disconnectTimer) clearTimeout(this._disconnectTimer);
     if (this._probe) clearTimeout(this._probe.timer);
     this._probe = null;
+    if (this._pathTimer) clearInterval(this._pathTimer);
+    if (this._iceTransport) this._iceTransport.removeEventListener('selectedcandidatepairchange', this._onPairChange);
     const lost = this.error instanceof IntrustdLinkError || this.error instanceof IntrustdVerificationError
       ? this.error
       : new IntrustdLinkError(String(this.error && this.error.message), 'link-failed', { cause: this.error });
@@ -436,10 +468,38 @@ export class Link extends EventTarget {
     throw err;
   }
 
-  /** Refresh `info.path` from the current stats. */
+  /** The path in use: 'direct-lan', 'direct-nat', 'relay', or 'unknown' (also while not up). */
+  get path() {
+    return this.info ? this.info.path : 'unknown';
+  }
+
+  /** Refresh `info.path` from the current stats; dispatches `pathchange` when it changed. */
   async refreshPath() {
-    if (this.state === 'up' && this.info) this.info = { ...this.info, path: await selectedPath(this._pc) };
+    if (this.state !== 'up' || !this.info) return this.info;
+    const path = await selectedPath(this._pc);
+    const previous = this.info.path;
+    if (this.state === 'up' && path !== previous && path !== 'unknown') {
+      this.info = { ...this.info, path };
+      const detail = { path, previous };
+      this.dispatchEvent(typeof CustomEvent === 'function' ? new CustomEvent('pathchange', { detail }) : Object.assign(new Event('pathchange'), { detail }));
+    }
     return this.info;
+  }
+
+  /**
+   * Follows the selected candidate pair: ICE may move a link from the relay to a direct pair
+   * (or back) after set-up. Chromium says so on the ICE transport; elsewhere, and as a backstop,
+   * the stats are read every `pathPollMs` (5 s).
+   */
+  _watchPath() {
+    const ice = this._pc && this._pc.sctp && this._pc.sctp.transport && this._pc.sctp.transport.iceTransport;
+    if (ice && typeof ice.addEventListener === 'function') {
+      this._onPairChange = () => { this.refreshPath().catch(() => {}); };
+      ice.addEventListener('selectedcandidatepairchange', this._onPairChange);
+      this._iceTransport = ice;
+    }
+    const every = this.options.pathPollMs ?? PATH_POLL_MS;
+    if (every > 0) this._pathTimer = setInterval(() => { this.refreshPath().catch(() => {}); }, every);
   }
 
   /** Close the link; open streams fail. */

@@ -227,6 +227,8 @@ export async function makeIdentity() {
  */
 export function makeWorld(identity, apps, options = {}) {
   const world = {
+    /** The selected candidate pair getStats reports: [type, address] of each end (tests change it). */
+    selectedPair: { local: ['prflx', '198.18.0.1'], remote: ['host', '198.18.0.2'] },
     behaviour: 'ok',
     flockSockets: [],
     peers: [],
@@ -359,8 +361,8 @@ export function makeWorld(identity, apps, options = {}) {
       return new Map([
         ['T', { type: 'transport', selectedCandidatePairId: 'P' }],
         ['P', { type: 'candidate-pair', localCandidateId: 'L', remoteCandidateId: 'R' }],
-        ['L', { type: 'local-candidate', candidateType: 'prflx', address: '198.18.0.1' }],
-        ['R', { type: 'remote-candidate', candidateType: 'host', address: '198.18.0.2' }],
+        ['L', { type: 'local-candidate', candidateType: world.selectedPair.local[0], address: world.selectedPair.local[1] }],
+        ['R', { type: 'remote-candidate', candidateType: world.selectedPair.remote[0], address: world.selectedPair.remote[1] }],
       ]);
     }
     /** The network fails. */

@@ -120,4 +120,37 @@ test('path classification', () => {
   assert.equal(classifyPath('relay', 'host', '10.0.0.1'), 'relay');
   assert.equal(classifyPath('host', 'relay', '203.0.113.9'), 'relay');
   assert.equal(classifyPath(undefined, 'host'), 'unknown');
+  // With both addresses known, the subnet decides between LAN and across routers.
+  assert.equal(classifyPath('host', 'prflx', '198.18.0.2', '198.18.0.1'), 'direct-lan', 'the appliance sees a LAN browser as prflx');
+  assert.equal(classifyPath('host', 'prflx', '198.18.10.2', '10.2.0.2'), 'direct-nat');
+  assert.equal(classifyPath('host', 'host', '10.2.0.2', '10.1.0.2'), 'direct-nat', 'routed, not one LAN');
+  assert.equal(classifyPath('host', 'host', 'fd00:1:2:3::9', 'fd00:1:2:3::1'), 'direct-lan');
+  assert.equal(classifyPath('host', 'host', 'fd00:1:2:4::9', 'fd00:1:2:3::1'), 'direct-nat');
+  assert.equal(classifyPath('host', 'srflx', '192.168.1.9', '192.168.1.2'), 'direct-nat', 'a STUN-seen address is NAT');
+  assert.equal(classifyPath('relay', 'relay', '198.18.0.1', '198.18.0.1'), 'relay');
+  assert.equal(classifyPath('host', 'host', 'x.local', '10.0.0.1'), 'direct-lan', 'an mDNS name falls back to the types');
+});
+
+test('the link follows ICE to another path: pathchange, info.path and path', async () => {
+  const world = makeWorld(identity, { hello: echoApp });
+  world.selectedPair = { local: ['relay', '198.18.0.1'], remote: ['relay', '198.18.0.1'] };
+  const link = linkIn(world, { pathPollMs: 20 });
+  const info = await link.ready;
+  assert.equal(info.path, 'relay');
+  assert.equal(link.path, 'relay');
+  const changed = new Promise((resolve) => link.addEventListener('pathchange', (ev) => resolve(ev.detail)));
+  world.selectedPair = { local: ['host', '10.1.0.2'], remote: ['srflx', '198.18.20.2'] };
+  assert.deepEqual(await changed, { path: 'direct-nat', previous: 'relay' });
+  assert.equal(link.path, 'direct-nat');
+  assert.equal(link.info.path, 'direct-nat');
+  link.close();
+  assert.equal(world.peers[0].config.iceTransportPolicy, 'all');
+});
+
+test('iceTransportPolicy relay reaches the peer connection', async () => {
+  const world = makeWorld(identity, { hello: echoApp });
+  const link = linkIn(world, { iceTransportPolicy: 'relay', pathPollMs: 0 });
+  await link.ready;
+  assert.equal(world.peers[0].config.iceTransportPolicy, 'relay');
+  link.close();
 });

@@ -159,7 +159,7 @@ public final class ApplianceDaemon implements AutoCloseable {
         PeerHttp.via(peers), identity.id().toString(), Clock.systemUTC());
     ControlServer control = ControlServer.start(controlSocket(config.stateDir()), identity.id(), apps, grants, installer,
         personas, access, accessLog, peers, offsite, () -> new ControlServer.Status(settings.get().name(), settings.get().flock(),
-            flock.isRegistered(), sessions.liveLinks(), config.stateDir(), lanFlock.map(LanFlock::port)),
+            flock.isRegistered(), sessions.liveLinks(), config.stateDir(), lanFlock.map(LanFlock::port), sessions.linkPaths()),
         next -> {
           synchronized (settingsStore) {
             settingsStore.save(next);

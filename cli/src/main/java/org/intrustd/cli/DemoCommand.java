@@ -77,7 +77,14 @@ final class DemoCommand implements Callable<Integer> {
     if (mail != null) {
       flockConfig = flockConfig.withStatic("/mail", mail);
     }
-    Flock flock = Flock.start(flockConfig);
+    java.util.Optional<FlockOptions.Relayed> relay = flockOptions.startRelay(spec.commandLine(), flockConfig);
+    Flock flock;
+    try {
+      flock = Flock.start(relay.map(FlockOptions.Relayed::config).orElse(flockConfig));
+    } catch (RuntimeException e) {
+      relay.ifPresent(r -> r.coturn().close());
+      throw e;
+    }
     URI flockUri = URI.create("ws://" + flock.uri().getHost() + ":" + flock.port());
     ApplianceDaemon daemon;
     try {
@@ -86,6 +93,7 @@ final class DemoCommand implements Callable<Integer> {
       daemon = ApplianceDaemon.start(config, applianceOptions.launcher(), WebRtcLinkFactory.create());
     } catch (RuntimeException e) {
       flock.close();
+      relay.ifPresent(r -> r.coturn().close());
       throw e;
     }
     daemon.awaitRegistered(10_000);
@@ -106,6 +114,8 @@ final class DemoCommand implements Callable<Integer> {
     if (mail != null) {
       System.out.println("  Your mail:         " + url.replace("/demo/", "/mail/"));
     }
+    relay.ifPresent(r -> System.out.println("  Relay (coturn):    " + r.coturn().stun().urls().get(0).substring("stun:".length())
+        + ", log " + r.coturn().log()));
     daemon.claimCode().ifPresent(code -> System.out.println("  Claim code (makes you its owner, once): " + code));
     System.out.println("  Stop with Ctrl-C.");
     System.out.println();
@@ -117,6 +127,7 @@ final class DemoCommand implements Callable<Integer> {
     Ready.runUntilStopped(() -> {
       daemon.close();
       flock.close();
+      relay.ifPresent(r -> r.coturn().close());
     });
     return 0;
   }

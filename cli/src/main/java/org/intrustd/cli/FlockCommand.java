@@ -3,6 +3,7 @@ package org.intrustd.cli;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import org.intrustd.flock.Flock;
 import org.intrustd.flock.FlockConfig;
@@ -42,8 +43,16 @@ final class FlockCommand implements Callable<Integer> {
     if (operations.jsonLogs(cmd)) {
       JsonLogFormatter.install();
     }
-    FlockConfig flockConfig = operations.apply(cmd, options.toConfig(cmd));
-    Flock flock = cluster.toConfig(cmd).map(c -> Flock.start(flockConfig, c)).orElseGet(() -> Flock.start(flockConfig));
+    FlockConfig configured = operations.apply(cmd, options.toConfig(cmd));
+    Optional<FlockOptions.Relayed> relay = options.startRelay(cmd, configured);
+    FlockConfig flockConfig = relay.map(FlockOptions.Relayed::config).orElse(configured);
+    Flock flock;
+    try {
+      flock = cluster.toConfig(cmd).map(c -> Flock.start(flockConfig, c)).orElseGet(() -> Flock.start(flockConfig));
+    } catch (RuntimeException e) {
+      relay.ifPresent(r -> r.coturn().close());
+      throw e;
+    }
     String scheme = flock.uri().getScheme().equals("wss") ? "https" : "http";
     String http = scheme + "://" + flock.uri().getHost() + ":" + flock.port();
     System.out.println("flock listening on " + flock.uri());
@@ -54,8 +63,16 @@ final class FlockCommand implements Callable<Integer> {
       String host = flockConfig.serving().ops().orElseThrow().host();
       facts.put("ops", "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
     });
+    relay.ifPresent(r -> {
+      System.out.println("relay (coturn) at " + r.coturn().stun().urls().get(0).substring("stun:".length())
+          + ", log " + r.coturn().log());
+      facts.put("relayLog", r.coturn().log().toString());
+    });
     Ready.announce(facts);
-    Ready.runUntilStopped(flock::close);
+    Ready.runUntilStopped(() -> {
+      flock.close();
+      relay.ifPresent(r -> r.coturn().close());
+    });
     return 0;
   }
 }

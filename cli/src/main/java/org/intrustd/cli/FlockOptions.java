@@ -8,6 +8,8 @@ import java.util.Optional;
 import org.intrustd.core.signal.SignalMessage.IceServer;
 import org.intrustd.flock.FlockConfig;
 import org.intrustd.flock.TurnRelay;
+import org.intrustd.flock.relay.AddressRange;
+import org.intrustd.flock.relay.Coturn;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
 
@@ -39,6 +41,78 @@ final class FlockOptions {
   @Option(names = "--turn-hours", paramLabel = "N", defaultValue = "24",
       description = "How long a minted TURN credential lasts, in hours (a relayed link needs it that long; default: ${DEFAULT-VALUE}).")
   int turnHours;
+
+  @Option(names = "--relay",
+      description = "Start a TURN relay and STUN server (coturn's turnserver) beside the flock, with a fresh secret,"
+          + " and hand out credentials for it (docs/relay.md).")
+  boolean relay;
+
+  @Option(names = "--relay-address", paramLabel = "IP",
+      description = "The IP the relay listens on and browsers and appliances reach it at (default: --host, unless that"
+          + " is a wildcard).")
+  String relayAddress;
+
+  @Option(names = "--relay-port", paramLabel = "PORT", defaultValue = "3478",
+      description = "The relay's UDP and TCP port (default: ${DEFAULT-VALUE}).")
+  int relayPort;
+
+  @Option(names = "--relay-allow-peer", paramLabel = "CIDR",
+      description = "A private or special block the relay may still forward to (repeatable; by default it reaches"
+          + " public addresses only, never this host's networks).")
+  List<String> relayAllowPeers = new ArrayList<>();
+
+  @Option(names = "--relay-dir", paramLabel = "DIR",
+      description = "Where the relay's configuration (mode 0600) and log go (default: $XDG_STATE_HOME/intrustd/relay,"
+          + " or ~/.local/state/intrustd/relay).")
+  Path relayDir;
+
+  /**
+   * Starts the relay that {@code --relay} asks for, and returns it with {@code config} now
+   * minting credentials for it and naming it as a STUN server; empty without {@code --relay}.
+   */
+  java.util.Optional<Relayed> startRelay(picocli.CommandLine cmd, FlockConfig config) {
+    if (!relay) {
+      return java.util.Optional.empty();
+    }
+    if (turn != null) {
+      throw new ParameterException(cmd, "--relay starts a relay of its own: leave out --turn");
+    }
+    String address = relayAddress != null ? relayAddress : host;
+    if (address.equals("0.0.0.0") || address.equals("::") || address.equals("[::]")) {
+      throw new ParameterException(cmd, "--relay: say with --relay-address which IP browsers and appliances reach it at");
+    }
+    List<AddressRange> allowed = new ArrayList<>();
+    for (String block : relayAllowPeers) {
+      try {
+        allowed.add(AddressRange.parse(block));
+      } catch (IllegalArgumentException e) {
+        throw new ParameterException(cmd, "--relay-allow-peer: " + e.getMessage());
+      }
+    }
+    if (turnHours < 1 || turnHours > 24 * 30) {
+      throw new ParameterException(cmd, "--turn-hours must be 1 to 720");
+    }
+    Coturn.Settings settings;
+    try {
+      settings = new Coturn.Settings(relayDir != null ? relayDir : defaultRelayDir(), address, relayPort, allowed,
+          java.time.Duration.ofHours(turnHours), java.util.Optional.empty());
+    } catch (IllegalArgumentException e) {
+      throw new ParameterException(cmd, "--relay: " + e.getMessage());
+    }
+    Coturn coturn = Coturn.start(settings);
+    List<IceServer> ice = new ArrayList<>(config.iceServers());
+    ice.add(coturn.stun());
+    return java.util.Optional.of(new Relayed(config.withIceServers(ice).withTurn(coturn.relay()), coturn));
+  }
+
+  /** A flock configuration with the relay it mints credentials for. */
+  record Relayed(FlockConfig config, Coturn coturn) {}
+
+  private static Path defaultRelayDir() {
+    String xdg = System.getenv("XDG_STATE_HOME");
+    Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "state");
+    return base.resolve("intrustd").resolve("relay");
+  }
 
   FlockConfig toConfig(picocli.CommandLine cmd) {
     if (port < 0 || port > 65_535) {

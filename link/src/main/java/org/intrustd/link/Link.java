@@ -12,6 +12,11 @@ public interface Link {
 
   LinkState state();
 
+  /** The path in use as last seen (see {@link LinkListener#onPathChange}); UNKNOWN until connected. */
+  default LinkPath path() {
+    return LinkPath.UNKNOWN;
+  }
+
   /** Closes the link and every channel on it. Idempotent. */
   void close();
 }

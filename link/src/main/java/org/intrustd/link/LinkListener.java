@@ -13,4 +13,10 @@ public interface LinkListener {
   void onChannel(Channel channel);
 
   void onStateChange(LinkState state);
+
+  /**
+   * The selected candidate pair now takes another path: once after the link connects, and
+   * again whenever ICE moves it (from the relay to a direct pair, say).
+   */
+  default void onPathChange(LinkPath path) {}
 }

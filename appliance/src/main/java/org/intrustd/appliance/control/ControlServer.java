@@ -62,9 +62,21 @@ public final class ControlServer implements AutoCloseable {
   private final java.util.function.Supplier<Status> status;
   private UnixServer server;
 
-  /** What the daemon is doing now, for {@code GET /v1/status}. */
+  /**
+   * What the daemon is doing now, for {@code GET /v1/status}; {@code linkPaths} counts the
+   * connected links by path ({@code direct-lan}, {@code direct-nat}, {@code relay}).
+   */
   public record Status(String name, java.net.URI flock, boolean registered, int links, Path stateDir,
-      java.util.Optional<Integer> lanPort) {}
+      java.util.Optional<Integer> lanPort, Map<String, Integer> linkPaths) {
+    public Status {
+      linkPaths = Map.copyOf(linkPaths);
+    }
+
+    public Status(String name, java.net.URI flock, boolean registered, int links, Path stateDir,
+        java.util.Optional<Integer> lanPort) {
+      this(name, flock, registered, links, stateDir, lanPort, Map.of());
+    }
+  }
 
   /** Saves and applies new settings (the daemon re-registers, re-announces). */
   @FunctionalInterface
@@ -343,6 +355,8 @@ public final class ControlServer implements AutoCloseable {
     ObjectNode out = JSON.createObjectNode().put("appliance", appliance.toString()).put("name", now.name());
     out.putObject("flock").put("url", now.flock().toString()).put("registered", now.registered());
     out.put("links", now.links());
+    ObjectNode paths = out.putObject("linkPaths");
+    new java.util.TreeMap<>(now.linkPaths()).forEach(paths::put);
     now.lanPort().ifPresentOrElse(port -> out.putObject("lan").put("port", port), () -> out.putNull("lan"));
     out.put("claimed", personas.owner().isPresent()).put("personas", personas.list().size());
     ArrayNode list = out.putArray("apps");

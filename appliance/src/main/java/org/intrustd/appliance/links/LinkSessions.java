@@ -29,6 +29,7 @@ import org.intrustd.link.LinkConfig;
 import org.intrustd.link.LinkException;
 import org.intrustd.link.LinkFactory;
 import org.intrustd.link.LinkListener;
+import org.intrustd.link.LinkPath;
 import org.intrustd.link.LinkState;
 
 /**
@@ -158,6 +159,15 @@ public final class LinkSessions implements AutoCloseable {
             LOG.log(Level.INFO, "[{0}] link connected", link.id());
           }
         }
+
+        @Override
+        public void onPathChange(LinkPath path) {
+          Link link = self.get();
+          if (link != null) {
+            // Tests and operators read this line: which way the link goes (docs/relay.md).
+            LOG.log(Level.INFO, "[{0}] link path {1}", link.id(), path.label());
+          }
+        }
       };
       LinkFactory.PendingAnswer pending;
       try {
@@ -188,6 +198,17 @@ public final class LinkSessions implements AutoCloseable {
         flock.send(new Bye(session, "answer-failed"));
       }
     }
+  }
+
+  /** Connected links by path label ({@code direct-lan}, {@code direct-nat}, {@code relay}, {@code unknown}). */
+  public Map<String, Integer> linkPaths() {
+    Map<String, Integer> out = new java.util.TreeMap<>();
+    for (Link link : live) {
+      if (link.state() == LinkState.CONNECTED) {
+        out.merge(link.path().label(), 1, Integer::sum);
+      }
+    }
+    return out;
   }
 
   /** Links that are set up or being set up. */

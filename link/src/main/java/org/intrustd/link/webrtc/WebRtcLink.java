@@ -6,10 +6,14 @@ import dev.onvoid.webrtc.RTCDataChannelInit;
 import dev.onvoid.webrtc.RTCIceCandidate;
 import dev.onvoid.webrtc.RTCPeerConnection;
 import dev.onvoid.webrtc.RTCPeerConnectionState;
+import dev.onvoid.webrtc.RTCStatsReport;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -21,6 +25,7 @@ import org.intrustd.link.IceCandidate;
 import org.intrustd.link.Link;
 import org.intrustd.link.LinkException;
 import org.intrustd.link.LinkListener;
+import org.intrustd.link.LinkPath;
 import org.intrustd.link.LinkState;
 
 /** One peer connection. Remote candidates that arrive before the remote description wait. */
@@ -37,7 +42,11 @@ final class WebRtcLink implements Link {
    */
   static final long REUSE_PAUSE_NANOS = 300_000_000L;
 
+  /** When a connected link reads its path again, besides the factory's regular reads. */
+  private static final long[] SETTLING_READS_MS = {500, 1500, 3000, 6000};
+
   private final String id;
+  private final java.util.concurrent.ScheduledExecutorService pathWatch;
   private final LinkListener listener;
   private final Consumer<WebRtcLink> onClosed;
   private final Executor janitor;
@@ -47,10 +56,13 @@ final class WebRtcLink implements Link {
   private RTCPeerConnection pc;
   private boolean remoteSet;
   private volatile LinkState state = LinkState.NEW;
+  private volatile LinkPath path = LinkPath.UNKNOWN;
   private volatile boolean closed;
   private volatile long lastChannelClosed = System.nanoTime() - REUSE_PAUSE_NANOS;
 
-  WebRtcLink(LinkListener listener, Consumer<WebRtcLink> onClosed, Executor janitor, Set<WebRtcChannel> engineChannels) {
+  WebRtcLink(LinkListener listener, Consumer<WebRtcLink> onClosed, Executor janitor, Set<WebRtcChannel> engineChannels,
+      java.util.concurrent.ScheduledExecutorService pathWatch) {
+    this.pathWatch = pathWatch;
     this.engineChannels = engineChannels;
     this.janitor = janitor;
     byte[] b = new byte[8];
@@ -95,9 +107,68 @@ final class WebRtcLink implements Link {
         if (!state.isFinal()) {
           state = next;
           Guard.run("link state", () -> listener.onStateChange(next));
+          if (next == LinkState.CONNECTED) {
+            refreshPath();
+            // ICE often settles on its best pair a moment after the first one works (a direct
+            // pair found after the relay's): look again soon, then every few seconds (the factory).
+            if (pathWatch != null) {
+              for (long ms : SETTLING_READS_MS) {
+                try {
+                  pathWatch.schedule(WebRtcLink.this::refreshPath, ms, java.util.concurrent.TimeUnit.MILLISECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException e) {
+                  break; // the factory is closing
+                }
+              }
+            }
+          }
         }
       }
     };
+  }
+
+  /**
+   * Reads the selected candidate pair from the stats, on the janitor (libwebrtc must not be
+   * re-entered from its callbacks), and tells the listener when the path changed.
+   */
+  void refreshPath() {
+    if (closed) {
+      return;
+    }
+    try {
+      janitor.execute(() -> {
+        if (!closed) {
+          pc.getStats(report -> Guard.run("link path", () -> notePath(LinkPath.fromStats(attributes(report)))));
+        }
+      });
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      // the factory is closing
+    }
+  }
+
+  private void notePath(LinkPath next) {
+    synchronized (early) {
+      if (closed || next == LinkPath.UNKNOWN || next == path) {
+        return;
+      }
+      path = next;
+    }
+    listener.onPathChange(next);
+  }
+
+  /** A stats report as id → attributes, with the W3C type name under "type". */
+  static Map<String, Map<String, Object>> attributes(RTCStatsReport report) {
+    Map<String, Map<String, Object>> out = new HashMap<>();
+    report.getStats().forEach((id, stat) -> {
+      Map<String, Object> a = new HashMap<>(stat.getAttributes());
+      a.put("type", stat.getType().name().toLowerCase(Locale.ROOT).replace('_', '-'));
+      out.put(id, a);
+    });
+    return out;
+  }
+
+  @Override
+  public LinkPath path() {
+    return path;
   }
 
   private WebRtcChannel track(WebRtcChannel channel) {

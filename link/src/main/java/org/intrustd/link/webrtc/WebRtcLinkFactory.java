@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.intrustd.link.Channel;
 import org.intrustd.link.ChannelSpec;
@@ -42,11 +43,23 @@ public final class WebRtcLinkFactory implements LinkFactory {
   // Freed after the factory: its thread ("AudioDeviceBuffer") otherwise outlives the factory
   // and, at JVM exit, prints "Failed to attach thread" on standard output.
   private final HeadlessAudioDeviceModule audio;
+  // ICE may move a connected link to another candidate pair (a direct one found after the
+  // relay's, say); libwebrtc has no event for it in this binding, so the stats are read now and then.
+  private final ScheduledExecutorService pathWatch = Executors.newSingleThreadScheduledExecutor(
+      Thread.ofPlatform().name("webrtc-paths").daemon().factory());
   private volatile boolean closed;
+
+  /** How often connected links re-read their selected candidate pair. */
+  static final long PATH_REFRESH_SECONDS = 5;
 
   private WebRtcLinkFactory() {
     this.audio = new HeadlessAudioDeviceModule();
     this.factory = new PeerConnectionFactory(audio);
+    pathWatch.scheduleWithFixedDelay(() -> links.forEach(l -> {
+      if (l.state() == org.intrustd.link.LinkState.CONNECTED) {
+        l.refreshPath();
+      }
+    }), PATH_REFRESH_SECONDS, PATH_REFRESH_SECONDS, TimeUnit.SECONDS);
   }
 
   /** Loads the native engine; fails with a {@link LinkException} naming what is missing. */
@@ -135,7 +148,7 @@ public final class WebRtcLinkFactory implements LinkFactory {
       s.credential().ifPresent(c -> server.password = c);
       rtc.iceServers.add(server);
     }
-    WebRtcLink link = new WebRtcLink(listener, links::remove, janitor, channels);
+    WebRtcLink link = new WebRtcLink(listener, links::remove, janitor, channels, pathWatch);
     RTCPeerConnection pc = factory.createPeerConnection(rtc, link.observer());
     if (pc == null) {
       throw new LinkException("libwebrtc refused to create a peer connection");
@@ -151,6 +164,7 @@ public final class WebRtcLinkFactory implements LinkFactory {
       return;
     }
     closed = true;
+    pathWatch.shutdownNow();
     for (WebRtcLink link : links) {
       link.close();
     }

@@ -16,6 +16,7 @@ import org.intrustd.link.Link;
 import org.intrustd.link.LinkConfig;
 import org.intrustd.link.LinkFactory;
 import org.intrustd.link.LinkListener;
+import org.intrustd.link.LinkPath;
 import org.intrustd.link.LinkState;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -163,6 +164,27 @@ class WebRtcLinkTest {
     assertThat(remote.closed.await(20, TimeUnit.SECONDS)).isTrue();
     assertThat(pair.offered().isOpen()).isFalse();
     pair.answerer().close();
+  }
+
+  @Test
+  void bothEndsSayWhichPathTheirLinkTakes() throws Exception {
+    Pair pair = connect(new ChannelSpec("http/x", "intrustd/1"));
+    Collector local = new Collector();
+    pair.offered().setHandler(local);
+    assertThat(local.opened.await(20, TimeUnit.SECONDS)).isTrue();
+    assertThat(pair.offerer().state()).isEqualTo(LinkState.CONNECTED);
+    // The stats are read on connect, off the engine's threads: wait for them, not for a time.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while ((pair.offerer().path() == LinkPath.UNKNOWN || pair.answerer().path() == LinkPath.UNKNOWN)
+        && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    // One namespace, one veth pair: both ends on one LAN.
+    assertThat(pair.offerer().path()).isEqualTo(LinkPath.DIRECT_LAN);
+    assertThat(pair.answerer().path()).isEqualTo(LinkPath.DIRECT_LAN);
+    pair.offerer().close();
+    pair.answerer().close();
+    assertThat(pair.offerer().path()).as("a closed link keeps its last path").isEqualTo(LinkPath.DIRECT_LAN);
   }
 
   private static Channel.Handler handlerOf(Channel channel) throws Exception {
