@@ -35,8 +35,9 @@ import org.intrustd.core.id.ApplianceId;
  * </ul>
  * Run from the repository root after {@code mvn -B -pl cli,bench -am package -DskipTests}:
  * {@code java -cp 'bench/target/lib/*' org.intrustd.flock.load.FlockLoadBench}. Options are system
- * properties, see {@link Options}. It raises its own descriptor limit by starting itself again
- * under {@code ulimit -n} when it must. Writes {@code bench/results/flock-load-latest.json}
+ * properties, see {@link Options}. Each appliance is a socket in both JVMs: it starts itself again
+ * under {@code ulimit -n} when it may raise the hard limit, and otherwise registers as many as the
+ * limits allow and extrapolates. Writes {@code bench/results/flock-load-latest.json}
  * (or {@code -Dbench.results=FILE}); process output goes to {@code bench/results/logs/flock-load/}.
  */
 public final class FlockLoadBench {
@@ -165,7 +166,11 @@ public final class FlockLoadBench {
       System.out.printf("NOTE: %d browsers at ≤ %.0f/s each cannot offer %d/s: paced at %.0f/s (raise bench.browsers)%n",
           o.browsers(), o.perBrowser(), o.paced(), pacedPerBrowser * o.browsers());
     }
-    try (ChildJvm server = ChildJvm.start(ChildJvm.java(List.of("-Xmx" + o.flockHeap(), "-cp",
+    if (!Boolean.parseBoolean(System.getProperty("bench.echo", "true"))) { // for quick experiments on the flock alone
+      echo = Map.of("label", "echo baseline: skipped", "perSecond", Double.NaN, "serverCpuMsPerIntroduction", Double.NaN,
+          "answerP50", Double.NaN, "answerP99", Double.NaN);
+      echoPaced = echo;
+    } else try (ChildJvm server = ChildJvm.start(ChildJvm.java(List.of("-Xmx" + o.flockHeap(), "-cp",
             System.getProperty("java.class.path"), EchoServer.class.getName(), "127.0.0.1", "0")),
         logs, "echo", "ECHO_READY", Duration.ofSeconds(60))) {
       InetSocketAddress at = new InetSocketAddress("127.0.0.1", Integer.parseInt(server.readyLine().split(" ")[1]));
@@ -398,19 +403,25 @@ public final class FlockLoadBench {
         if (now - nextSample >= 0) {
           Map<String, Object> s = soakSample(flock, minute++);
           samples.add(s);
+          if (minute == 2) { // after a minute of churn: what a leak would be compared against
+            Files.writeString(logs.resolve("flock-soak-histogram-start.txt"), flock.jcmd("GC.class_histogram"));
+          }
           nextSample += TimeUnit.MINUTES.toNanos(1);
-          targets.ids = liveIds();
         }
         if (now - end >= 0) {
           break;
         }
         churn(at, o.churn());
+        // Browsers ask for appliances registered a second ago: with 1 % replaced each second, a
+        // list a minute old sent most introductions to appliances long gone (appliance-offline).
+        targets.ids = liveIds();
         if (!flock.isAlive()) {
           throw new IllegalStateException("the flock died; see " + logs);
         }
         Thread.sleep(1_000);
       }
       browsers.forEach(b -> b.pace(0, 0));
+      Files.writeString(logs.resolve("flock-soak-histogram-end.txt"), flock.jcmd("GC.class_histogram"));
       closeAll(browsers);
     }
     out.put("samples", samples);
