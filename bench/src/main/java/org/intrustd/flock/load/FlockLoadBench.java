@@ -462,17 +462,20 @@ public final class FlockLoadBench {
 
   /** Replaces {@code n} random registered appliances: most leave cleanly, one in ten just drops. */
   private void churn(InetSocketAddress flock, int n) {
+    int left = 0;
     for (int k = 0; k < n && nextIndex > 0; k++) {
       for (int tries = 0; tries < 100; tries++) {
         SimAppliance a = live.get(random.nextLong(nextIndex));
         if (a != null && leaving.putIfAbsent(a.index(), Boolean.TRUE) == null) {
           boolean crash = k % 10 == 0;
           a.loop.execute(crash ? a::abort : a::close);
+          left++;
           break;
         }
       }
     }
-    for (int k = 0; k < n; k++) {
+    // As many join as left, so that the population stays put (a 15-minute soak drifted +18 of 5,000).
+    for (int k = 0; k < left; k++) {
       spawn(flock);
     }
   }
