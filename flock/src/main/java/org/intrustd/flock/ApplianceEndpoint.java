@@ -54,8 +54,10 @@ public final class ApplianceEndpoint extends Endpoint {
     Instant now = hub.clock().instant();
     lastHeard = now;
     state = new AwaitingRegister(nonce, now.plus(hub.limits().challengeExpiry()));
-    hub.housekeeper().watch(this);
+    // The challenge goes out before the housekeeper watches its deadline: on a busy machine a
+    // sweep could otherwise expire it before it was sent, and the peer saw only the error.
     send(new Challenge(nonce));
+    hub.housekeeper().watch(this);
   }
 
   @Override
