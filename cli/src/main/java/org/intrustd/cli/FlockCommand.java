@@ -64,6 +64,7 @@ final class FlockCommand implements Callable<Integer> {
       facts.put("ops", "http://" + (host.contains(":") ? "[" + host + "]" : host) + ":" + port);
     });
     relay.ifPresent(r -> {
+      flock.countRelayAllocations(r.coturn()::allocations);
       System.out.println("relay (coturn) at " + r.coturn().stun().urls().get(0).substring("stun:".length())
           + ", log " + r.coturn().log());
       facts.put("relayLog", r.coturn().log().toString());

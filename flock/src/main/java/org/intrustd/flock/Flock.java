@@ -194,6 +194,14 @@ public final class Flock implements AutoCloseable {
     return connector.getLocalPort();
   }
 
+  /**
+   * Counts the allocations of the relay this flock hands credentials for in its metrics
+   * ({@code flock_relay_allocations_total}), when it has an operations listener.
+   */
+  public void countRelayAllocations(java.util.function.LongSupplier allocations) {
+    metrics.relayAllocations(allocations);
+  }
+
   /** The bound port of the operations listener, if there is one. */
   public OptionalInt opsPort() {
     return ops.map(o -> OptionalInt.of(o.connector().getLocalPort())).orElse(OptionalInt.empty());

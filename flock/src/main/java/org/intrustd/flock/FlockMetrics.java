@@ -94,6 +94,14 @@ final class FlockMetrics implements AutoCloseable {
     }
   }
 
+  /** Relay allocations granted by the flock's own relay ({@code --relay}), as it counts them. */
+  void relayAllocations(java.util.function.LongSupplier count) {
+    if (registry != null) {
+      io.micrometer.core.instrument.FunctionCounter.builder("flock.relay.allocations", count, c -> c.getAsLong())
+          .description("Relay allocations granted by the flock's own TURN relay").register(registry);
+    }
+  }
+
   /** A WebSocket connection on either endpoint opened. */
   void connectionOpened(Endpoint endpoint) {
     (endpoint instanceof ClientEndpoint ? clients : applianceConnections).incrementAndGet();

@@ -69,12 +69,14 @@ public final class Coturn implements AutoCloseable {
   private final Thread onExit = new Thread(this::close, "coturn-stop");
   private volatile Process process;
   private volatile boolean closed;
+  private final AllocationCount allocations;
 
   private Coturn(Settings settings, Path binary, byte[] secret, Process first) {
     this.settings = settings;
     this.binary = binary;
     this.secret = secret;
     this.log = settings.dir().resolve("turnserver.log");
+    this.allocations = new AllocationCount(log);
     this.process = first;
     this.supervisor = Thread.ofPlatform().daemon().name("coturn-supervisor").unstarted(this::supervise);
   }
@@ -238,6 +240,14 @@ public final class Coturn implements AutoCloseable {
         }
       }
     }
+  }
+
+  /**
+   * Relay allocations granted since this relay started (a Prometheus counter reads it on each
+   * scrape), counted from its log: coturn has no metrics of its own in Debian's build.
+   */
+  public long allocations() {
+    return allocations.count();
   }
 
   /** Stops coturn (SIGTERM, then SIGKILL after 5 s). Idempotent. */

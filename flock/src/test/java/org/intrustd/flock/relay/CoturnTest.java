@@ -37,10 +37,15 @@ class CoturnTest {
       assertThat(Files.readString(conf)).contains("no-cli", "no-multicast-peers", "use-auth-secret",
           "denied-peer-ip=10.0.0.0-10.255.255.255", "denied-peer-ip=127.0.0.0-127.255.255.255");
 
+      assertThat(coturn.allocations()).isZero();
       IceServer credential = coturn.relay().mint(Instant.now());
       allocate(coturn, credential.username().orElseThrow(), credential.credential().orElseThrow());
       assertThat(Files.readString(coturn.log())).contains("user <" + credential.username().orElseThrow()
           + ">: incoming packet ALLOCATE processed, success");
+      long allocated = coturn.allocations();
+      assertThat(allocated).isPositive();
+      allocate(coturn, credential.username().orElseThrow(), credential.credential().orElseThrow());
+      assertThat(coturn.allocations()).isGreaterThan(allocated);
     } finally {
       coturn.close();
     }
