@@ -46,6 +46,11 @@ public interface Backend extends AutoCloseable {
     /** {@code length} bytes from {@code offset} (fewer only at the end of the file). */
     byte[] read(Kind kind, String name, long offset, int length) throws IOException;
 
+    /** {@code into.remaining()} bytes from {@code offset} into {@code into} (fewer only at the end of the file: its position says). */
+    default void read(Kind kind, String name, long offset, java.nio.ByteBuffer into) throws IOException {
+        into.put(read(kind, name, offset, into.remaining()));
+    }
+
     long size(Kind kind, String name) throws IOException;
 
     boolean exists(Kind kind, String name) throws IOException;

@@ -96,6 +96,16 @@ public final class Crypto {
         return new BlobId(useLibcrypto ? Libcrypto.hmacSha256(idPads, plaintext) : macs.get().doFinal(plaintext));
     }
 
+    /** The id of the plaintext {@code plain[off, off+len)}, read where it is. */
+    public BlobId id(java.nio.ByteBuffer plain, int off, int len) {
+        if (useLibcrypto && plain.isDirect()) {
+            return new BlobId(Libcrypto.hmacSha256(idPads, plain, off, len));
+        }
+        Mac mac = macs.get();
+        mac.update(plain.slice(off, len));
+        return new BlobId(mac.doFinal());
+    }
+
     /** SHA-256 (names of packs, index and snapshot files). */
     static byte[] sha256(byte[] data) {
         if (Libcrypto.available()) {
@@ -135,12 +145,12 @@ public final class Crypto {
     /** Opens what {@link #seal} made, or throws {@link BackupException.Corrupt} naming {@code what}. */
     public byte[] open(byte[] sealed, int off, int len, byte[] associated, String what) {
         if (len < OVERHEAD) {
-            throw new BackupException.Corrupt(what + " is too short to be sealed (" + len + " bytes)");
+            throw tooShort(what, len);
         }
         if (useLibcrypto) {
             byte[] plain = Libcrypto.open(encryptionKey, sealed, off, len, associated);
             if (plain == null) {
-                throw new BackupException.Corrupt(what + " fails its authentication: damaged, or not from this repository");
+                throw failsAuthentication(what);
             }
             return plain;
         }
@@ -150,10 +160,41 @@ public final class Crypto {
             c.updateAAD(associated);
             return c.doFinal(sealed, off + NONCE, len - NONCE);
         } catch (AEADBadTagException e) {
-            throw new BackupException.Corrupt(what + " fails its authentication: damaged, or not from this repository");
+            throw failsAuthentication(what);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES-GCM failed", e);
         }
+    }
+
+    /**
+     * Opens {@code sealed[off, off+len)}: its plaintext, decrypted where it is when the buffer is
+     * direct and libcrypto is there (a view of {@code sealed} then, which it changes), otherwise
+     * in a new array. Throws like {@link #open(byte[], int, int, byte[], String)}.
+     */
+    public java.nio.ByteBuffer open(java.nio.ByteBuffer sealed, int off, int len, byte[] associated, String what) {
+        if (!(useLibcrypto && sealed.isDirect())) {
+            if (sealed.hasArray()) {
+                return java.nio.ByteBuffer.wrap(open(sealed.array(), sealed.arrayOffset() + off, len, associated, what));
+            }
+            byte[] copy = new byte[len];
+            sealed.get(off, copy);
+            return java.nio.ByteBuffer.wrap(open(copy, 0, len, associated, what));
+        }
+        if (len < OVERHEAD) {
+            throw tooShort(what, len);
+        }
+        if (!Libcrypto.openInPlace(encryptionKey, sealed, off, len, associated)) {
+            throw failsAuthentication(what);
+        }
+        return sealed.slice(off + NONCE, len - OVERHEAD);
+    }
+
+    private static BackupException.Corrupt tooShort(String what, int len) {
+        return new BackupException.Corrupt(what + " is too short to be sealed (" + len + " bytes)");
+    }
+
+    private static BackupException.Corrupt failsAuthentication(String what) {
+        return new BackupException.Corrupt(what + " fails its authentication: damaged, or not from this repository");
     }
 
     public byte[] open(byte[] sealed, byte[] associated, String what) {

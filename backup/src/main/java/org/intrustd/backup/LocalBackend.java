@@ -131,6 +131,20 @@ public final class LocalBackend implements Backend {
     }
 
     @Override
+    public void read(Kind kind, String name, long offset, ByteBuffer into) throws IOException {
+        try (FileChannel c = FileChannel.open(path(kind, name), StandardOpenOption.READ)) {
+            long at = offset;
+            while (into.hasRemaining()) {
+                int n = c.read(into, at);
+                if (n < 0) {
+                    break;
+                }
+                at += n;
+            }
+        }
+    }
+
+    @Override
     public long size(Kind kind, String name) throws IOException {
         return Files.size(path(kind, name));
     }

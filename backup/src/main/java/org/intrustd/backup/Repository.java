@@ -2,6 +2,7 @@ package org.intrustd.backup;
 
 import com.github.luben.zstd.Zstd;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
@@ -277,23 +278,47 @@ public final class Repository implements AutoCloseable {
         return !Zstd.isError(n) && n < SAMPLE - (SAMPLE >> 5);
     }
 
-    /** Opens a sealed blob and checks that its plaintext has the id it is stored under. */
+    /** Opens a sealed blob and checks that its plaintext has the id it is stored under ({@code sealed} is left as it was). */
     byte[] openBlob(byte[] sealed, int off, Pack.Entry e, String pack) {
+        ByteBuffer plain = openBlob(ByteBuffer.wrap(sealed), off, e, pack, null);
+        if (plain.hasArray() && plain.arrayOffset() == 0 && plain.array().length == plain.remaining()) {
+            return plain.array();
+        }
+        byte[] out = new byte[plain.remaining()];
+        plain.get(out);
+        return out;
+    }
+
+    /**
+     * Opens the sealed blob at {@code off} in {@code part} and checks that its plaintext has the
+     * id it is stored under; returns a view of the plaintext. A direct buffer is decrypted where
+     * it is and decompressed into {@code scratch} (then the plaintext never passes through the
+     * heap, and is valid until {@code scratch} is used again); a heap buffer is left as it was.
+     */
+    ByteBuffer openBlob(ByteBuffer part, int off, Pack.Entry e, String pack, DirectBuffer scratch) {
         String what = "blob " + e.id().hex().substring(0, 16) + " in pack " + pack.substring(0, 16);
-        byte[] payload = crypto.open(sealed, off, e.length(), Pack.associated(e.type(), e.id()), what);
-        byte[] plain;
-        if (payload[0] == NO_COMPRESSION && payload.length - 1 == e.rawLength()) {
-            plain = java.util.Arrays.copyOfRange(payload, 1, payload.length);
-        } else if (payload[0] == ZSTD) {
-            plain = new byte[e.rawLength()];
-            long n = Zstd.decompressByteArray(plain, 0, plain.length, payload, 1, payload.length - 1);
-            if (Zstd.isError(n) || n != plain.length) {
+        ByteBuffer payload = crypto.open(part, off, e.length(), Pack.associated(e.type(), e.id()), what);
+        int raw = e.rawLength();
+        byte compression = payload.hasRemaining() ? payload.get(0) : -1;
+        ByteBuffer plain;
+        if (compression == NO_COMPRESSION && payload.remaining() - 1 == raw) {
+            plain = payload.slice(1, raw);
+        } else if (compression == ZSTD) {
+            long n;
+            if (payload.isDirect()) {
+                plain = scratch.atLeast(raw).slice(0, raw);
+                n = Zstd.decompressDirectByteBuffer(plain, 0, raw, payload, 1, payload.remaining() - 1);
+            } else {
+                plain = ByteBuffer.wrap(new byte[raw]);
+                n = Zstd.decompressByteArray(plain.array(), 0, raw, payload.array(), payload.arrayOffset() + 1, payload.remaining() - 1);
+            }
+            if (Zstd.isError(n) || n != raw) {
                 throw new BackupException.Corrupt(what + " does not decompress to its length");
             }
         } else {
             throw new BackupException.Corrupt(what + " has an unknown compression or the wrong length");
         }
-        if (!crypto.id(plain).equals(e.id())) {
+        if (!crypto.id(plain, 0, raw).equals(e.id())) {
             throw new BackupException.Corrupt(what + " does not match its id");
         }
         return plain;

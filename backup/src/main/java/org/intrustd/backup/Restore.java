@@ -77,6 +77,9 @@ public final class Restore {
     /** The file restored for each device and inode seen: another entry with the same is a hard link to it. */
     private final Map<String, FileJob> byInode = new java.util.HashMap<>();
     private final List<Runnable> dirTimes = new ArrayList<>();
+    /** Each worker's buffers: the part of a pack it reads (decrypted there), and a blob decompressed. */
+    private final ThreadLocal<DirectBuffer> packParts = ThreadLocal.withInitial(DirectBuffer::new);
+    private final ThreadLocal<DirectBuffer> plainBlobs = ThreadLocal.withInitial(DirectBuffer::new);
 
     private Restore(Repository repo, int threads, Progress progress) {
         this.repo = repo;
@@ -231,7 +234,7 @@ public final class Restore {
             }
             if (job.left == 0 && !job.failed) {
                 try {
-                    if (write(job, new byte[0], 0)) {
+                    if (write(job, ByteBuffer.allocate(0), 0)) {
                         done(job);
                     }
                 } catch (IOException e) {
@@ -276,37 +279,55 @@ public final class Restore {
             from = Math.min(from, n.entry().offset());
             to = Math.max(to, (long) n.entry().offset() + n.entry().length());
         }
-        byte[] part;
+        ByteBuffer part = packParts.get().atLeast((int) (to - from));
         try {
-            part = repo.backend().read(Backend.Kind.PACK, pack, from, (int) (to - from));
-            if (part.length != to - from) {
+            repo.backend().read(Backend.Kind.PACK, pack, from, part);
+            if (part.position() != to - from) {
                 throw new BackupException.Corrupt("pack " + pack.substring(0, 16) + " is shorter than its index says");
             }
         } catch (IOException | BackupException e) {
             needs.forEach(n -> fail(n.file(), e.getMessage()));
             return;
         }
+        // A blob many files hold (duplicates) is opened once: it is decrypted where it is, so a second time would fail.
+        Map<Integer, List<Need>> byBlob = new java.util.TreeMap<>();
         for (Need n : needs) {
-            if (n.file().failed) {
+            byBlob.computeIfAbsent(n.entry().offset(), k -> new ArrayList<>()).add(n);
+        }
+        for (List<Need> same : byBlob.values()) {
+            Pack.Entry entry = same.getFirst().entry();
+            if (same.stream().allMatch(n -> n.file().failed)) {
                 continue;
             }
+            ByteBuffer plain;
             try {
-                byte[] plain = repo.openBlob(part, (int) (n.entry().offset() - from), n.entry(), pack);
-                if (!write(n.file(), plain, n.offset())) {
-                    continue;
-                }
-                bytes.addAndGet(plain.length);
-                progress.bytes.addAndGet(plain.length);
-                boolean last;
-                synchronized (n.file()) {
-                    last = --n.file().left == 0 && !n.file().failed;
-                }
-                if (last) {
-                    done(n.file());
-                }
-            } catch (IOException | BackupException e) {
-                fail(n.file(), e.getMessage());
+                plain = repo.openBlob(part, (int) (entry.offset() - from), entry, pack, plainBlobs.get());
+            } catch (BackupException e) {
+                same.forEach(n -> fail(n.file(), e.getMessage()));
+                continue;
             }
+            for (Need n : same) {
+                try {
+                    if (write(n.file(), plain.duplicate(), n.offset())) {
+                        written(n.file(), plain.remaining());
+                    }
+                } catch (IOException e) {
+                    fail(n.file(), e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Counts a chunk written, and finishes its file when it was the last. */
+    private void written(FileJob file, int length) {
+        bytes.addAndGet(length);
+        progress.bytes.addAndGet(length);
+        boolean last;
+        synchronized (file) {
+            last = --file.left == 0 && !file.failed;
+        }
+        if (last) {
+            done(file);
         }
     }
 
@@ -315,7 +336,7 @@ public final class Restore {
      * {@link #createdMode}) at the first write; false when it failed already or exists since
      * the walk (someone else's file then, left alone).
      */
-    private boolean write(FileJob job, byte[] plain, long at) throws IOException {
+    private boolean write(FileJob job, ByteBuffer plain, long at) throws IOException {
         FileChannel out;
         synchronized (job) {
             if (job.failed) {
@@ -336,9 +357,8 @@ public final class Restore {
             }
         }
         try (out) {
-            ByteBuffer b = ByteBuffer.wrap(plain);
-            while (b.hasRemaining()) {
-                at += out.write(b, at);
+            while (plain.hasRemaining()) {
+                at += out.write(plain, at);
             }
         }
         return true;

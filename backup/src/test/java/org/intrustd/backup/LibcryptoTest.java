@@ -52,6 +52,20 @@ class LibcryptoTest {
             System.arraycopy(sealedFast, 0, framed, 3, sealedFast.length);
             assertThat(fast.open(framed, 3, sealedFast.length, ad, "x")).isEqualTo(part);
             assertThat(fast.id(plain)).isEqualTo(jdk.id(plain));
+            // Out of a direct buffer, as a restore reads packs: libcrypto opens it where it is, the JDK through a copy.
+            for (Crypto c : new Crypto[] {fast, jdk}) {
+                java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(framed.length).put(framed).clear();
+                java.nio.ByteBuffer opened = c.open(direct, 3, sealedFast.length, ad, "x");
+                byte[] got = new byte[opened.remaining()];
+                opened.duplicate().get(got);
+                assertThat(got).isEqualTo(part);
+                assertThat(c.id(opened, 0, opened.remaining())).isEqualTo(jdk.id(part));
+                java.nio.ByteBuffer damaged = java.nio.ByteBuffer.allocateDirect(framed.length).put(framed).clear();
+                int at = 3 + r.nextInt(sealedFast.length);
+                damaged.put(at, (byte) (damaged.get(at) ^ (1 << r.nextInt(8))));
+                assertThatThrownBy(() -> c.open(damaged, 3, sealedFast.length, ad, "blob")).isInstanceOf(BackupException.Corrupt.class)
+                        .hasMessageContaining("blob fails its authentication");
+            }
             try {
                 assertThat(Crypto.sha256(plain)).isEqualTo(java.security.MessageDigest.getInstance("SHA-256").digest(plain));
             } catch (java.security.NoSuchAlgorithmException e) {
