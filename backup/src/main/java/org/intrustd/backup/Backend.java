@@ -41,6 +41,13 @@ public interface Backend extends AutoCloseable {
     /** Stores a whole file (replacing one of the same name). */
     void put(Kind kind, String name, byte[] data) throws IOException;
 
+    /** Stores {@code data}'s remaining bytes as {@link #put(Kind, String, byte[])} does (a pack, from its {@link PackBuffer}). */
+    default void put(Kind kind, String name, java.nio.ByteBuffer data) throws IOException {
+        byte[] bytes = new byte[data.remaining()];
+        data.duplicate().get(bytes);
+        put(kind, name, bytes);
+    }
+
     byte[] get(Kind kind, String name) throws IOException;
 
     /** {@code length} bytes from {@code offset} (fewer only at the end of the file). */

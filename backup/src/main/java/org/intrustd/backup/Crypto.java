@@ -118,6 +118,20 @@ public final class Crypto {
         }
     }
 
+    /** SHA-256 of {@code data}'s remaining bytes (a pack, read where it is when the buffer is direct). */
+    static byte[] sha256(java.nio.ByteBuffer data) {
+        if (Libcrypto.available() && data.isDirect()) {
+            return Libcrypto.sha256(null, data, data.position(), data.remaining());
+        }
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            md.update(data.duplicate());
+            return md.digest();
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     /** Seals {@code plain[off, off+len)}: nonce ‖ ciphertext ‖ tag. */
     public byte[] seal(byte[] plain, int off, int len, byte[] associated) {
         byte[] nonce = new byte[NONCE];

@@ -197,15 +197,22 @@ final class Libcrypto {
 
     /** HMAC-SHA256 of {@code data[off, off+len)} of a direct buffer, read where it is (see {@link #hmacSha256(byte[][], byte[])}). */
     static byte[] hmacSha256(byte[][] pads, java.nio.ByteBuffer data, int off, int len) {
+        return sha256(pads[1], sha256(pads[0], data, off, len));
+    }
+
+    /** SHA-256 of {@code prefix} (may be null) then {@code data[off, off+len)} of a direct buffer, read where it is. */
+    static byte[] sha256(byte[] prefix, java.nio.ByteBuffer data, int off, int len) {
         State s = STATE.get();
         ok(EVP_DigestInit_ex(s.digest, sha256, null), "SHA-256 init");
-        ok(EVP_DigestUpdate(s.digest, pads[0], pads[0].length), "SHA-256");
+        if (prefix != null) {
+            ok(EVP_DigestUpdate(s.digest, prefix, prefix.length), "SHA-256");
+        }
         if (len > 0) {
             ok(EVP_DigestUpdate(s.digest, Native.getDirectBufferPointer(data).share(off), len), "SHA-256");
         }
-        byte[] inner = new byte[32];
-        ok(EVP_DigestFinal_ex(s.digest, inner, s.length), "SHA-256 final");
-        return sha256(pads[1], inner);
+        byte[] out = new byte[32];
+        ok(EVP_DigestFinal_ex(s.digest, out, s.length), "SHA-256 final");
+        return out;
     }
 
     /** SHA-256 of {@code prefix} (may be null) then {@code data}. */

@@ -25,11 +25,14 @@ import java.util.regex.Pattern;
 public final class LocalBackend implements Backend {
     private static final Pattern NAME = Pattern.compile("[0-9a-f]{64}");
     private static final SecureRandom RANDOM = new SecureRandom();
+    private static final System.Logger LOG = System.getLogger("intrustd.backup");
     /** The folders of a repository: one per kind of file but the config, and tmp/. */
     private static final java.util.Set<String> LAYOUT = java.util.stream.Stream.concat(
             java.util.Arrays.stream(Kind.values()).filter(k -> k != Kind.CONFIG).map(Kind::folder), java.util.stream.Stream.of("tmp"))
             .collect(java.util.stream.Collectors.toUnmodifiableSet());
     private final Path root;
+    /** Packs are written with O_DIRECT until the file system refuses it once (see {@link #put(Kind, String, ByteBuffer)}). */
+    private volatile boolean directWrites = !Boolean.getBoolean("intrustd.backup.noDirectIO");
 
     public LocalBackend(Path root) {
         this.root = root;
@@ -80,6 +83,52 @@ public final class LocalBackend implements Backend {
             }
         }
         publish(kind, name, temp);
+    }
+
+    /**
+     * A pack from its {@link PackBuffer} is written with {@code O_DIRECT} where the file system
+     * takes it: straight from that memory to the disk, rounded up to whole blocks and cut back
+     * to its length. Each pack is forced to disk before it is published anyway, so the write
+     * waits no longer; it saves the kernel's copy into the page cache, which was a seventh of a
+     * first backup's CPU here, and a backup no longer pushes what the user is working on out of
+     * that cache. Where {@code O_DIRECT} is refused (tmpfs, some FUSE file systems) the usual write.
+     */
+    @Override
+    public void put(Kind kind, String name, ByteBuffer data) throws IOException {
+        Path temp = newTemp();
+        if (!(directWrites && writeDirect(temp, data))) {
+            try (FileChannel c = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                ByteBuffer b = data.duplicate();
+                while (b.hasRemaining()) {
+                    c.write(b);
+                }
+            }
+        }
+        publish(kind, name, temp);
+    }
+
+    /** Writes {@code data} into the new file {@code temp} with {@code O_DIRECT}; false (and no file) when it cannot be done so. */
+    private boolean writeDirect(Path temp, ByteBuffer data) throws IOException {
+        int length = data.remaining();
+        int blocks = (length + PackBuffer.ALIGN - 1) / PackBuffer.ALIGN * PackBuffer.ALIGN;
+        if (!data.isDirect() || data.position() != 0 || data.capacity() < blocks || data.alignmentOffset(0, PackBuffer.ALIGN) != 0) {
+            return false;
+        }
+        try (FileChannel c = FileChannel.open(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE,
+                com.sun.nio.file.ExtendedOpenOption.DIRECT)) {
+            ByteBuffer whole = data.duplicate().limit(blocks);
+            while (whole.hasRemaining()) {
+                c.write(whole);
+            }
+            c.truncate(length);
+            return true;
+        } catch (IOException | UnsupportedOperationException e) {
+            // EINVAL: this file system takes no direct I/O (or not with this alignment). The usual writes from now on.
+            LOG.log(System.Logger.Level.DEBUG, "no direct I/O in {0}: {1}", root, e.toString());
+            directWrites = false;
+            Files.deleteIfExists(temp);
+            return false;
+        }
     }
 
     /** A fresh path in the repository's {@code tmp/}, for a file to {@link #publish}. */

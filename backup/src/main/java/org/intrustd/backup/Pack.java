@@ -39,14 +39,6 @@ final class Pack {
         return ad;
     }
 
-    /** The whole pack: {@code body} (the blobs) followed by the sealed header of {@code entries} and its length. */
-    static byte[] close(java.io.ByteArrayOutputStream body, List<Entry> entries, Crypto crypto) {
-        byte[] header = crypto.seal(encodeEntries(entries), HEADER_AD);
-        body.write(header, 0, header.length);
-        body.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(header.length).array(), 0, 4);
-        return body.toByteArray();
-    }
-
     static byte[] encodeEntries(List<Entry> entries) {
         ByteBuffer b = ByteBuffer.allocate(entries.size() * ENTRY).order(ByteOrder.LITTLE_ENDIAN);
         for (Entry e : entries) {

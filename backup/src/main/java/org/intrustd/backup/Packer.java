@@ -1,8 +1,7 @@
 package org.intrustd.backup;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.util.ArrayList;
+import java.nio.ByteBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,8 +23,10 @@ final class Packer {
     private final Index index;
     private final Map<BlobId, Boolean> saving = new ConcurrentHashMap<>();
     private final Object lock = new Object();
-    private ByteArrayOutputStream pack;
-    private List<Pack.Entry> entries = new ArrayList<>();
+    /** The pack being filled; none before the first new blob (an incremental backup may have none). */
+    private PackBuffer pack;
+    /** Buffers of packs stored, for the next ones: no more of them than threads that store at once, plus one. */
+    private final java.util.Queue<PackBuffer> spare = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final Map<String, List<Pack.Entry>> unindexed = new LinkedHashMap<>();
     final AtomicLong blobsAdded = new AtomicLong();
     final AtomicLong bytesAdded = new AtomicLong();
@@ -34,7 +35,11 @@ final class Packer {
     Packer(Repository repo) throws IOException {
         this.repo = repo;
         this.index = repo.index();
-        this.pack = new ByteArrayOutputStream(repo.config().packSize() + (1 << 20));
+    }
+
+    private PackBuffer newBuffer() {
+        PackBuffer b = spare.poll();
+        return b != null ? b : new PackBuffer(repo.config().packSize() + (1 << 20));
     }
 
     /** Saves {@code plain} as a blob of {@code type} unless the repository has it; returns its id. */
@@ -47,29 +52,32 @@ final class Packer {
         blobsAdded.incrementAndGet();
         bytesAdded.addAndGet(plain.length);
         storedAdded.addAndGet(sealed.length);
-        ByteArrayOutputStream full = null;
-        List<Pack.Entry> fullEntries = null;
+        PackBuffer full = null;
         synchronized (lock) {
-            entries.add(new Pack.Entry(type, id, pack.size(), sealed.length, plain.length));
-            pack.write(sealed, 0, sealed.length);
+            if (pack == null) {
+                pack = newBuffer();
+            }
+            pack.add(type, id, sealed, 0, sealed.length, plain.length);
             if (pack.size() >= repo.config().packSize()) {
                 full = pack;
-                fullEntries = entries;
-                pack = new ByteArrayOutputStream(repo.config().packSize() + (1 << 20));
-                entries = new ArrayList<>();
+                pack = newBuffer();
             }
         }
         if (full != null) {
-            store(full, fullEntries);
+            store(full);
         }
         return id;
     }
 
-    private void store(ByteArrayOutputStream bytes, List<Pack.Entry> list) throws IOException {
-        byte[] all = Pack.close(bytes, list, repo.crypto());
-        storedAdded.addAndGet(all.length - bytes.size());
+    private void store(PackBuffer full) throws IOException {
+        int blobs = full.size();
+        List<Pack.Entry> list = full.entries();
+        ByteBuffer all = full.close(repo.crypto());
+        storedAdded.addAndGet(all.remaining() - blobs);
         String name = Repository.sha256(all);
         repo.backend().put(Backend.Kind.PACK, name, all);
+        full.clear();
+        spare.add(full);
         Map<String, List<Pack.Entry>> toIndex = null;
         synchronized (unindexed) {
             unindexed.put(name, list);
@@ -90,16 +98,13 @@ final class Packer {
 
     /** Stores the last pack and the index of every pack not yet in one. */
     void finish() throws IOException {
-        ByteArrayOutputStream last;
-        List<Pack.Entry> lastEntries;
+        PackBuffer last;
         synchronized (lock) {
             last = pack;
-            lastEntries = entries;
-            pack = new ByteArrayOutputStream();
-            entries = new ArrayList<>();
+            pack = null;
         }
-        if (!lastEntries.isEmpty()) {
-            store(last, lastEntries);
+        if (last != null && !last.isEmpty()) {
+            store(last);
         }
         Map<String, List<Pack.Entry>> rest;
         synchronized (unindexed) {

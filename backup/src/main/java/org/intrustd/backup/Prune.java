@@ -1,6 +1,6 @@
 package org.intrustd.backup;
 
-import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.io.IOException;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -137,32 +137,31 @@ public final class Prune {
     private static final class PackBuilder {
         private final Repository repo;
         private final Map<String, List<Pack.Entry>> written;
-        private ByteArrayOutputStream pack = new ByteArrayOutputStream();
-        private List<Pack.Entry> entries = new ArrayList<>();
+        private final PackBuffer pack;
 
         PackBuilder(Repository repo, Map<String, List<Pack.Entry>> written) {
             this.repo = repo;
             this.written = written;
+            this.pack = new PackBuffer(repo.config().packSize() + (1 << 20));
         }
 
         void add(Pack.Entry e, byte[] from) throws IOException {
-            entries.add(new Pack.Entry(e.type(), e.id(), pack.size(), e.length(), e.rawLength()));
-            pack.write(from, e.offset(), e.length());
+            pack.add(e.type(), e.id(), from, e.offset(), e.length(), e.rawLength());
             if (pack.size() >= repo.config().packSize()) {
                 flush();
             }
         }
 
         void flush() throws IOException {
-            if (entries.isEmpty()) {
+            if (pack.isEmpty()) {
                 return;
             }
-            byte[] all = Pack.close(pack, entries, repo.crypto());
+            List<Pack.Entry> entries = pack.entries();
+            ByteBuffer all = pack.close(repo.crypto());
             String name = Repository.sha256(all);
             repo.backend().put(Backend.Kind.PACK, name, all);
             written.put(name, entries);
-            pack = new ByteArrayOutputStream();
-            entries = new ArrayList<>();
+            pack.clear();
         }
     }
 }

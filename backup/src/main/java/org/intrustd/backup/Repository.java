@@ -392,6 +392,10 @@ public final class Repository implements AutoCloseable {
         return HexFormat.of().formatHex(Crypto.sha256(data));
     }
 
+    static String sha256(ByteBuffer data) {
+        return HexFormat.of().formatHex(Crypto.sha256(data));
+    }
+
     /** This machine's name, from the kernel (no name lookup on the network). */
     static String host() {
         try {
