@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.intrustd.core.log.RotatingLog;
 
 /**
  * Runs an app as a plain child process of the daemon, with no isolation at all (for

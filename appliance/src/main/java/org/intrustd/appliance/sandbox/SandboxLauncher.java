@@ -19,7 +19,7 @@ import org.intrustd.appliance.apps.AppManifest;
 import org.intrustd.appliance.apps.AppPaths;
 import org.intrustd.appliance.apps.GracefulStop;
 import org.intrustd.appliance.apps.InstalledApp;
-import org.intrustd.appliance.apps.RotatingLog;
+import org.intrustd.core.log.RotatingLog;
 
 /**
  * Runs every app in a bubblewrap sandbox: new user, PID, IPC, UTS, mount, cgroup and network

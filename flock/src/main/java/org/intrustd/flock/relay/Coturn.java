@@ -24,14 +24,18 @@ import org.intrustd.flock.TurnRelay;
  * configuration file, mode 0600, never on a command line where {@code ps} would show it), its
  * own port (UDP and TCP), no CLI or telnet interface, no TLS, no multicast peers, and must not
  * relay to private or special-purpose addresses ({@link AddressRange#PRIVATE_AND_SPECIAL})
- * except those {@link Settings#allowedPeers} names. It logs to {@code turnserver.log} in its
- * directory. When it dies it is started again (with the same secret, so that credentials the
- * flock handed out stay good), at most every {@link #MAX_BACKOFF}. Thread-safe.
+ * except those {@link Settings#allowedPeers} names. Its output comes to the flock through a
+ * pipe and goes to {@code turnserver.log} in its directory, kept to {@link #LOG_LIMIT} bytes and
+ * one older file ({@link RelayLog}). When it dies it is started again (with the same secret, so
+ * that credentials the flock handed out stay good), at most every {@link #MAX_BACKOFF}; when the
+ * flock dies, even by SIGKILL, it dies too (see {@link #command}). Thread-safe.
  */
 public final class Coturn implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(Coturn.class.getName());
   static final Duration START_TIMEOUT = Duration.ofSeconds(10);
   static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  /** Bytes of log before {@code turnserver.log} moves to {@code turnserver.log.1} (a verbose line is ~150 bytes). */
+  static final long LOG_LIMIT = 16L << 20;
   /** What coturn prints once its listeners and relay threads run. */
   private static final String STARTED = "Total General servers";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -65,19 +69,20 @@ public final class Coturn implements AutoCloseable {
   private final Path binary;
   private final byte[] secret;
   private final Path log;
+  private final RelayLog output;
   private final Thread supervisor;
+  /** The first start's outcome, which {@link #start} waits for (the supervisor makes every start, see {@link #command}). */
+  private final java.util.concurrent.CompletableFuture<Void> firstStart = new java.util.concurrent.CompletableFuture<>();
   private final Thread onExit = new Thread(this::close, "coturn-stop");
   private volatile Process process;
   private volatile boolean closed;
-  private final AllocationCount allocations;
 
-  private Coturn(Settings settings, Path binary, byte[] secret, Process first) {
+  private Coturn(Settings settings, Path binary, byte[] secret) {
     this.settings = settings;
     this.binary = binary;
     this.secret = secret;
     this.log = settings.dir().resolve("turnserver.log");
-    this.allocations = new AllocationCount(log);
-    this.process = first;
+    this.output = new RelayLog(log, LOG_LIMIT);
     this.supervisor = Thread.ofPlatform().daemon().name("coturn-supervisor").unstarted(this::supervise);
   }
 
@@ -95,9 +100,14 @@ public final class Coturn implements AutoCloseable {
     } catch (IOException e) {
       throw new RelayException("cannot write the relay's configuration in " + settings.dir() + ": " + e.getMessage(), e);
     }
-    Coturn coturn = new Coturn(settings, binary, text.getBytes(StandardCharsets.US_ASCII), null);
-    coturn.process = coturn.launch();
+    Coturn coturn = new Coturn(settings, binary, text.getBytes(StandardCharsets.US_ASCII));
     coturn.supervisor.start();
+    try {
+      coturn.firstStart.join();
+    } catch (java.util.concurrent.CompletionException e) {
+      coturn.close();
+      throw e.getCause() instanceof RelayException r ? r : new RelayException("the relay did not start: " + e.getCause(), e);
+    }
     // At JVM exit the relay goes at once: a SIGTERM to the whole process group reaches coturn too,
     // and the supervisor must not start it again behind a flock that is going away.
     Runtime.getRuntime().addShutdownHook(coturn.onExit);
@@ -143,7 +153,7 @@ public final class Coturn implements AutoCloseable {
    * WebRTC sends and expects it; {@code no-tls}/{@code no-dtls} because the link is DTLS
    * already and the relay sees only ciphertext; {@code no-cli} so that no telnet admin port
    * opens; {@code no-multicast-peers} and the denied blocks so that the relay reaches only the
-   * internet; {@code log-file=stdout} because the supervisor appends its output to the log.
+   * internet; {@code log-file=stdout} because its output comes to the flock, which keeps the log.
    */
   static String configuration(Settings s, String secret) {
     List<String> lines = new ArrayList<>(List.of(
@@ -176,27 +186,50 @@ public final class Coturn implements AutoCloseable {
     return String.join("\n", lines) + "\n";
   }
 
+  /**
+   * The command line: {@code turnserver -c FILE}, under {@code setpriv --pdeathsig KILL} where
+   * util-linux has it (every Debian), so that the kernel kills coturn when the flock goes,
+   * however it goes; without it a flock killed by SIGKILL left coturn holding its port. The
+   * signal comes when the <em>thread</em> that started the process ends, which is why the
+   * supervisor, a thread that lasts as long as the relay, makes every start.
+   */
+  private List<String> command() {
+    List<String> command = new ArrayList<>();
+    onPath("setpriv").ifPresent(setpriv -> command.addAll(List.of(setpriv.toString(), "--pdeathsig", "KILL", "--")));
+    // -c: our file instead of /etc/turnserver.conf (-n would make it read none at all).
+    command.addAll(List.of(binary.toString(), "-c", settings.dir().resolve("turnserver.conf").toString()));
+    return command;
+  }
+
+  /** Starts coturn, its output read into the log by a thread of its own, and waits until it serves. */
   private Process launch() {
-    Path conf = settings.dir().resolve("turnserver.conf");
-    long offset;
     Process p;
     try {
-      offset = Files.exists(log) ? Files.size(log) : 0;
-      // -c: our file instead of /etc/turnserver.conf (-n would make it read none at all).
-      p = new ProcessBuilder(binary.toString(), "-c", conf.toString())
-          .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+      p = new ProcessBuilder(command()).redirectErrorStream(true).start();
     } catch (IOException e) {
       throw new RelayException("cannot start " + binary + ": " + e.getMessage(), e);
     }
+    java.util.concurrent.CountDownLatch serving = new java.util.concurrent.CountDownLatch(1);
+    Thread.ofPlatform().daemon().name("coturn-output").start(() -> {
+      try (var lines = new java.io.BufferedReader(new java.io.InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+          output.append(line);
+          if (line.contains(STARTED)) {
+            serving.countDown();
+          }
+        }
+      } catch (IOException e) {
+        // the pipe closed: coturn is gone
+      }
+    });
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     try {
-      while (!logSince(offset).contains(STARTED)) {
+      while (!serving.await(50, TimeUnit.MILLISECONDS)) {
         if (!p.isAlive() || System.nanoTime() > deadline) {
           p.destroyForcibly();
           throw new RelayException("the relay (coturn) did not start on " + hostPort() + "; its log says:\n"
-              + tail(logSince(offset), 15), null);
+              + String.join("\n", output.tail()), null);
         }
-        Thread.sleep(50);
       }
     } catch (InterruptedException e) {
       p.destroyForcibly();
@@ -208,6 +241,13 @@ public final class Coturn implements AutoCloseable {
 
   /** Starts coturn again whenever it dies, until closed; waits longer after each quick death. */
   private void supervise() {
+    try {
+      process = launch();
+      firstStart.complete(null);
+    } catch (RelayException e) {
+      firstStart.completeExceptionally(e);
+      return;
+    }
     Duration backoff = Duration.ofSeconds(1);
     while (!closed) {
       Process p = process;
@@ -244,10 +284,10 @@ public final class Coturn implements AutoCloseable {
 
   /**
    * Relay allocations granted since this relay started (a Prometheus counter reads it on each
-   * scrape), counted from its log: coturn has no metrics of its own in Debian's build.
+   * scrape), counted in its output: coturn has no metrics of its own in Debian's build.
    */
   public long allocations() {
-    return allocations.count();
+    return output.allocations();
   }
 
   /** Stops coturn (SIGTERM, then SIGKILL after 5 s). Idempotent. */
@@ -266,7 +306,7 @@ public final class Coturn implements AutoCloseable {
         // the JVM is exiting: the hook runs (or ran) anyway
       }
     }
-    supervisor.interrupt();
+    // coturn first, then its supervisor: the supervisor's end would kill it at once (pdeathsig).
     Process p = process;
     if (p != null) {
       p.destroy();
@@ -279,20 +319,8 @@ public final class Coturn implements AutoCloseable {
         Thread.currentThread().interrupt();
       }
     }
-  }
-
-  private String logSince(long offset) {
-    try {
-      byte[] all = Files.readAllBytes(log);
-      return offset >= all.length ? "" : new String(all, (int) offset, all.length - (int) offset, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      return "";
-    }
-  }
-
-  private static String tail(String text, int lines) {
-    List<String> all = text.lines().toList();
-    return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
+    supervisor.interrupt();
+    output.close();
   }
 
   /** Created with mode 0600 before the secret is written into it. */

@@ -70,6 +70,46 @@ class CoturnTest {
     }
   }
 
+  /** A flock killed with SIGKILL runs no shutdown hook: the kernel kills its coturn (setpriv --pdeathsig). */
+  @Test
+  void aFlockKilledOutrightTakesItsRelayWithIt() throws Exception {
+    Process flock = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-cp",
+        System.getProperty("java.class.path"), Child.class.getName(), tmp.resolve("relay").toString(), Integer.toString(freePort()))
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try {
+      String line = new java.io.BufferedReader(new java.io.InputStreamReader(flock.getInputStream())).readLine();
+      assertThat(line).as("the child's coturn pid").isNotNull().matches("[0-9]+");
+      ProcessHandle coturn = ProcessHandle.of(Long.parseLong(line)).orElseThrow();
+      Thread.sleep(1000); // the child's main thread, which started the relay, has returned by now
+      assertThat(coturn.isAlive()).as("coturn outlives the thread that started it").isTrue();
+      flock.destroyForcibly().waitFor();
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      while (coturn.isAlive()) {
+        assertThat(System.nanoTime()).as("coturn gone with the flock").isLessThan(end);
+        Thread.sleep(50);
+      }
+    } finally {
+      flock.destroyForcibly();
+    }
+  }
+
+  /** A stand-in flock: starts a relay, prints its pid, and waits (from main, which returns: the relay must outlive it). */
+  public static final class Child {
+    public static void main(String[] args) throws Exception {
+      Coturn coturn = Coturn.start(new Coturn.Settings(Path.of(args[0]), "127.0.0.1", Integer.parseInt(args[1]), List.of(),
+          Duration.ofHours(1), Optional.empty()));
+      Thread.ofPlatform().start(() -> {
+        try {
+          Thread.sleep(Duration.ofMinutes(5));
+        } catch (InterruptedException e) {
+          // done
+        }
+      });
+      System.out.println(coturn.pid());
+      System.out.flush();
+    }
+  }
+
   @Test
   void saysWhatIsMissingOrWrong() throws Exception {
     Coturn.Settings missing = new Coturn.Settings(tmp.resolve("relay"), "127.0.0.1", 3478, List.of(), Duration.ofHours(1),

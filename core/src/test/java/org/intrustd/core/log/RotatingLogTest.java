@@ -1,4 +1,4 @@
-package org.intrustd.appliance.apps;
+package org.intrustd.core.log;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -42,5 +42,23 @@ class RotatingLogTest {
     Path log = Files.writeString(dir.resolve("app.log"), "before\n");
     RotatingLog.copy(new ByteArrayInputStream("after\n".getBytes(StandardCharsets.US_ASCII)), log, 1000, 3);
     assertThat(log).hasContent("before\nafter");
+  }
+
+  @Test
+  void eachWriteGoesWholeIntoOneFileAndOneFileMeansNoOldOnes() throws IOException {
+    Path log = dir.resolve("relay.log");
+    try (RotatingLog two = new RotatingLog(log, 10, 2)) {
+      two.write("12345\n".getBytes(StandardCharsets.US_ASCII), 0, 6);
+      two.write("a line longer than ten\n".getBytes(StandardCharsets.US_ASCII), 0, 23);
+      two.write("abc\n".getBytes(StandardCharsets.US_ASCII), 0, 4);
+    }
+    assertThat(log).hasContent("abc");
+    assertThat(dir.resolve("relay.log.1")).hasContent("a line longer than ten");
+    assertThat(dir.resolve("relay.log.2")).doesNotExist();
+    try (RotatingLog one = new RotatingLog(log, 10, 1)) {
+      one.write("0123456789".getBytes(StandardCharsets.US_ASCII), 0, 10);
+    }
+    assertThat(log).hasContent("0123456789");
+    assertThat(dir.resolve("relay.log.1")).hasContent("a line longer than ten");
   }
 }
