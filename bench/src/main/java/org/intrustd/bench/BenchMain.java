@@ -41,6 +41,7 @@ public final class BenchMain {
   private static final String BODY = "org.intrustd.appliance.proxy.BodyFramerBench.";
   private static final String ACCESS = "org.intrustd.appliance.access.LinkAccessBench.";
   private static final String CHUNKER = "org.intrustd.backup.ChunkerBench.";
+  private static final String LOG_LINE = "org.intrustd.cli.LogLineBench.";
 
   private static final List<Pair> PAIRS = List.of(
       new Pair(LINK + "decode", LINK + "baselineCopy", "", 65_536, "decode (view, no copy) vs copying the 64 KiB"),
@@ -59,7 +60,8 @@ public final class BenchMain {
       new Pair(ACCESS + "admitMember", ACCESS + "baselineParseHead", "", 0, "admit a member (session + token) vs parsing the head"),
       new Pair(ACCESS + "admitAnonymousPublic", ACCESS + "baselineParseHead", "", 0, "admit a visitor to a public app vs parsing the head"),
       new Pair(CHUNKER + "chunk", CHUNKER + "baselineGearEveryByte", "", 64L << 20, "FastCDC 64 MiB vs textbook gear loop"),
-      new Pair(CHUNKER + "chunk", CHUNKER + "baselineSha256", "", 64L << 20, "FastCDC 64 MiB vs SHA-256 of it"));
+      new Pair(CHUNKER + "chunk", CHUNKER + "baselineSha256", "", 64L << 20, "FastCDC 64 MiB vs SHA-256 of it"),
+      new Pair(LOG_LINE + "line", LOG_LINE + "baselineSimpleFormatter", "", 0, "console log line vs SimpleFormatter, same pattern"));
 
   private BenchMain() {}
 
