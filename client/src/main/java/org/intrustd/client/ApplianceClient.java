@@ -67,11 +67,53 @@ public final class ApplianceClient implements AutoCloseable {
     this.timeout = timeout;
   }
 
+  /** How long after a {@code node-lost} the client keeps introducing itself again, as the shim does. */
+  static final Duration FAILOVER = Duration.ofSeconds(10);
+  static final Duration FAILOVER_PAUSE = Duration.ofMillis(250);
+
   /**
    * Connects to {@code appliance} through the flock at {@code flockUri} ({@code ws://} or
-   * {@code wss://}), within {@code timeout} for each step.
+   * {@code wss://}), within {@code timeout} for each step. When a flock cluster node that
+   * carried the introduction dies ({@code node-lost}), it introduces itself again, for up to
+   * {@link #FAILOVER}, while the appliance registers on another node ({@code appliance-offline}
+   * until it has).
    */
   public static ApplianceClient connect(URI flockUri, ApplianceId appliance, LinkFactory links, Duration timeout) {
+    return throughNodeLoss(() -> connectOnce(flockUri, appliance, links, timeout), System::nanoTime, pause -> {
+      try {
+        Thread.sleep(pause);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new ClientException("interrupted", e);
+      }
+    });
+  }
+
+  /** Runs {@code attempt} again after a {@code node-lost}, and after {@code appliance-offline} within {@link #FAILOVER} of one. */
+  static <T> T throughNodeLoss(java.util.function.Supplier<T> attempt, java.util.function.LongSupplier nanoTime,
+      java.util.function.Consumer<Duration> sleep) {
+    long movingSince = 0;
+    boolean moving = false;
+    for (;;) {
+      try {
+        return attempt.get();
+      } catch (ClientException e) {
+        String code = e.flockCode().orElse("");
+        if (code.equals("node-lost") && !moving) {
+          moving = true;
+          movingSince = nanoTime.getAsLong();
+        }
+        boolean retry = moving && nanoTime.getAsLong() - movingSince < FAILOVER.toNanos()
+            && (code.equals("node-lost") || code.equals("appliance-offline"));
+        if (!retry) {
+          throw e;
+        }
+        sleep.accept(FAILOVER_PAUSE);
+      }
+    }
+  }
+
+  private static ApplianceClient connectOnce(URI flockUri, ApplianceId appliance, LinkFactory links, Duration timeout) {
     Signalling signalling = new Signalling();
     WebSocket ws;
     try {
@@ -344,7 +386,7 @@ public final class ApplianceClient implements AutoCloseable {
             return type.cast(m);
           }
           switch (m) {
-            case Error e -> throw new ClientException(explain(e));
+            case Error e -> throw new ClientException(explain(e), e.code());
             case Bye b -> throw new ClientException("the appliance refused the link: " + b.reason());
             default -> { } // a candidate before the answer is applied is queued below
           }
