@@ -10,7 +10,7 @@ import org.junit.jupiter.api.Test;
 
 /** The host's libcrypto and the JDK seal, open and hash alike: each opens what the other sealed, ids and digests are equal. */
 class LibcryptoTest {
-    private static byte[] bytes(SplittableRandom r, int n) {
+    static byte[] bytes(SplittableRandom r, int n) {
         byte[] b = new byte[n];
         for (int i = 0; i < n; i++) {
             b[i] = (byte) r.nextInt(256);

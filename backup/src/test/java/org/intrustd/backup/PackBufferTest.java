@@ -24,14 +24,6 @@ class PackBufferTest {
     @TempDir
     Path dir;
 
-    private static byte[] bytes(SplittableRandom r, int n) {
-        byte[] b = new byte[n];
-        for (int i = 0; i < n; i++) {
-            b[i] = (byte) r.nextInt(256);
-        }
-        return b;
-    }
-
     @Test
     void aPackIsItsBlobsThenItsHeaderAndIsStoredExactly() throws Exception {
         Crypto crypto = new Crypto(new byte[32], new byte[32], new SecureRandom());
@@ -52,7 +44,7 @@ class PackBufferTest {
                     case 1 -> PackBuffer.ALIGN - 2 + r.nextInt(4);
                     default -> Crypto.OVERHEAD + 1 + r.nextInt(40_000);
                 };
-                byte[] framed = bytes(r, len + 5);
+                byte[] framed = LibcryptoTest.bytes(r, len + 5);
                 BlobId id = IndexTest.id(r);
                 entries.add(new Pack.Entry(Pack.DATA, id, want.size(), len, r.nextInt(100_000)));
                 pack.add(Pack.DATA, id, framed, 5, len, entries.getLast().rawLength());
