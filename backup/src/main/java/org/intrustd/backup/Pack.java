@@ -70,19 +70,28 @@ final class Pack {
 
     /** The entries of a whole pack, from its header; checks that they tile the bytes before it. */
     static List<Entry> header(byte[] pack, Crypto crypto, String name) {
-        if (pack.length < 4 + Crypto.OVERHEAD) {
+        return header(ByteBuffer.wrap(pack), crypto, name);
+    }
+
+    /**
+     * The same from a buffer holding the whole pack (from 0 to its limit). A direct buffer's
+     * header is decrypted where it is (see {@link Crypto#open(ByteBuffer, int, int, byte[], String)}).
+     */
+    static List<Entry> header(ByteBuffer pack, Crypto crypto, String name) {
+        int length = pack.limit();
+        if (length < 4 + Crypto.OVERHEAD) {
             throw new BackupException.Corrupt("pack " + name + " is too short");
         }
-        int headerLength = ByteBuffer.wrap(pack, pack.length - 4, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        if (headerLength < Crypto.OVERHEAD || headerLength > pack.length - 4) {
+        int headerLength = pack.duplicate().order(ByteOrder.LITTLE_ENDIAN).getInt(length - 4);
+        if (headerLength < Crypto.OVERHEAD || headerLength > length - 4) {
             throw new BackupException.Corrupt("pack " + name + " has a header length out of range");
         }
-        int headerAt = pack.length - 4 - headerLength;
-        byte[] plain = crypto.open(pack, headerAt, headerLength, HEADER_AD, "the header of pack " + name);
-        if (plain.length % ENTRY != 0) {
+        int headerAt = length - 4 - headerLength;
+        ByteBuffer plain = crypto.open(pack, headerAt, headerLength, HEADER_AD, "the header of pack " + name);
+        if (plain.remaining() % ENTRY != 0) {
             throw new BackupException.Corrupt("the header of pack " + name + " is not whole entries");
         }
-        List<Entry> entries = decodeEntries(ByteBuffer.wrap(plain), plain.length / ENTRY, "pack " + name);
+        List<Entry> entries = decodeEntries(plain, plain.remaining() / ENTRY, "pack " + name);
         long at = 0;
         for (Entry e : entries) {
             if (e.offset() != at) {
