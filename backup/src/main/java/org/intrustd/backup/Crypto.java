@@ -101,6 +101,9 @@ public final class Crypto {
         if (useLibcrypto && plain.isDirect()) {
             return new BlobId(Libcrypto.hmacSha256(idPads, plain, off, len));
         }
+        if (useLibcrypto && plain.hasArray()) {
+            return new BlobId(Libcrypto.sha256(idPads[1], Libcrypto.sha256(idPads[0], plain.array(), plain.arrayOffset() + off, len)));
+        }
         Mac mac = macs.get();
         mac.update(plain.slice(off, len));
         return new BlobId(mac.doFinal());

@@ -217,14 +217,19 @@ final class Libcrypto {
 
     /** SHA-256 of {@code prefix} (may be null) then {@code data}. */
     static byte[] sha256(byte[] prefix, byte[] data) {
-        State s = state(data.length);
+        return sha256(prefix, data, 0, data.length);
+    }
+
+    /** SHA-256 of {@code prefix} (may be null) then {@code data[off, off+len)}. */
+    static byte[] sha256(byte[] prefix, byte[] data, int off, int len) {
+        State s = state(len);
         ok(EVP_DigestInit_ex(s.digest, sha256, null), "SHA-256 init");
         if (prefix != null) {
             ok(EVP_DigestUpdate(s.digest, prefix, prefix.length), "SHA-256");
         }
-        for (int done = 0; done < data.length; done += PIECE) {
-            int n = Math.min(PIECE, data.length - done);
-            s.buffer.write(0, data, done, n);
+        for (int done = 0; done < len; done += PIECE) {
+            int n = Math.min(PIECE, len - done);
+            s.buffer.write(0, data, off + done, n);
             ok(EVP_DigestUpdate(s.digest, s.buffer, n), "SHA-256");
         }
         byte[] out = new byte[32];

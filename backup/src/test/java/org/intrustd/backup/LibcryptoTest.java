@@ -52,6 +52,9 @@ class LibcryptoTest {
             System.arraycopy(sealedFast, 0, framed, 3, sealedFast.length);
             assertThat(fast.open(framed, 3, sealedFast.length, ad, "x")).isEqualTo(part);
             assertThat(fast.id(plain)).isEqualTo(jdk.id(plain));
+            // Ids of part of a heap buffer, through libcrypto and the JDK.
+            assertThat(fast.id(java.nio.ByteBuffer.wrap(plain), off, n - off)).isEqualTo(jdk.id(java.nio.ByteBuffer.wrap(plain), off, n - off))
+                    .isEqualTo(jdk.id(java.util.Arrays.copyOfRange(plain, off, n)));
             // Out of a direct buffer, as a restore reads packs: libcrypto opens it where it is, the JDK through a copy.
             for (Crypto c : new Crypto[] {fast, jdk}) {
                 java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(framed.length).put(framed).clear();
