@@ -65,6 +65,12 @@ public final class Restore {
     private record Need(Pack.Entry entry, FileJob file, long offset) {
     }
 
+    /**
+     * Workers at most, whatever the cores: each holds a pack's part and a chunk in native memory
+     * (up to ~25 MiB with 16 MiB packs and 8 MiB chunks), and more than eight wait on the disk.
+     */
+    static final int MAX_WORKERS = 8;
+
     private final Repository repo;
     private final ExecutorService workers;
     private final Progress progress;
@@ -84,7 +90,7 @@ public final class Restore {
     private Restore(Repository repo, int threads, Progress progress) {
         this.repo = repo;
         this.progress = progress;
-        this.workers = Executors.newFixedThreadPool(Math.max(1, threads), r -> {
+        this.workers = Executors.newFixedThreadPool(Math.clamp(threads, 1, MAX_WORKERS), r -> {
             Thread t = new Thread(r, "restore-worker");
             t.setDaemon(true);
             return t;
