@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.locks.ReentrantLock;
 import org.eclipse.jetty.websocket.api.StatusCode;
 import org.intrustd.core.crypto.Ed25519;
 import org.intrustd.core.crypto.SigningInput;
@@ -44,11 +43,6 @@ public final class ApplianceEndpoint extends Endpoint {
   /** Whether this connection is counted as a registered appliance; it is uncounted once. */
   private final AtomicBoolean countedOnline = new AtomicBoolean();
   private volatile Instant lastHeard;
-  /**
-   * Held around every send, and while the registry entry is made and 'registered' sent: an
-   * offer for an appliance just found in the registry waits until 'registered' is out.
-   */
-  private final ReentrantLock sending = new ReentrantLock();
 
   ApplianceEndpoint(Hub hub) {
     super(hub, 'a');
@@ -82,12 +76,7 @@ public final class ApplianceEndpoint extends Endpoint {
 
   /** Queues one message to the appliance; any thread. */
   void send(ApplianceMessage message) {
-    sending.lock();
-    try {
-      sendText(SignalCodec.encode(message));
-    } finally {
-      sending.unlock();
-    }
+    sendText(SignalCodec.encode(message));
   }
 
   @Override
@@ -144,17 +133,9 @@ public final class ApplianceEndpoint extends Endpoint {
     state = online;
     countedOnline.set(true);
     hub.metrics().registered();
-    // In the registry first, so that a newer registration always replaces an older one and
-    // the other nodes of a cluster know of it when 'registered' arrives; under the lock, so
-    // that no offer overtakes 'registered'.
-    Optional<ApplianceEndpoint> replaced;
-    sending.lock();
-    try {
-      replaced = hub.registry().register(online.appliance(), this);
-      send(new Registered(online.appliance().toString(), hub.iceServers()));
-    } finally {
-      sending.unlock();
-    }
+    // 'registered' goes out before anyone can find us, so that no offer overtakes it.
+    send(new Registered(online.appliance().toString(), hub.iceServers()));
+    Optional<ApplianceEndpoint> replaced = hub.registry().register(online.appliance(), this);
     log(Level.INFO, "registered " + online.appliance() + " '" + register.name() + "'"
         + replaced.map(old -> ", replacing " + old).orElse(""));
     replaced.ifPresent(old -> old.close(REPLACED, "replaced"));

@@ -148,8 +148,9 @@ class OperationsTest {
     harness = new Harness(FlockConfig.defaults().withServing(Serving.DEFAULTS.withOps("127.0.0.1", 0)));
     Identity identity = new Identity(Ed25519.generate());
     WsPeer first = harness.appliance(identity);
-    // No waiting: 'registered' goes out only once the registry holds the first (under CI's load
-    // the second was once entered first and replaced, when 'registered' went out before).
+    // 'registered' goes out just before the registry entry is made: wait for the entry, or on a
+    // busy machine the second registration may be entered first and be the one replaced.
+    awaitTrue(() -> harness.flock.registry().find(identity.id()).isPresent());
     harness.appliance(identity);
     assertThat(first.closeStatus()).isEqualTo(4001);
     awaitMetric("flock_appliances_registered", 1);
@@ -174,6 +175,14 @@ class OperationsTest {
     Matcher m = Pattern.compile("(?m)^" + Pattern.quote(series) + " (\\S+)$").matcher(body);
     assertThat(m.find()).as(series + " in\n" + body).isTrue();
     return Double.parseDouble(m.group(1));
+  }
+
+  private static void awaitTrue(java.util.function.BooleanSupplier condition) throws InterruptedException {
+    long deadline = System.nanoTime() + WsPeer.PATIENCE.toNanos();
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(5);
+    }
+    assertThat(condition.getAsBoolean()).isTrue();
   }
 
   private void awaitMetric(String series, double value) throws Exception {
