@@ -146,8 +146,10 @@ test('a share link from the URL fragment grants its permission, and revoking it 
   await p.evaluate(() => new Promise((resolve, reject) => {
     const ws = new WebSocket('intrustd+app://hello/ws');
     window.revokedWs = { closedAt: null, code: null };
-    ws.onopen = () => resolve();
-    ws.onerror = () => reject(new Error('ws error before open'));
+    // A link that stalls fails here in seconds, not at the file's 300 s timeout.
+    const stalled = setTimeout(() => reject(new Error(`ws not open after 15 s (readyState ${ws.readyState})`)), 15000);
+    ws.onopen = () => { clearTimeout(stalled); resolve(); };
+    ws.onerror = () => { clearTimeout(stalled); reject(new Error('ws error before open')); };
     ws.onclose = (ev) => { window.revokedWs = { closedAt: Date.now(), code: ev.code }; };
   }));
   const revokedAt = Date.now();
