@@ -102,7 +102,7 @@ public final class Crypto {
             return new BlobId(Libcrypto.hmacSha256(idPads, plain, off, len));
         }
         if (useLibcrypto && plain.hasArray()) {
-            return new BlobId(Libcrypto.sha256(idPads[1], Libcrypto.sha256(idPads[0], plain.array(), plain.arrayOffset() + off, len)));
+            return new BlobId(Libcrypto.hmacSha256(idPads, plain.array(), plain.arrayOffset() + off, len));
         }
         Mac mac = macs.get();
         mac.update(plain.slice(off, len));

@@ -239,7 +239,12 @@ final class Libcrypto {
 
     /** HMAC-SHA256 (RFC 2104) of {@code data} under a 32-byte key, from its padded key blocks (see {@link #pads}). */
     static byte[] hmacSha256(byte[][] pads, byte[] data) {
-        return sha256(pads[1], sha256(pads[0], data));
+        return hmacSha256(pads, data, 0, data.length);
+    }
+
+    /** The same of {@code data[off, off+len)}. */
+    static byte[] hmacSha256(byte[][] pads, byte[] data, int off, int len) {
+        return sha256(pads[1], sha256(pads[0], data, off, len));
     }
 
     /** The inner and outer 64-byte blocks of HMAC-SHA256 for {@code key} (at most 64 bytes). */
